@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs every tool the local stack and the tests need, idempotently, from the package registries only.
+# Safe to run again: each step is skipped when its tool is already at the pinned version.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+GARAGE_VERSION=2.5.0
+PY_PACKAGES=("moto[server]==5.2.5" "cargo-lambda==1.9.2" "cfn-lint==1.58.0" "boto3>=1.35")
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+if [ ! -x "$VENV/bin/python" ]; then
+  step "python venv at $VENV"
+  python3 -m venv "$VENV"
+fi
+if ! "$VENV/bin/python" -c 'import moto, cfnlint, boto3' 2>/dev/null || [ ! -x "$VENV/bin/cargo-lambda" ]; then
+  step "pip install ${PY_PACKAGES[*]}"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}"
+fi
+
+if ! command -v garage >/dev/null || [ "$(garage --version 2>/dev/null | awk '{print $2}')" != "v$GARAGE_VERSION" ]; then
+  step "cargo install garage $GARAGE_VERSION (about 10 minutes on 2 cores, once)"
+  cargo install garage --version "$GARAGE_VERSION" --locked
+fi
+step "tools ready: garage $(garage --version | awk '{print $2}'), moto $("$VENV/bin/python" -c 'import moto; print(moto.__version__)'), $("$VENV/bin/cargo-lambda" --version)"

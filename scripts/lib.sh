@@ -1,0 +1,4 @@
+# Shared paths for the scripts; sourced, not run.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.tools/venv"
+export PATH="$VENV/bin:$HOME/.cargo/bin:$PATH"

@@ -1,0 +1,280 @@
+//! SigV4 primitives shared by the POST-policy signer and the GET presigner: signing-key derivation,
+//! a per-day key cache, and a per-request [`SigningSession`] that holds everything both signers need.
+//!
+//! Pure: credentials and the clock are passed in; nothing here does I/O.
+
+use std::sync::{Mutex, PoisonError};
+use std::time::SystemTime;
+
+use aws_credential_types::Credentials;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::utc::UtcTime;
+
+pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+const SERVICE: &str = "s3";
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Derives SigV4 signing keys for one region and keeps the current day's key, already loaded
+/// into an HMAC state, so each signature costs one HMAC over the string to sign.
+pub struct Signer {
+    region: String,
+    cached: Mutex<Option<CachedKey>>,
+}
+
+struct CachedKey {
+    access_key_id: String,
+    secret_access_key: String,
+    date: [u8; 8],
+    mac: HmacSha256,
+}
+
+impl Signer {
+    pub fn new(region: impl Into<String>) -> Self {
+        Signer {
+            region: region.into(),
+            cached: Mutex::new(None),
+        }
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// Everything needed to sign requests at `now` with `creds`.
+    pub fn session<'c>(&self, creds: &'c Credentials, now: SystemTime) -> SigningSession<'c> {
+        let now = UtcTime::from_system_time(now);
+        let date = now.date_stamp();
+        let mac = self.keyed_mac(creds, &date);
+        let date = std::str::from_utf8(&date).unwrap_or_default();
+        let mut credential = String::with_capacity(creds.access_key_id().len() + 48);
+        credential.push_str(creds.access_key_id());
+        credential.push('/');
+        let scope_start = credential.len();
+        for part in [date, "/", &self.region, "/", SERVICE, "/aws4_request"] {
+            credential.push_str(part);
+        }
+        SigningSession {
+            creds,
+            now,
+            amz_date: now.amz_date(),
+            credential,
+            scope_start,
+            mac,
+        }
+    }
+
+    fn keyed_mac(&self, creds: &Credentials, date: &[u8; 8]) -> HmacSha256 {
+        // A poisoned lock only means another request panicked mid-update; the slot is still a valid
+        // cache entry or None, so carry on rather than fail every later request.
+        let mut slot = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(hit) = slot.as_ref().filter(|c| {
+            c.date == *date
+                && c.access_key_id == creds.access_key_id()
+                && c.secret_access_key == creds.secret_access_key()
+        }) {
+            return hit.mac.clone();
+        }
+        let key = derive_signing_key(creds.secret_access_key(), date, &self.region, SERVICE);
+        let mac = new_mac(&key);
+        *slot = Some(CachedKey {
+            access_key_id: creds.access_key_id().to_owned(),
+            secret_access_key: creds.secret_access_key().to_owned(),
+            date: *date,
+            mac: mac.clone(),
+        });
+        mac
+    }
+}
+
+/// One request's signing state: the time, the credential scope and the keyed HMAC.
+pub struct SigningSession<'c> {
+    creds: &'c Credentials,
+    now: UtcTime,
+    amz_date: [u8; 16],
+    credential: String,
+    scope_start: usize,
+    mac: HmacSha256,
+}
+
+impl SigningSession<'_> {
+    pub fn now(&self) -> UtcTime {
+        self.now
+    }
+
+    /// `20151229T000000Z`
+    pub fn amz_date(&self) -> &str {
+        std::str::from_utf8(&self.amz_date).unwrap_or_default()
+    }
+
+    /// `AKID/20151229/us-east-1/s3/aws4_request`, the `x-amz-credential` value.
+    pub fn credential(&self) -> &str {
+        &self.credential
+    }
+
+    /// `20151229/us-east-1/s3/aws4_request`
+    pub fn scope(&self) -> &str {
+        &self.credential[self.scope_start..]
+    }
+
+    pub fn session_token(&self) -> Option<&str> {
+        self.creds.session_token()
+    }
+
+    /// Seconds a signature made now may stay valid: `ttl_secs`, cut short to the credentials' own
+    /// expiry (a URL outliving its credentials would fail at S3 anyway, confusingly). `None` when
+    /// the credentials have already expired.
+    pub fn validity_secs(&self, ttl_secs: u64) -> Option<u64> {
+        let Some(expiry) = self.creds.expiry() else {
+            return Some(ttl_secs);
+        };
+        let left = UtcTime::from_system_time(expiry)
+            .unix_secs
+            .checked_sub(self.now.unix_secs)
+            .filter(|&left| left > 0)?;
+        Some(ttl_secs.min(left))
+    }
+
+    /// Lower-case hex HMAC-SHA256 of `string_to_sign` under the day's signing key.
+    pub fn sign(&self, string_to_sign: &[u8]) -> [u8; 64] {
+        self.sign_parts(&[string_to_sign])
+    }
+
+    /// [`Self::sign`] of the concatenation of `parts`, without building it.
+    pub fn sign_parts(&self, parts: &[&[u8]]) -> [u8; 64] {
+        let mut mac = self.mac.clone();
+        for part in parts {
+            mac.update(part);
+        }
+        hex32(&mac.finalize().into_bytes().into())
+    }
+}
+
+/// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")
+pub fn derive_signing_key(secret: &str, date: &[u8; 8], region: &str, service: &str) -> [u8; 32] {
+    let mut seed = Vec::with_capacity(secret.len() + 4);
+    seed.extend_from_slice(b"AWS4");
+    seed.extend_from_slice(secret.as_bytes());
+    let k_date = hmac(&seed, date);
+    let k_region = hmac(&k_date, region.as_bytes());
+    let k_service = hmac(&k_region, service.as_bytes());
+    hmac(&k_service, b"aws4_request")
+}
+
+fn new_mac(key: &[u8]) -> HmacSha256 {
+    // HMAC accepts keys of any length; this error type exists only for fixed-key MACs.
+    HmacSha256::new_from_slice(key).expect("HMAC takes a key of any length")
+}
+
+fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let mut mac = new_mac(key);
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+/// Lower-case hex of a 32-byte digest.
+pub fn hex32(bytes: &[u8; 32]) -> [u8; 64] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 64];
+    for (i, b) in bytes.iter().enumerate() {
+        out[2 * i] = DIGITS[usize::from(b >> 4)];
+        out[2 * i + 1] = DIGITS[usize::from(b & 0x0f)];
+    }
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    pub const EXAMPLE_AKID: &str = "AKIAIOSFODNN7EXAMPLE";
+    pub const EXAMPLE_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+    pub fn example_creds(token: Option<&str>) -> Credentials {
+        Credentials::new(
+            EXAMPLE_AKID,
+            EXAMPLE_SECRET,
+            token.map(str::to_owned),
+            None,
+            "test",
+        )
+    }
+
+    pub fn at(unix_secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(unix_secs)
+    }
+
+    #[test]
+    fn derives_the_documented_signing_key() {
+        // AWS General Reference, "Examples of how to derive a signing key for Signature Version 4".
+        let key = derive_signing_key(
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            b"20120215",
+            "us-east-1",
+            "iam",
+        );
+        assert_eq!(
+            std::str::from_utf8(&hex32(&key)).unwrap(),
+            "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
+        );
+    }
+
+    #[test]
+    fn session_builds_credential_scope() {
+        let signer = Signer::new("us-east-1");
+        let creds = example_creds(None);
+        let s = signer.session(&creds, at(1_451_347_200));
+        assert_eq!(
+            s.credential(),
+            "AKIAIOSFODNN7EXAMPLE/20151229/us-east-1/s3/aws4_request"
+        );
+        assert_eq!(s.scope(), "20151229/us-east-1/s3/aws4_request");
+        assert_eq!(s.amz_date(), "20151229T000000Z");
+    }
+
+    #[test]
+    fn validity_never_outlives_the_credentials() {
+        let signer = Signer::new("us-east-1");
+        let forever = example_creds(Some("token"));
+        assert_eq!(
+            signer.session(&forever, at(1000)).validity_secs(900),
+            Some(900)
+        );
+        let short = Credentials::new("AK", "SK", Some("t".into()), Some(at(1300)), "test");
+        assert_eq!(
+            signer.session(&short, at(1000)).validity_secs(900),
+            Some(300)
+        );
+        assert_eq!(signer.session(&short, at(1000)).validity_secs(60), Some(60));
+        assert_eq!(signer.session(&short, at(1300)).validity_secs(900), None);
+        assert_eq!(signer.session(&short, at(2000)).validity_secs(900), None);
+    }
+
+    #[test]
+    fn cache_follows_the_day_and_the_credentials() {
+        let signer = Signer::new("us-east-1");
+        let creds = example_creds(None);
+        let day1 = signer.session(&creds, at(1_451_347_200)).sign(b"x");
+        let day1_later = signer.session(&creds, at(1_451_347_200 + 3600)).sign(b"x");
+        let day2 = signer
+            .session(&creds, at(1_451_347_200 + 86_400))
+            .sign(b"x");
+        assert_eq!(day1, day1_later);
+        assert_ne!(day1, day2);
+        let rotated = Credentials::new(EXAMPLE_AKID, "another-secret", None, None, "test");
+        let other = signer
+            .session(&rotated, at(1_451_347_200 + 86_400))
+            .sign(b"x");
+        assert_ne!(day2, other);
+        // Back to the first credentials: the cache must not hand out the rotated key.
+        assert_eq!(
+            signer
+                .session(&creds, at(1_451_347_200 + 86_400))
+                .sign(b"x"),
+            day2
+        );
+    }
+}
