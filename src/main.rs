@@ -1,1 +1,29 @@
-fn main() {}
+//! The Lambda entry point: read the configuration, build the clients once, serve requests.
+
+use std::convert::Infallible;
+
+use lambda_http::{run, service_fn, Error, Request};
+use qdn_photos::app::App;
+use qdn_photos::clients::load_sdk_config;
+use qdn_photos::config::Config;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let config = Config::from_env().unwrap_or_else(|err| stop(&err));
+    let sdk = load_sdk_config(&config.region).await;
+    let app = App::from_sdk_config(config, &sdk).unwrap_or_else(|err| stop(&err));
+    // Lives as long as the process; leaking it lets every invocation borrow it without Arc traffic.
+    let app: &'static App = Box::leak(Box::new(app));
+    run(service_fn(move |req: Request| async move {
+        Ok::<_, Infallible>(app.handle(req).await)
+    }))
+    .await
+}
+
+/// A bad setting stops the cold start with one log line naming it.
+fn stop(err: &qdn_photos::config::ConfigError) -> ! {
+    tracing::error!(variable = err.variable, "{err}");
+    eprintln!("{err}");
+    std::process::exit(1)
+}

@@ -1,0 +1,337 @@
+//! Configuration from environment variables (names are a contract: see the README). Parsed once
+//! at cold start; any missing or invalid setting stops the start with an error naming it.
+
+use crate::endpoint::BucketEndpoint;
+use crate::validate::{image_type_by_mime, ImageType};
+
+const MAX_PRESIGN_SECS: u64 = 604_800; // SigV4's limit for presigned requests: 7 days.
+const MAX_S3_POST_BYTES: u64 = 5 * 1024 * 1024 * 1024; // S3's single-request object limit.
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub uploads_bucket: String,
+    pub audit_table: String,
+    pub region: String,
+    /// Where browsers reach the bucket: presigned URLs are signed for this host.
+    pub bucket_endpoint: BucketEndpoint,
+    pub force_path_style: bool,
+    pub upload_url_ttl_secs: u64,
+    pub photo_url_ttl_secs: u64,
+    pub max_upload_bytes: u64,
+    /// In the order given; the first is the default when a request names no type.
+    pub allowed_types: Vec<ImageType>,
+    /// SHA-256 of the accepted bearer token; `None` turns bearer auth off.
+    pub auth_token_sha256: Option<[u8; 32]>,
+    /// Exact origins (`https://dash.example.com`) allowed to call the API from a browser.
+    pub allowed_origins: Vec<String>,
+    /// How long audit rows are kept before DynamoDB's TTL may remove them.
+    pub audit_retention_days: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "invalid configuration: {}: {}",
+            self.variable, self.problem
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Parses the settings from `lookup(name)`; empty values count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let required = |name: &'static str| get(name).ok_or_else(|| err(name, "is required"));
+
+        let uploads_bucket = required("UPLOADS_BUCKET")?;
+        if !is_bucket_name(&uploads_bucket) {
+            return Err(err("UPLOADS_BUCKET", "is not a valid S3 bucket name"));
+        }
+        let audit_table = required("AUDIT_TABLE")?;
+        let table_ok = (3..=255).contains(&audit_table.len())
+            && audit_table
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+        if !table_ok {
+            return Err(err("AUDIT_TABLE", "is not a valid DynamoDB table name"));
+        }
+        let region = required("AWS_REGION")?;
+        if !region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(err("AWS_REGION", "is not a region name"));
+        }
+
+        let force_path_style = match get("S3_FORCE_PATH_STYLE").as_deref() {
+            None | Some("false" | "0") => false,
+            Some("true" | "1") => true,
+            Some(_) => return Err(err("S3_FORCE_PATH_STYLE", "must be true or false")),
+        };
+        // Browsers use the public endpoint when given, else the one the SDK uses, else AWS's.
+        let bucket_endpoint = match (get("S3_PUBLIC_ENDPOINT"), get("AWS_ENDPOINT_URL_S3")) {
+            (Some(url), _) => BucketEndpoint::custom(&url, &uploads_bucket, force_path_style)
+                .map_err(|problem| err("S3_PUBLIC_ENDPOINT", problem))?,
+            (None, Some(url)) => BucketEndpoint::custom(&url, &uploads_bucket, force_path_style)
+                .map_err(|problem| err("AWS_ENDPOINT_URL_S3", problem))?,
+            (None, None) => BucketEndpoint::aws(&uploads_bucket, &region),
+        };
+
+        let number = |name: &'static str, default: u64, max: u64| -> Result<u64, ConfigError> {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| (1..=max).contains(n))
+                    .ok_or_else(|| err(name, format!("must be a whole number from 1 to {max}"))),
+            }
+        };
+        let upload_url_ttl_secs = number("UPLOAD_URL_TTL_SECS", 900, MAX_PRESIGN_SECS)?;
+        let photo_url_ttl_secs = number("PHOTO_URL_TTL_SECS", 3600, MAX_PRESIGN_SECS)?;
+        let max_upload_bytes = number("MAX_UPLOAD_BYTES", 52_428_800, MAX_S3_POST_BYTES)?;
+        let audit_retention_days = number("AUDIT_RETENTION_DAYS", 400, 36_500)?;
+
+        let types = get("ALLOWED_CONTENT_TYPES")
+            .unwrap_or_else(|| "image/jpeg,image/png,image/heic,image/webp".into());
+        let mut allowed_types = Vec::new();
+        for mime in types.split(',').map(str::trim).filter(|m| !m.is_empty()) {
+            let image = image_type_by_mime(&mime.to_ascii_lowercase()).ok_or_else(|| {
+                err(
+                    "ALLOWED_CONTENT_TYPES",
+                    format!("`{mime}` is not a supported raster image type"),
+                )
+            })?;
+            if !allowed_types.contains(&image) {
+                allowed_types.push(image);
+            }
+        }
+        if allowed_types.is_empty() {
+            return Err(err("ALLOWED_CONTENT_TYPES", "lists no type"));
+        }
+
+        let auth_token_sha256 = get("AUTH_TOKEN_SHA256")
+            .map(|hex| {
+                parse_sha256_hex(&hex)
+                    .ok_or_else(|| err("AUTH_TOKEN_SHA256", "must be 64 hex digits (a SHA-256)"))
+            })
+            .transpose()?;
+
+        let mut allowed_origins = Vec::new();
+        for origin in get("ALLOWED_ORIGINS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+        {
+            if !is_origin(origin) {
+                return Err(err(
+                    "ALLOWED_ORIGINS",
+                    format!("`{origin}` is not an origin like https://dash.example.com (no path, no `*`)"),
+                ));
+            }
+            allowed_origins.push(origin.to_owned());
+        }
+
+        Ok(Config {
+            uploads_bucket,
+            audit_table,
+            region,
+            bucket_endpoint,
+            force_path_style,
+            upload_url_ttl_secs,
+            photo_url_ttl_secs,
+            max_upload_bytes,
+            allowed_types,
+            auth_token_sha256,
+            allowed_origins,
+            audit_retention_days,
+        })
+    }
+}
+
+fn err(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        problem: problem.into(),
+    }
+}
+
+fn is_bucket_name(name: &str) -> bool {
+    let edge_ok = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    (3..=63).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && edge_ok(name.as_bytes().first())
+        && edge_ok(name.as_bytes().last())
+        && !name.contains("..")
+}
+
+fn is_origin(origin: &str) -> bool {
+    let Some((scheme, authority)) = origin.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "http" | "https")
+        && !authority.is_empty()
+        && authority
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+}
+
+fn parse_sha256_hex(hex: &str) -> Option<[u8; 32]> {
+    let bytes = hex.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in bytes.chunks_exact(2).enumerate() {
+        let digit = |c: u8| (c as char).to_digit(16);
+        out[i] = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn parse(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut map: HashMap<String, String> = [
+            ("UPLOADS_BUCKET", "qdn-uploads"),
+            ("AUDIT_TABLE", "qdn-audit"),
+            ("AWS_REGION", "us-east-1"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in vars {
+            map.insert(k.to_string(), v.to_string());
+        }
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = parse(&[]).unwrap();
+        assert_eq!(c.upload_url_ttl_secs, 900);
+        assert_eq!(c.photo_url_ttl_secs, 3600);
+        assert_eq!(c.max_upload_bytes, 52_428_800);
+        assert_eq!(c.audit_retention_days, 400);
+        let mimes: Vec<&str> = c.allowed_types.iter().map(|t| t.mime).collect();
+        assert_eq!(
+            mimes,
+            ["image/jpeg", "image/png", "image/heic", "image/webp"]
+        );
+        assert_eq!(
+            c.bucket_endpoint.post_url(),
+            "https://qdn-uploads.s3.us-east-1.amazonaws.com/"
+        );
+        assert!(c.auth_token_sha256.is_none() && c.allowed_origins.is_empty());
+    }
+
+    #[test]
+    fn local_endpoints() {
+        let c = parse(&[
+            ("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:3900"),
+            ("S3_FORCE_PATH_STYLE", "true"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.bucket_endpoint.post_url(),
+            "http://127.0.0.1:3900/qdn-uploads/"
+        );
+        let c = parse(&[
+            ("AWS_ENDPOINT_URL_S3", "http://garage:3900"),
+            ("S3_PUBLIC_ENDPOINT", "http://localhost:3900"),
+            ("S3_FORCE_PATH_STYLE", "1"),
+        ])
+        .unwrap();
+        assert_eq!(c.bucket_endpoint.host(), "localhost:3900");
+    }
+
+    #[test]
+    fn each_bad_setting_is_named() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("UPLOADS_BUCKET", "", "UPLOADS_BUCKET"),
+            ("UPLOADS_BUCKET", "Bad_Bucket", "UPLOADS_BUCKET"),
+            ("AUDIT_TABLE", "a", "AUDIT_TABLE"),
+            ("AWS_REGION", "", "AWS_REGION"),
+            ("S3_FORCE_PATH_STYLE", "yes", "S3_FORCE_PATH_STYLE"),
+            ("S3_PUBLIC_ENDPOINT", "localhost:3900", "S3_PUBLIC_ENDPOINT"),
+            ("AWS_ENDPOINT_URL_S3", "http://h/p", "AWS_ENDPOINT_URL_S3"),
+            ("UPLOAD_URL_TTL_SECS", "0", "UPLOAD_URL_TTL_SECS"),
+            ("UPLOAD_URL_TTL_SECS", "604801", "UPLOAD_URL_TTL_SECS"),
+            ("PHOTO_URL_TTL_SECS", "1h", "PHOTO_URL_TTL_SECS"),
+            ("MAX_UPLOAD_BYTES", "-5", "MAX_UPLOAD_BYTES"),
+            ("AUDIT_RETENTION_DAYS", "0", "AUDIT_RETENTION_DAYS"),
+            (
+                "ALLOWED_CONTENT_TYPES",
+                "image/svg+xml",
+                "ALLOWED_CONTENT_TYPES",
+            ),
+            (
+                "ALLOWED_CONTENT_TYPES",
+                "text/html,image/png",
+                "ALLOWED_CONTENT_TYPES",
+            ),
+            ("ALLOWED_CONTENT_TYPES", " , ", "ALLOWED_CONTENT_TYPES"),
+            ("AUTH_TOKEN_SHA256", "abc", "AUTH_TOKEN_SHA256"),
+            ("AUTH_TOKEN_SHA256", &"g".repeat(64), "AUTH_TOKEN_SHA256"),
+            ("ALLOWED_ORIGINS", "*", "ALLOWED_ORIGINS"),
+            (
+                "ALLOWED_ORIGINS",
+                "https://a.example/path",
+                "ALLOWED_ORIGINS",
+            ),
+        ];
+        for (name, value, named) in cases {
+            let e = parse(&[(name, value)]).unwrap_err();
+            assert_eq!(e.variable, *named, "{name}={value:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn token_hash_and_origins_parse() {
+        let hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        let c = parse(&[
+            ("AUTH_TOKEN_SHA256", hash),
+            (
+                "ALLOWED_ORIGINS",
+                "http://localhost:8080, https://dash.example.com",
+            ),
+            ("ALLOWED_CONTENT_TYPES", "image/PNG,image/png"),
+        ])
+        .unwrap();
+        assert_eq!(c.auth_token_sha256.unwrap()[0], 0x9f);
+        assert_eq!(c.auth_token_sha256.unwrap()[31], 0x08);
+        assert_eq!(
+            c.allowed_origins,
+            ["http://localhost:8080", "https://dash.example.com"]
+        );
+        assert_eq!(c.allowed_types.len(), 1, "duplicates collapse");
+        // An empty hash is "bearer auth off", which fails closed (401) rather than matching "".
+        assert!(parse(&[("AUTH_TOKEN_SHA256", "")])
+            .unwrap()
+            .auth_token_sha256
+            .is_none());
+    }
+}

@@ -1,0 +1,199 @@
+//! The one error type. Every failure a request can meet becomes one of these, and each maps to a
+//! status and a `{"error":{"code","message"}}` body. Messages are written for the API's users;
+//! SDK errors, endpoints and ARNs are logged, never put in a response.
+
+use std::borrow::Cow;
+
+use lambda_http::http::StatusCode;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: Cow<'static, str>,
+    /// For 409 `objects_missing`: the keys S3 does not have.
+    pub missing_keys: Vec<String>,
+    /// For 405: the methods the route takes.
+    pub allow: Option<&'static str>,
+}
+
+/// Which dependency failed, for the 503's code and message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dependency {
+    Storage,
+    AuditLog,
+    Credentials,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            missing_keys: Vec::new(),
+            allow: None,
+        }
+    }
+
+    pub fn bad_request(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Missing or invalid credentials: send `Authorization: Bearer <token>`.",
+        )
+    }
+
+    pub fn forbidden(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, message)
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "No such route.")
+    }
+
+    pub fn method_not_allowed(allow: &'static str) -> Self {
+        ApiError {
+            allow: Some(allow),
+            ..Self::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("This route takes {allow}."),
+            )
+        }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    pub fn objects_missing(missing_keys: Vec<String>) -> Self {
+        ApiError {
+            missing_keys,
+            ..Self::conflict(
+                "objects_missing",
+                "Some uploads are not in storage; nothing was recorded. Upload them, then retry.",
+            )
+        }
+    }
+
+    pub fn payload_too_large(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, code, message)
+    }
+
+    pub fn unsupported_media_type(
+        code: &'static str,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, code, message)
+    }
+
+    pub fn unavailable(dependency: Dependency) -> Self {
+        let (code, message) = match dependency {
+            Dependency::Storage => (
+                "storage_unavailable",
+                "Photo storage is temporarily unavailable. Try again shortly.",
+            ),
+            Dependency::AuditLog => (
+                "audit_unavailable",
+                "The audit log is temporarily unavailable, so nothing was issued or recorded. Try again shortly.",
+            ),
+            Dependency::Credentials => (
+                "credentials_unavailable",
+                "Upload signing is temporarily unavailable. Try again shortly.",
+            ),
+        };
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
+    }
+
+    /// A bug on our side; never a client's input, never a dependency's outage.
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Something went wrong on our side.",
+        )
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct Envelope<'a> {
+            error: Inner<'a>,
+        }
+        #[derive(Serialize)]
+        struct Inner<'a> {
+            code: &'a str,
+            message: &'a str,
+            #[serde(skip_serializing_if = "<[String]>::is_empty")]
+            missing_keys: &'a [String],
+        }
+        serde_json::to_vec(&Envelope {
+            error: Inner {
+                code: self.code,
+                message: &self.message,
+                missing_keys: &self.missing_keys,
+            },
+        })
+        .unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    #[test]
+    fn body_is_the_documented_envelope() {
+        let body: Value =
+            serde_json::from_slice(&ApiError::bad_request("invalid_job_id", "bad").body()).unwrap();
+        assert_eq!(
+            body,
+            json!({"error": {"code": "invalid_job_id", "message": "bad"}})
+        );
+    }
+
+    #[test]
+    fn missing_keys_are_listed() {
+        let err = ApiError::objects_missing(vec!["jobs/j/a.jpg".into()]);
+        assert_eq!(err.status, StatusCode::CONFLICT);
+        let body: Value = serde_json::from_slice(&err.body()).unwrap();
+        assert_eq!(body["error"]["missing_keys"], json!(["jobs/j/a.jpg"]));
+    }
+
+    #[test]
+    fn unavailable_names_no_internals() {
+        for dep in [
+            Dependency::Storage,
+            Dependency::AuditLog,
+            Dependency::Credentials,
+        ] {
+            let err = ApiError::unavailable(dep);
+            assert_eq!(err.status, StatusCode::SERVICE_UNAVAILABLE);
+            let text = String::from_utf8(err.body()).unwrap().to_lowercase();
+            for leak in ["dynamo", "s3", "arn:", "http", "sdk"] {
+                assert!(!text.contains(leak), "{text} mentions {leak}");
+            }
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! `GET /photos?job_id=…[&limit=…][&cursor=…]`: a job's photos, oldest first, as short-lived
+//! presigned GET URLs. The cursor is the last key of the previous page (base64url), so it can
+//! only ever point inside the job's own prefix.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use lambda_http::http::StatusCode;
+use lambda_http::Request;
+use serde::Serialize;
+
+use crate::app::{App, Caller};
+use crate::error::ApiError;
+use crate::presign_get::{presign_get, GetObjectUrl};
+use crate::request::query_param;
+use crate::storage::{self, StoredObject};
+use crate::validate;
+
+pub const DEFAULT_LIMIT: i32 = 100;
+pub const MAX_LIMIT: i32 = 1000;
+const MAX_KEY_BYTES: usize = 1024;
+
+#[derive(Debug, Serialize)]
+pub struct PhotoPage {
+    pub job_id: String,
+    pub photos: Vec<Photo>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Photo {
+    pub key: String,
+    pub url: String,
+    pub size: i64,
+    pub last_modified: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<&'static str>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct PageRequest<'r> {
+    pub job_id: &'r str,
+    pub limit: i32,
+    /// The key to list after, already checked to lie inside the job's prefix.
+    pub start_after: Option<String>,
+}
+
+pub fn parse(req: &Request) -> Result<PageRequest<'_>, ApiError> {
+    let job_id = query_param(req, "job_id")?.ok_or_else(|| {
+        ApiError::bad_request("missing_job_id", "Query parameter `job_id` is required.")
+    })?;
+    let job_id = validate::job_id(job_id)?;
+    let limit = match query_param(req, "limit")? {
+        None => DEFAULT_LIMIT,
+        Some(raw) => raw
+            .parse::<i32>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_limit",
+                    format!("`limit` must be a whole number from 1 to {MAX_LIMIT}."),
+                )
+            })?,
+    };
+    let start_after = query_param(req, "cursor")?
+        .map(|c| decode_cursor(job_id, c))
+        .transpose()?;
+    Ok(PageRequest {
+        job_id,
+        limit,
+        start_after,
+    })
+}
+
+pub fn encode_cursor(last_key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(last_key)
+}
+
+fn decode_cursor(job_id: &str, cursor: &str) -> Result<String, ApiError> {
+    let invalid = || {
+        ApiError::bad_request(
+            "invalid_cursor",
+            "`cursor` must be a `next_cursor` from this job's listing.",
+        )
+    };
+    if cursor.len() > MAX_KEY_BYTES * 2 {
+        return Err(invalid());
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let key = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let inside_job = key
+        .strip_prefix(&validate::job_prefix(job_id))
+        .is_some_and(|rest| !rest.is_empty());
+    if inside_job && key.len() <= MAX_KEY_BYTES {
+        Ok(key)
+    } else {
+        Err(invalid())
+    }
+}
+
+pub async fn handle(
+    app: &App,
+    req: &Request,
+    caller: &Caller,
+) -> Result<(StatusCode, PhotoPage), ApiError> {
+    let config = app.config();
+    let page = parse(req)?;
+    let prefix = validate::job_prefix(page.job_id);
+    let (objects, truncated) = storage::list_page(
+        app.s3(),
+        &config.uploads_bucket,
+        &prefix,
+        page.limit,
+        page.start_after.as_deref(),
+    )
+    .await?;
+    let creds = app.credentials().await?;
+    let session = app.signer().session(&creds, caller.now);
+    let expires_secs = session
+        .validity_secs(config.photo_url_ttl_secs)
+        .ok_or_else(App::credentials_expired)?;
+    let next_cursor = truncated
+        .then(|| objects.last().map(|o| encode_cursor(&o.key)))
+        .flatten();
+    let photos = objects
+        .into_iter()
+        .map(
+            |StoredObject {
+                 key,
+                 size,
+                 last_modified,
+             }| {
+                let url = presign_get(
+                    &session,
+                    &config.bucket_endpoint,
+                    &GetObjectUrl {
+                        key: &key,
+                        expires_secs,
+                        response_content_disposition: Some("inline"),
+                        x_id: Some("GetObject"),
+                    },
+                );
+                let content_type = key
+                    .rsplit_once('.')
+                    .and_then(|(_, ext)| validate::image_type_by_ext(ext))
+                    .map(|t| t.mime);
+                Photo {
+                    url,
+                    size,
+                    last_modified: last_modified.map(|t| t.rfc3339()),
+                    content_type,
+                    key,
+                }
+            },
+        )
+        .collect();
+    Ok((
+        StatusCode::OK,
+        PhotoPage {
+            job_id: page.job_id.to_owned(),
+            photos,
+            next_cursor,
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::tests::v2_request;
+    use serde_json::json;
+
+    fn get(query: &str) -> Request {
+        v2_request("GET", &format!("/photos?{query}"), json!({}), None)
+    }
+
+    #[test]
+    fn limits() {
+        assert_eq!(parse(&get("job_id=j")).unwrap().limit, DEFAULT_LIMIT);
+        assert_eq!(parse(&get("job_id=j&limit=1000")).unwrap().limit, 1000);
+        for bad in ["0", "1001", "-1", "ten", "1.5", "99999999999"] {
+            assert_eq!(
+                parse(&get(&format!("job_id=j&limit={bad}")))
+                    .unwrap_err()
+                    .code,
+                "invalid_limit",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn cursors_stay_inside_the_job() {
+        let key = "jobs/j-1/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg";
+        let req = get(&format!("job_id=j-1&cursor={}", encode_cursor(key)));
+        assert_eq!(parse(&req).unwrap().start_after.as_deref(), Some(key));
+        for bad in [
+            encode_cursor("jobs/j-2/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg"),
+            encode_cursor("jobs/j-1/"),
+            encode_cursor("jobs/j-10/x.jpg"),
+            "not%20base64!".to_owned(),
+            URL_SAFE_NO_PAD.encode([0xff, 0xfe]),
+            "A".repeat(5000),
+        ] {
+            let err = parse(&get(&format!("job_id=j-1&cursor={bad}"))).unwrap_err();
+            assert_eq!(err.code, "invalid_cursor", "{bad:.40}");
+        }
+    }
+
+    #[test]
+    fn job_id_is_required_and_checked() {
+        assert_eq!(parse(&get("limit=5")).unwrap_err().code, "missing_job_id");
+        assert_eq!(
+            parse(&get("job_id=a%2Fb")).unwrap_err().code,
+            "invalid_job_id"
+        );
+        assert_eq!(
+            parse(&get("job_id=a&job_id=b")).unwrap_err().code,
+            "repeated_parameter"
+        );
+    }
+}

@@ -1,0 +1,5 @@
+//! One module per route; each turns a parsed request into a response body or an [`ApiError`].
+
+pub mod complete_uploads;
+pub mod issue_upload_url;
+pub mod list_photos;
