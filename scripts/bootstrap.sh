@@ -19,8 +19,8 @@ if ! "$VENV/bin/python" -c 'import moto, cfnlint, boto3' 2>/dev/null || [ ! -x "
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}"
 fi
 
-if ! command -v garage >/dev/null || [ "$(garage --version 2>/dev/null | awk '{print $2}')" != "v$GARAGE_VERSION" ]; then
+if ! garage --version 2>/dev/null | grep -q "cargo:$GARAGE_VERSION "; then
   step "cargo install garage $GARAGE_VERSION (about 10 minutes on 2 cores, once)"
   cargo install garage --version "$GARAGE_VERSION" --locked
 fi
-step "tools ready: garage $(garage --version | awk '{print $2}'), moto $("$VENV/bin/python" -c 'import moto; print(moto.__version__)'), $("$VENV/bin/cargo-lambda" --version)"
+step "tools ready: garage $GARAGE_VERSION, moto $("$VENV/bin/python" -c 'import moto; print(moto.__version__)'), $("$VENV/bin/cargo-lambda" --version)"

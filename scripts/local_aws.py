@@ -1,0 +1,76 @@
+"""Provisioning and inspection of the local stack through boto3 (reads .stack/env's variables).
+
+    python scripts/local_aws.py provision   create the audit table (as template.yaml defines it)
+    python scripts/local_aws.py audit JOB   print a job's audit rows as JSON lines
+"""
+import json
+import os
+import sys
+import time
+
+import boto3
+from botocore.config import Config
+
+
+def dynamodb():
+    return boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
+
+
+def s3():
+    return boto3.client(
+        "s3",
+        endpoint_url=os.environ["AWS_ENDPOINT_URL_S3"],
+        config=Config(s3={"addressing_style": "path"}, signature_version="s3v4"),
+    )
+
+
+def provision():
+    table = os.environ["AUDIT_TABLE"]
+    ddb = dynamodb()
+    if table not in ddb.list_tables()["TableNames"]:
+        ddb.create_table(
+            TableName=table,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+        )
+        ddb.update_time_to_live(
+            TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expire_at"}
+        )
+    # The bucket is Garage's --default-bucket; wait until it answers.
+    deadline = time.time() + 20
+    while True:
+        try:
+            s3().head_bucket(Bucket=os.environ["UPLOADS_BUCKET"])
+            break
+        except Exception:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def audit(job_id):
+    ddb = dynamodb()
+    rows = ddb.query(
+        TableName=os.environ["AUDIT_TABLE"],
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"JOB#{job_id}"}},
+    )["Items"]
+    for row in rows:
+        print(json.dumps(row))
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    if command == "provision":
+        provision()
+    elif command == "audit" and len(sys.argv) == 3:
+        audit(sys.argv[2])
+    else:
+        sys.exit(__doc__)
