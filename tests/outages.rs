@@ -1,0 +1,189 @@
+//! Fail closed: with DynamoDB or S3 down, every route answers a 503 JSON error in bounded time,
+//! no upload URL is issued without its audit row, and service resumes when the server returns.
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use serde_json::json;
+use support::*;
+
+/// A moto server of this test's own, so stopping it disturbs no other test.
+struct OwnDynamo {
+    port: u16,
+    child: Option<Child>,
+}
+
+impl OwnDynamo {
+    fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    async fn start(port: u16, stack: &Stack) -> OwnDynamo {
+        let child = Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server on PATH (make test puts it there)");
+        let own = OwnDynamo {
+            port,
+            child: Some(child),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "moto did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let key = |name: &str, kind| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .unwrap()
+        };
+        let attr = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap()
+        };
+        stack
+            .dynamodb_at(&own.endpoint())
+            .create_table()
+            .table_name(&stack.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key("pk", KeyType::Hash))
+            .key_schema(key("sk", KeyType::Range))
+            .attribute_definitions(attr("pk"))
+            .attribute_definitions(attr("sk"))
+            .send()
+            .await
+            .expect("create table");
+        own
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().ok();
+            child.wait().ok();
+        }
+    }
+}
+
+impl Drop for OwnDynamo {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[tokio::test]
+async fn dynamodb_down_issues_nothing_and_recovers() {
+    let stack = Stack::get();
+    let port = OwnDynamo::free_port();
+    let mut dynamo = OwnDynamo::start(port, &stack).await;
+    let app = stack.app_with(
+        &[],
+        &stack.s3_endpoint,
+        &dynamo.endpoint(),
+        stack.credentials(),
+    );
+    let job = new_job();
+    issue(&app, &job, "").await;
+
+    dynamo.stop();
+    let started = Instant::now();
+    let (status, body) = call(&app, get(&format!("/upload-url?job_id={job}"))).await;
+    assert_eq!(error_code(status, &body, 503), "audit_unavailable");
+    assert!(
+        body.get("url").is_none() && body.get("fields").is_none(),
+        "no credential without audit: {body}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "503 took {:?}",
+        started.elapsed()
+    );
+    let text = body.to_string();
+    assert!(
+        !text.contains("127.0.0.1") && !text.contains(&port.to_string()),
+        "leaks endpoint: {text}"
+    );
+
+    // A completion with real objects cannot be recorded either.
+    let grant = issue(&stack.app(&[]), &job, "").await;
+    assert_eq!(post_form(&grant, |_| {}, photo_bytes(1, 10)).await.0, 201);
+    let (status, body) = call(
+        &app,
+        post_json(
+            "/upload-url",
+            &json!({"job_id": job, "keys": [grant["key"]]}),
+        ),
+    )
+    .await;
+    assert_eq!(error_code(status, &body, 503), "audit_unavailable");
+
+    let _dynamo = OwnDynamo::start(port, &stack).await;
+    issue(&app, &job, "").await;
+}
+
+#[tokio::test]
+async fn s3_down_is_503_on_every_route_that_needs_it() {
+    let stack = Stack::get();
+    // A port nobody listens on.
+    let dead = format!("http://127.0.0.1:{}", OwnDynamo::free_port());
+    let app = stack.app_with(&[], &dead, &stack.dynamodb_endpoint, stack.credentials());
+    let job = new_job();
+    let started = Instant::now();
+    let (status, body) = call(&app, get(&format!("/photos?job_id={job}"))).await;
+    assert_eq!(error_code(status, &body, 503), "storage_unavailable");
+    let key = format!("jobs/{job}/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg");
+    let (status, body) = call(
+        &app,
+        post_json("/upload-url", &json!({"job_id": job, "keys": [key]})),
+    )
+    .await;
+    assert_eq!(error_code(status, &body, 503), "storage_unavailable");
+    assert!(
+        started.elapsed() < Duration::from_secs(12),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        stack.audit_rows(&job).await.is_empty(),
+        "nothing recorded while S3 is down"
+    );
+}
+
+#[tokio::test]
+async fn expired_credentials_issue_nothing() {
+    let stack = Stack::get();
+    let expired = aws_credential_types::Credentials::new(
+        &stack.access_key,
+        &stack.secret_key,
+        Some("token".into()),
+        Some(std::time::SystemTime::now() - Duration::from_secs(5)),
+        "expired",
+    );
+    let app = stack.app_with(&[], &stack.s3_endpoint, &stack.dynamodb_endpoint, expired);
+    let job = new_job();
+    let (status, body) = call(&app, get(&format!("/upload-url?job_id={job}"))).await;
+    assert_eq!(error_code(status, &body, 503), "credentials_unavailable");
+    assert!(stack.audit_rows(&job).await.is_empty());
+}

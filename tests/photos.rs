@@ -1,0 +1,163 @@
+//! `GET /photos`: listings in upload order, pagination, and presigned GET URLs that the real S3
+//! server honours (and refuses once tampered with).
+
+mod support;
+
+use serde_json::Value;
+use support::*;
+
+async fn upload(app: &qdn_photos::app::App, job: &str, seed: u8, len: usize) -> (String, Vec<u8>) {
+    let grant = issue(app, job, "").await;
+    let bytes = photo_bytes(seed, len);
+    let (status, body) = post_form(&grant, |_| {}, bytes.clone()).await;
+    assert_eq!(status, 201, "{body}");
+    (grant["key"].as_str().unwrap().to_owned(), bytes)
+}
+
+async fn download(url: &str) -> (u16, Vec<u8>, Option<String>) {
+    let resp = reqwest::get(url).await.unwrap();
+    let status = resp.status().as_u16();
+    let disposition = resp
+        .headers()
+        .get("content-disposition")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, resp.bytes().await.unwrap().to_vec(), disposition)
+}
+
+fn keys(page: &Value) -> Vec<String> {
+    page["photos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["key"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn lists_photos_in_upload_order_with_working_urls() {
+    let stack = Stack::get();
+    let app = stack.app(&[]);
+    let job = new_job();
+    let mut uploaded = Vec::new();
+    for seed in 0..3 {
+        uploaded.push(upload(&app, &job, seed, 1000 + usize::from(seed) * 100).await);
+    }
+    // Another job's photo must never appear.
+    upload(&app, &new_job(), 9, 100).await;
+
+    let (status, page) = call(&app, get(&format!("/photos?job_id={job}"))).await;
+    assert_eq!(status.as_u16(), 200, "{page}");
+    assert_eq!(page["job_id"], job.as_str());
+    assert_eq!(
+        keys(&page),
+        uploaded.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>()
+    );
+    assert!(page["next_cursor"].is_null());
+    for (photo, (_, bytes)) in page["photos"].as_array().unwrap().iter().zip(&uploaded) {
+        assert_eq!(photo["size"], bytes.len());
+        assert_eq!(photo["content_type"], "image/jpeg");
+        assert!(photo["last_modified"].as_str().unwrap().ends_with('Z'));
+        let (status, body, disposition) = download(photo["url"].as_str().unwrap()).await;
+        assert_eq!(status, 200);
+        assert_eq!(&body, bytes, "URL serves exactly the uploaded bytes");
+        assert_eq!(disposition.as_deref(), Some("inline"));
+    }
+}
+
+#[tokio::test]
+async fn paginates_with_cursors() {
+    let stack = Stack::get();
+    let app = stack.app(&[]);
+    let job = new_job();
+    let mut expected = Vec::new();
+    for seed in 0..5 {
+        expected.push(upload(&app, &job, seed, 64).await.0);
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let query = match &cursor {
+            Some(c) => format!("/photos?job_id={job}&limit=2&cursor={c}"),
+            None => format!("/photos?job_id={job}&limit=2"),
+        };
+        let (status, page) = call(&app, get(&query)).await;
+        assert_eq!(status.as_u16(), 200, "{page}");
+        pages += 1;
+        let page_keys = keys(&page);
+        assert!(page_keys.len() <= 2);
+        seen.extend(page_keys);
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, expected);
+}
+
+#[tokio::test]
+async fn an_empty_job_lists_nothing() {
+    let stack = Stack::get();
+    let app = stack.app(&[]);
+    let (status, page) = call(&app, get(&format!("/photos?job_id={}", new_job()))).await;
+    assert_eq!(status.as_u16(), 200);
+    assert_eq!(page["photos"], serde_json::json!([]));
+    assert!(page["next_cursor"].is_null());
+}
+
+#[tokio::test]
+async fn s3_refuses_tampered_expired_or_foreign_photo_urls() {
+    let stack = Stack::get();
+    let job = new_job();
+    let app = stack.app(&[("PHOTO_URL_TTL_SECS", "1")]);
+    let (key, _) = upload(&app, &job, 1, 100).await;
+    let (_, page) = call(&app, get(&format!("/photos?job_id={job}"))).await;
+    let url = page["photos"][0]["url"].as_str().unwrap().to_owned();
+
+    let other_key = url.replace(
+        &key,
+        &format!("jobs/{job}/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg"),
+    );
+    let longer = url.replace("X-Amz-Expires=1", "X-Amz-Expires=3600");
+    let attachment = url.replace(
+        "response-content-disposition=inline",
+        "response-content-disposition=attachment",
+    );
+    for tampered in [other_key, longer, attachment] {
+        let (status, _, _) = download(&tampered).await;
+        assert!(
+            (400..500).contains(&status),
+            "tampered URL served: {status}"
+        );
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let (status, _, _) = download(&url).await;
+    assert!((400..500).contains(&status), "expired URL served: {status}");
+
+    // The same URL signed with the right key id but another secret.
+    let forged = aws_credential_types::Credentials::new(
+        &stack.access_key,
+        "wrong-secret-wrong-secret",
+        None,
+        None,
+        "f",
+    );
+    let signer = qdn_photos::sigv4::Signer::new(stack.region.clone());
+    let session = signer.session(&forged, std::time::SystemTime::now());
+    let forged_url = qdn_photos::presign_get::presign_get(
+        &session,
+        &stack.config(&[]).bucket_endpoint,
+        &qdn_photos::presign_get::GetObjectUrl {
+            key: &key,
+            expires_secs: 600,
+            response_content_disposition: Some("inline"),
+            x_id: Some("GetObject"),
+        },
+    );
+    let (status, _, _) = download(&forged_url).await;
+    assert!(
+        (400..500).contains(&status),
+        "URL signed with a wrong secret served: {status}"
+    );
+}
