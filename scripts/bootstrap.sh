@@ -23,4 +23,4 @@ if ! garage --version 2>/dev/null | grep -q "cargo:$GARAGE_VERSION "; then
   step "cargo install garage $GARAGE_VERSION (about 10 minutes on 2 cores, once)"
   cargo install garage --version "$GARAGE_VERSION" --locked
 fi
-step "tools ready: garage $GARAGE_VERSION, moto $("$VENV/bin/python" -c 'import moto; print(moto.__version__)'), $("$VENV/bin/cargo-lambda" --version)"
+step "tools ready: garage $GARAGE_VERSION, moto $("$VENV/bin/python" -c 'import moto; print(moto.__version__)'), cargo-lambda $("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("cargo-lambda"))')"

@@ -5,3 +5,16 @@ export PATH="$VENV/bin:$HOME/.cargo/bin:$PATH"
 LOCAL_REGION=us-east-1
 LOCAL_BUCKET=qdn-uploads
 LOCAL_TABLE=qdn-audit
+# The bearer token of the local stack (never used anywhere real).
+DEV_TOKEN=local-dev-token
+DEV_ORIGIN=http://localhost:8080
+
+# Variables the function needs on top of .stack/env, for `cargo lambda watch` and the tests.
+function_env() {
+  set -a
+  # shellcheck disable=SC1091
+  source "$ROOT/.stack/env"
+  set +a
+  AUTH_TOKEN_SHA256=$(printf '%s' "$DEV_TOKEN" | sha256sum | cut -d' ' -f1)
+  export AUTH_TOKEN_SHA256 ALLOWED_ORIGINS="$DEV_ORIGIN" RUST_LOG="${RUST_LOG:-info}"
+}

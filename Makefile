@@ -1,0 +1,33 @@
+# qdn-photos — see README.md. Every target installs what it needs (scripts/bootstrap.sh).
+SHELL := /bin/bash
+.PHONY: dev test stack-up stack-down events invoke lint clean help
+
+help:
+	@echo "make dev | test | lint | invoke EVENT=events/get-upload-url.json | stack-up | stack-down | clean"
+
+dev:            ## local stack + the function under cargo lambda watch on :9000
+	scripts/dev.sh
+
+test:           ## lint + unit + integration tests against Garage and moto + events via cargo lambda
+	scripts/test.sh
+
+stack-up:       ## just the local S3 (Garage) and DynamoDB (moto) servers
+	scripts/bootstrap.sh && scripts/stack.sh up
+
+stack-down:
+	scripts/stack.sh down
+
+events:         ## every events/*.json through cargo lambda invoke (stack must be up)
+	scripts/check-events.sh
+
+EVENT ?= events/get-upload-url.json
+invoke:         ## one event through cargo lambda invoke against `make dev`
+	. scripts/lib.sh && cargo lambda invoke --invoke-address 127.0.0.1 --invoke-port $${API_PORT:-9000} --data-file $(EVENT) qdn-photos
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+
+clean:
+	scripts/stack.sh down
+	cargo clean

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Sends every events/*.json through the real Lambda runtime (`cargo lambda watch` + `cargo lambda
+# invoke`) against the local stack, and checks each answer's status against events/expected-status.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+function_env
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+log="$ROOT/.stack/watch-events.log"
+cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" > "$log" 2>&1 &
+watch_pid=$!
+trap 'kill $watch_pid 2>/dev/null || true; wait $watch_pid 2>/dev/null || true' EXIT
+
+for _ in $(seq 300); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  kill -0 $watch_pid 2>/dev/null || { cat "$log"; exit 1; }
+  sleep 0.1
+done
+
+failures=0 passed=0
+while read -r file expected; do
+  [[ -z "$file" || "$file" == \#* ]] && continue
+  # The first invoke waits for watch to build the function.
+  if ! out=$(cargo lambda invoke --invoke-address 127.0.0.1 --invoke-port "$port" \
+        --data-file "events/$file" qdn-photos 2>&1); then
+    echo "FAIL $file: invoke failed: $out"; failures=$((failures + 1)); continue
+  fi
+  got=$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["statusCode"])' 2>/dev/null || echo "?")
+  if [ "$got" = "$expected" ]; then
+    echo "ok   $file -> $got"; passed=$((passed + 1))
+  else
+    echo "FAIL $file: expected $expected, got $got: $out"; failures=$((failures + 1))
+  fi
+done < events/expected-status.txt
+echo "events: $passed passed, $failures failed"
+[ "$failures" -eq 0 ]

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# `make dev`: the local stack plus the function under `cargo lambda watch` (rebuilds on save).
+# Ctrl-C stops everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+API_PORT=${API_PORT:-9000}
+scripts/bootstrap.sh
+scripts/stack.sh up
+trap 'scripts/stack.sh down' EXIT
+function_env
+
+cat <<MSG
+
+  qdn-photos is starting on http://127.0.0.1:$API_PORT (first request waits for the build).
+  Bearer token: $DEV_TOKEN      Browser origin allowed: $DEV_ORIGIN
+
+  Ask for an upload URL:
+    curl -s -H 'Authorization: Bearer $DEV_TOKEN' 'http://127.0.0.1:$API_PORT/upload-url?job_id=j-12345'
+
+  Or do a whole upload (URL, POST to S3, completion, listing) from another terminal:
+    scripts/demo-upload.sh path/to/photo.jpg j-12345
+
+  List the job's photos:
+    curl -s -H 'Authorization: Bearer $DEV_TOKEN' 'http://127.0.0.1:$API_PORT/photos?job_id=j-12345'
+
+MSG
+cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT"

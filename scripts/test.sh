@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# `make test`: installs what is missing, lints, starts the local stack (unless one is up already),
+# runs every test against it, and stops what it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+scripts/bootstrap.sh
+
+echo "==> lint: rustfmt, clippy"
+cargo fmt --check
+cargo clippy --all-targets --locked -- -D warnings
+
+started_stack=false
+if ! scripts/stack.sh status; then
+  scripts/stack.sh up
+  started_stack=true
+fi
+cleanup() { if $started_stack; then scripts/stack.sh down; fi; }
+trap cleanup EXIT
+
+function_env
+echo "==> cargo test (unit + integration against Garage and moto)"
+cargo test --locked
+echo "==> events/ through cargo lambda invoke"
+scripts/check-events.sh

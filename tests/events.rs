@@ -1,0 +1,36 @@
+//! Every file in `events/` is a valid API Gateway event that the handler answers with the status
+//! `events/expected-status.txt` promises (scripts/check-events.sh checks the same through
+//! `cargo lambda invoke`).
+
+mod support;
+
+use support::*;
+
+#[tokio::test]
+async fn every_event_file_gets_its_expected_status() {
+    let stack = Stack::get();
+    let app = stack.app(&[("AUTH_TOKEN_SHA256", "")]);
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/events");
+    let expected = std::fs::read_to_string(format!("{dir}/expected-status.txt")).unwrap();
+    let mut checked = Vec::new();
+    for line in expected
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
+        let (file, status) = line.split_once(char::is_whitespace).unwrap();
+        let json = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
+        let req = lambda_http::request::from_str(&json).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let resp = app.handle(req).await;
+        assert_eq!(resp.status().as_u16().to_string(), status.trim(), "{file}");
+        checked.push(file.to_owned());
+    }
+    // No event file goes unchecked.
+    let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    on_disk.sort();
+    checked.sort();
+    assert_eq!(on_disk, checked);
+}
