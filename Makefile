@@ -1,15 +1,22 @@
 # qdn-photos — see README.md. Every target installs what it needs (scripts/bootstrap.sh).
 SHELL := /bin/bash
-.PHONY: dev test stack-up stack-down events invoke lint clean help
+.PHONY: dev test build deploy stack-up stack-down events invoke lint clean help
 
 help:
-	@echo "make dev | test | lint | invoke EVENT=events/get-upload-url.json | stack-up | stack-down | clean"
+	@echo "make dev | test | build [ARCH=arm64|x86_64] | deploy | lint | invoke EVENT=events/… | stack-up | stack-down | clean"
 
 dev:            ## local stack + the function under cargo lambda watch on :9000
 	scripts/dev.sh
 
 test:           ## lint + unit + integration tests against Garage and moto + events via cargo lambda
 	scripts/test.sh
+
+ARCH ?= arm64
+build:          ## release zip for Lambda (target/lambda/qdn-photos/bootstrap.zip), prints its size
+	ARCH=$(ARCH) scripts/build.sh
+
+deploy:         ## sam build + sam deploy (--guided the first time)
+	scripts/deploy.sh
 
 stack-up:       ## just the local S3 (Garage) and DynamoDB (moto) servers
 	scripts/bootstrap.sh && scripts/stack.sh up
@@ -24,9 +31,11 @@ EVENT ?= events/get-upload-url.json
 invoke:         ## one event through cargo lambda invoke against `make dev`
 	. scripts/lib.sh && cargo lambda invoke --invoke-address 127.0.0.1 --invoke-port $${API_PORT:-9000} --data-file $(EVENT) qdn-photos
 
-lint:
+lint:           ## rustfmt, clippy, cfn-lint
+	scripts/bootstrap.sh >/dev/null
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
+	. scripts/lib.sh && AWS_DEFAULT_REGION=us-east-1 cfn-lint template.yaml
 
 clean:
 	scripts/stack.sh down

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 GARAGE_VERSION=2.5.0
-PY_PACKAGES=("moto[server]==5.2.5" "cargo-lambda==1.9.2" "cfn-lint==1.58.0" "boto3>=1.35")
+PY_PACKAGES=("moto[server]==5.2.5" "cargo-lambda==1.9.2" "cfn-lint==1.58.0" "aws-sam-translator==1.115.0" "boto3>=1.35")
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -14,7 +14,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   step "python venv at $VENV"
   python3 -m venv "$VENV"
 fi
-if ! "$VENV/bin/python" -c 'import moto, cfnlint, boto3' 2>/dev/null || [ ! -x "$VENV/bin/cargo-lambda" ]; then
+if ! "$VENV/bin/python" -c 'import moto, cfnlint, samtranslator, boto3' 2>/dev/null || [ ! -x "$VENV/bin/cargo-lambda" ]; then
   step "pip install ${PY_PACKAGES[*]}"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}"
 fi

@@ -11,6 +11,10 @@ echo "==> lint: rustfmt, clippy"
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 
+echo "==> template.yaml: cfn-lint, SAM transform and security properties"
+AWS_DEFAULT_REGION=us-east-1 cfn-lint template.yaml
+python -m unittest tests/template_test.py
+
 started_stack=false
 if ! scripts/stack.sh status; then
   scripts/stack.sh up
