@@ -1,6 +1,6 @@
 # qdn-photos — see README.md. Every target installs what it needs (scripts/bootstrap.sh).
 SHELL := /bin/bash
-.PHONY: dev test build deploy stack-up stack-down events invoke lint clean help
+.PHONY: dev test bench build deploy stack-up stack-down events invoke lint clean help
 
 help:
 	@echo "make dev | test | build [ARCH=arm64|x86_64] | deploy | lint | invoke EVENT=events/… | stack-up | stack-down | clean"
@@ -10,6 +10,9 @@ dev:            ## local stack + the function under cargo lambda watch on :9000
 
 test:           ## lint + unit + integration tests against Garage and moto + events via cargo lambda
 	scripts/test.sh
+
+bench:          ## criterion benches, /photos against Garage, zip size, cold start
+	scripts/bench.sh
 
 ARCH ?= arm64
 build:          ## release zip for Lambda (target/lambda/qdn-photos/bootstrap.zip), prints its size

@@ -9,7 +9,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use hmac::{Hmac, Mac};
 use qdn_photos::endpoint::BucketEndpoint;
 use qdn_photos::post_policy::{presign_post, UploadPolicy};
-use qdn_photos::presign_get::{presign_get, GetObjectUrl};
+use qdn_photos::presign_get::{presign_get, GetPresigner, GetUrlOptions};
 use qdn_photos::sigv4::Signer;
 use qdn_photos::utc::UtcTime;
 use qdn_photos::validate::{image_type_by_mime, new_upload_key};
@@ -28,58 +28,90 @@ fn lambda_like_credentials() -> Credentials {
     )
 }
 
+/// Long-term credentials (no session token), as the reference figures in the README use.
+fn static_credentials() -> Credentials {
+    Credentials::new(
+        "AKIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        None,
+        None,
+        "bench",
+    )
+}
+
+fn credential_kinds() -> [(&'static str, Credentials); 2] {
+    [
+        ("no token", static_credentials()),
+        ("lambda 816-byte token", lambda_like_credentials()),
+    ]
+}
+
+/// Session (cached key) + policy JSON + base64 + signature + form fields.
 fn post_issuance(c: &mut Criterion) {
     let signer = Signer::new("us-east-1");
-    let creds = lambda_like_credentials();
     let jpeg = image_type_by_mime("image/jpeg").unwrap();
-    c.bench_function("post_issuance (session + policy JSON + base64 + signature + fields)", |b| {
-        b.iter(|| {
-            let session = signer.session(&creds, SystemTime::now());
-            let now = session.now();
-            presign_post(
-                &session,
-                &UploadPolicy {
-                    bucket: "qdn-uploads",
-                    key: black_box(KEY),
-                    content_type: jpeg.mime,
-                    job_id: "j-12345",
-                    max_bytes: 52_428_800,
-                    expires_at: UtcTime::from_unix_secs(now.unix_secs + 900),
-                },
-            )
-        })
-    });
+    let mut group = c.benchmark_group("post_issuance");
+    for (kind, creds) in credential_kinds() {
+        group.bench_function(kind, |b| {
+            b.iter(|| {
+                let session = signer.session(&creds, SystemTime::now());
+                let now = session.now();
+                presign_post(
+                    &session,
+                    &UploadPolicy {
+                        bucket: "qdn-uploads",
+                        key: black_box(KEY),
+                        content_type: jpeg.mime,
+                        job_id: "j-12345",
+                        max_bytes: 52_428_800,
+                        expires_at: UtcTime::from_unix_secs(now.unix_secs + 900),
+                    },
+                )
+            })
+        });
+    }
+    group.finish();
 }
 
 fn get_presign(c: &mut Criterion) {
     let signer = Signer::new("us-east-1");
-    let creds = lambda_like_credentials();
     let endpoint = BucketEndpoint::aws("qdn-uploads", "us-east-1");
-    let request = GetObjectUrl {
-        key: KEY,
+    let options = GetUrlOptions {
         expires_secs: 3600,
         response_content_disposition: Some("inline"),
         x_id: Some("GetObject"),
     };
     let mut group = c.benchmark_group("get_presign");
-    group.bench_function("ours", |b| {
-        b.iter(|| {
-            let session = signer.session(&creds, SystemTime::now());
-            presign_get(&session, &endpoint, black_box(&request))
-        })
-    });
+    for (kind, creds) in credential_kinds() {
+        group.bench_function(format!("ours, {kind}"), |b| {
+            b.iter(|| {
+                let session = signer.session(&creds, SystemTime::now());
+                presign_get(&session, &endpoint, black_box(KEY), &options)
+            })
+        });
+    }
+    let creds = static_credentials();
 
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let conf = aws_sdk_s3::Config::builder()
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
         .region(aws_sdk_s3::config::Region::new("us-east-1"))
         .credentials_provider(creds.clone())
         .build();
     let client = aws_sdk_s3::Client::from_conf(conf);
-    group.bench_function("aws-sdk-s3 presigned()", |b| {
+    group.bench_function("aws-sdk-s3 presigned(), no token", |b| {
         b.to_async(&runtime).iter(|| async {
-            let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(Duration::from_secs(3600)).unwrap();
-            let req = client.get_object().bucket("qdn-uploads").key(black_box(KEY)).response_content_disposition("inline");
+            let config =
+                aws_sdk_s3::presigning::PresigningConfig::expires_in(Duration::from_secs(3600))
+                    .unwrap();
+            let req = client
+                .get_object()
+                .bucket("qdn-uploads")
+                .key(black_box(KEY))
+                .response_content_disposition("inline");
             req.presigned(config).await.unwrap()
         })
     });
@@ -99,15 +131,22 @@ fn get_presign(c: &mut Criterion) {
     });
     group.finish();
 
-    c.bench_function("photos_page: 1000 presigned GETs", |b| {
-        let keys: Vec<String> = (0..1000).map(|i| format!("jobs/j-12345/019ab3c4-5d6e-7f80-9a1b-{i:012}.jpg")).collect();
-        b.iter(|| {
-            let session = signer.session(&creds, SystemTime::now());
-            keys.iter()
-                .map(|key| presign_get(&session, &endpoint, &GetObjectUrl { key, ..request }))
-                .collect::<Vec<_>>()
-        })
-    });
+    let keys: Vec<String> = (0..1000)
+        .map(|i| format!("jobs/j-12345/019ab3c4-5d6e-7f80-9a1b-{i:012}.jpg"))
+        .collect();
+    let mut group = c.benchmark_group("photos_page_1000_urls");
+    for (kind, creds) in credential_kinds() {
+        group.bench_function(kind, |b| {
+            b.iter(|| {
+                let session = signer.session(&creds, SystemTime::now());
+                let presigner = GetPresigner::new(&session, &endpoint, &options);
+                keys.iter()
+                    .map(|key| presigner.presign(key))
+                    .collect::<Vec<_>>()
+            })
+        });
+    }
+    group.finish();
 }
 
 fn key_generation(c: &mut Criterion) {
@@ -118,7 +157,11 @@ fn key_generation(c: &mut Criterion) {
 }
 
 fn request_parsing(c: &mut Criterion) {
-    let event = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/events/get-upload-url.json")).unwrap();
+    let event = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/events/get-upload-url.json"
+    ))
+    .unwrap();
     let config = qdn_photos::config::Config::from_lookup(|name| match name {
         "UPLOADS_BUCKET" => Some("qdn-uploads".into()),
         "AUDIT_TABLE" => Some("qdn-audit".into()),
@@ -126,15 +169,27 @@ fn request_parsing(c: &mut Criterion) {
         _ => None,
     })
     .unwrap();
-    c.bench_function("request_parsing (API Gateway event → route → checked query)", |b| {
-        b.iter(|| {
-            let req = lambda_http::request::from_str(black_box(&event)).unwrap();
-            let route = qdn_photos::router::route(req.method(), qdn_photos::request::route_path(&req)).unwrap();
-            let parsed = qdn_photos::routes::issue_upload_url::parse(&req, &config).map(|p| p.max_bytes);
-            (route, parsed.unwrap())
-        })
-    });
+    c.bench_function(
+        "request_parsing (API Gateway event → route → checked query)",
+        |b| {
+            b.iter(|| {
+                let req = lambda_http::request::from_str(black_box(&event)).unwrap();
+                let route =
+                    qdn_photos::router::route(req.method(), qdn_photos::request::route_path(&req))
+                        .unwrap();
+                let parsed =
+                    qdn_photos::routes::issue_upload_url::parse(&req, &config).map(|p| p.max_bytes);
+                (route, parsed.unwrap())
+            })
+        },
+    );
 }
 
-criterion_group!(benches, post_issuance, get_presign, key_generation, request_parsing);
+criterion_group!(
+    benches,
+    post_issuance,
+    get_presign,
+    key_generation,
+    request_parsing
+);
 criterion_main!(benches);

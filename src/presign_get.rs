@@ -6,10 +6,9 @@ use sha2::{Digest, Sha256};
 use crate::endpoint::BucketEndpoint;
 use crate::sigv4::{hex32, SigningSession, ALGORITHM};
 
-/// What a presigned GET asks for.
+/// How presigned GETs are made: lifetime and what S3 is asked to answer with.
 #[derive(Debug, Clone, Copy)]
-pub struct GetObjectUrl<'a> {
-    pub key: &'a str,
+pub struct GetUrlOptions<'a> {
     pub expires_secs: u64,
     /// `Content-Disposition` for S3 to answer with, e.g. `inline`.
     pub response_content_disposition: Option<&'a str>,
@@ -18,115 +17,173 @@ pub struct GetObjectUrl<'a> {
     pub x_id: Option<&'a str>,
 }
 
-/// Presigns `req` in aws-sdk-s3's exact URL layout: `x-id`, the `response-*` override, the
+/// Presigns `GET key` in aws-sdk-s3's exact URL layout: `x-id`, the `response-*` override, the
 /// `X-Amz-*` block, the signature, then the session token (signed, but printed last).
 pub fn presign_get(
     session: &SigningSession,
     endpoint: &BucketEndpoint,
-    req: &GetObjectUrl,
+    key: &str,
+    options: &GetUrlOptions,
 ) -> String {
-    let token_len = session.session_token().map_or(0, |t| t.len() * 3);
-    let mut url =
-        String::with_capacity(360 + endpoint.origin().len() + req.key.len() * 3 + token_len);
-    url.push_str(endpoint.origin());
-    let path_start = url.len();
-    url.push_str(endpoint.path());
-    url.push('/');
-    uri_encode(&mut url, req.key, false);
-    let path = path_start..url.len();
-    url.push('?');
-    let x_id = req.x_id.map(|op| push_param(&mut url, "x-id=", op));
-    let disposition = req
-        .response_content_disposition
-        .map(|d| push_param(&mut url, "response-content-disposition=", d));
-    let amz_start = url.len();
-    url.push_str("X-Amz-Algorithm=");
-    url.push_str(ALGORITHM);
-    url.push_str("&X-Amz-Credential=");
-    uri_encode(&mut url, session.credential(), true);
-    url.push_str("&X-Amz-Date=");
-    url.push_str(session.amz_date());
-    url.push_str("&X-Amz-Expires=");
-    url.push_str(itoa::Buffer::new().format(req.expires_secs));
-    let amz_head = amz_start..url.len();
-    url.push_str("&X-Amz-SignedHeaders=host");
-    let signed_headers = amz_head.end..url.len();
-    // Filled in once the canonical request (which covers what follows it) is hashed.
-    url.push_str("&X-Amz-Signature=");
-    let signature_at = url.len()..url.len() + 64;
-    url.push_str(SIGNATURE_PLACEHOLDER);
-    let token = session.session_token().map(|token| {
-        let start = url.len() + 1;
-        url.push_str("&X-Amz-Security-Token=");
-        uri_encode(&mut url, token, true);
-        start..url.len()
-    });
-
-    // The canonical query is sorted by name: `X-Amz-*` (token among them) before lower-case names.
-    let bytes = url.as_bytes();
-    let mut hasher = Sha256::new();
-    hasher.update(b"GET\n");
-    hasher.update(&bytes[path]);
-    hasher.update(b"\n");
-    hasher.update(&bytes[amz_head]);
-    if let Some(token) = token {
-        hasher.update(b"&");
-        hasher.update(&bytes[token]);
-    }
-    hasher.update(&bytes[signed_headers]);
-    for param in [disposition, x_id].into_iter().flatten() {
-        hasher.update(b"&");
-        hasher.update(&bytes[param]);
-    }
-    hasher.update(b"\nhost:");
-    hasher.update(endpoint.host().as_bytes());
-    hasher.update(b"\n\nhost\nUNSIGNED-PAYLOAD");
-    let canonical_hash = hex32(&hasher.finalize().into());
-
-    let signature = session.sign_parts(&[
-        ALGORITHM.as_bytes(),
-        b"\n",
-        session.amz_date().as_bytes(),
-        b"\n",
-        session.scope().as_bytes(),
-        b"\n",
-        &canonical_hash,
-    ]);
-    url.replace_range(
-        signature_at,
-        std::str::from_utf8(&signature).unwrap_or(SIGNATURE_PLACEHOLDER),
-    );
-    url
+    GetPresigner::new(session, endpoint, options).presign(key)
 }
 
-const SIGNATURE_PLACEHOLDER: &str =
-    "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// Appends `name=value&` (value URI-encoded) and returns the range of `name=value`.
-fn push_param(url: &mut String, name_eq: &str, value: &str) -> std::ops::Range<usize> {
-    let start = url.len();
-    url.push_str(name_eq);
-    uri_encode(url, value, true);
-    let end = url.len();
-    url.push('&');
-    start..end
+/// Presigns many keys with one session and the same options (a `/photos` page): everything but
+/// the key is encoded once, and the canonical request's constant tail is kept ready to hash.
+pub struct GetPresigner<'s> {
+    session: &'s SigningSession<'s>,
+    /// `{origin}{path prefix}/`
+    url_base: String,
+    /// Where the canonical path starts in a URL: right after the origin.
+    origin_len: usize,
+    /// `?x-id=…&response-content-disposition=…&X-Amz-Algorithm=…&X-Amz-Expires=N&X-Amz-SignedHeaders=host&X-Amz-Signature=`
+    query_before_signature: String,
+    /// `&X-Amz-Security-Token=…`, or empty.
+    token_param: String,
+    /// Everything of the canonical request after the path.
+    canonical_tail: String,
 }
 
-/// SigV4 URI encoding: every byte but `A-Za-z0-9-._~` as `%XX`; `/` too when `encode_slash`.
-fn uri_encode(out: &mut String, s: &str, encode_slash: bool) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in s.as_bytes() {
-        if b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'.' | b'_' | b'~')
-            || (b == b'/' && !encode_slash)
-        {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0xf)]));
+impl<'s> GetPresigner<'s> {
+    pub fn new(
+        session: &'s SigningSession<'s>,
+        endpoint: &BucketEndpoint,
+        req: &GetUrlOptions,
+    ) -> Self {
+        let mut url_base =
+            String::with_capacity(endpoint.origin().len() + endpoint.path().len() + 1);
+        url_base.push_str(endpoint.origin());
+        url_base.push_str(endpoint.path());
+        url_base.push('/');
+
+        let mut x_id = String::new();
+        if let Some(op) = req.x_id {
+            x_id.push_str("x-id=");
+            uri_encode(&mut x_id, op, true);
+        }
+        let mut disposition = String::new();
+        if let Some(d) = req.response_content_disposition {
+            disposition.push_str("response-content-disposition=");
+            uri_encode(&mut disposition, d, true);
+        }
+        let mut amz_head = String::with_capacity(160);
+        amz_head.push_str("X-Amz-Algorithm=");
+        amz_head.push_str(ALGORITHM);
+        amz_head.push_str("&X-Amz-Credential=");
+        uri_encode(&mut amz_head, session.credential(), true);
+        amz_head.push_str("&X-Amz-Date=");
+        amz_head.push_str(session.amz_date());
+        amz_head.push_str("&X-Amz-Expires=");
+        amz_head.push_str(itoa::Buffer::new().format(req.expires_secs));
+        let mut token_param = String::new();
+        if let Some(token) = session.session_token() {
+            token_param.push_str("&X-Amz-Security-Token=");
+            uri_encode(&mut token_param, token, true);
+        }
+        const SIGNED_HEADERS: &str = "&X-Amz-SignedHeaders=host";
+
+        let mut query_before_signature =
+            String::with_capacity(x_id.len() + disposition.len() + amz_head.len() + 64);
+        query_before_signature.push('?');
+        for param in [&x_id, &disposition].into_iter().filter(|p| !p.is_empty()) {
+            query_before_signature.push_str(param);
+            query_before_signature.push('&');
+        }
+        query_before_signature.push_str(&amz_head);
+        query_before_signature.push_str(SIGNED_HEADERS);
+        query_before_signature.push_str("&X-Amz-Signature=");
+
+        // The canonical query is sorted by name: `X-Amz-*` (token among them) before lower-case names.
+        let mut canonical_tail = String::with_capacity(amz_head.len() + token_param.len() + 160);
+        canonical_tail.push('\n');
+        canonical_tail.push_str(&amz_head);
+        canonical_tail.push_str(&token_param);
+        canonical_tail.push_str(SIGNED_HEADERS);
+        for param in [&disposition, &x_id].into_iter().filter(|p| !p.is_empty()) {
+            canonical_tail.push('&');
+            canonical_tail.push_str(param);
+        }
+        canonical_tail.push_str("\nhost:");
+        canonical_tail.push_str(endpoint.host());
+        canonical_tail.push_str("\n\nhost\nUNSIGNED-PAYLOAD");
+
+        GetPresigner {
+            session,
+            origin_len: endpoint.origin().len(),
+            url_base,
+            query_before_signature,
+            token_param,
+            canonical_tail,
         }
     }
+
+    pub fn presign(&self, key: &str) -> String {
+        let mut url = String::with_capacity(
+            self.url_base.len()
+                + key.len() * 3
+                + self.query_before_signature.len()
+                + 64
+                + self.token_param.len(),
+        );
+        url.push_str(&self.url_base);
+        uri_encode(&mut url, key, false);
+        let mut hasher = Sha256::new();
+        hasher.update(b"GET\n");
+        hasher.update(&url.as_bytes()[self.origin_len..]);
+        hasher.update(self.canonical_tail.as_bytes());
+        let canonical_hash = hex32(&hasher.finalize().into());
+        let signature = self.session.sign_parts(&[
+            ALGORITHM.as_bytes(),
+            b"\n",
+            self.session.amz_date().as_bytes(),
+            b"\n",
+            self.session.scope().as_bytes(),
+            b"\n",
+            &canonical_hash,
+        ]);
+        url.push_str(&self.query_before_signature);
+        url.push_str(std::str::from_utf8(&signature).unwrap_or_default());
+        url.push_str(&self.token_param);
+        url
+    }
+}
+
+/// Bytes SigV4 leaves unencoded: `A-Za-z0-9-._~`, and `/` in paths (`UNRESERVED[b] == 2`).
+const UNRESERVED: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'-' || c == b'.' || c == b'_' || c == b'~' {
+            table[b] = 1;
+        } else if c == b'/' {
+            table[b] = 2;
+        }
+        b += 1;
+    }
+    table
+};
+
+/// SigV4 URI encoding: every byte but `A-Za-z0-9-._~` as `%XX`; `/` too when `encode_slash`.
+/// Runs of bytes that need no encoding are copied as one slice (tokens are ~1 KB of them).
+pub(crate) fn uri_encode(out: &mut String, s: &str, encode_slash: bool) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let keep_slash = if encode_slash { 1 } else { 2 };
+    let mut run_start = 0;
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        let class = UNRESERVED[usize::from(b)];
+        if class == 1 || class == keep_slash {
+            continue;
+        }
+        // A non-empty run is all ASCII, so its ends are char boundaries even in UTF-8 keys.
+        if run_start < i {
+            out.push_str(&s[run_start..i]);
+        }
+        let escaped = [b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]];
+        out.push_str(std::str::from_utf8(&escaped).unwrap_or_default());
+        run_start = i + 1;
+    }
+    out.push_str(&s[run_start..]);
 }
 
 #[cfg(test)]
@@ -149,8 +206,8 @@ mod tests {
         let url = presign_get(
             &session,
             &endpoint,
-            &GetObjectUrl {
-                key: "test.txt",
+            "test.txt",
+            &GetUrlOptions {
                 expires_secs: 86_400,
                 response_content_disposition: None,
                 x_id: None,
@@ -222,8 +279,8 @@ mod tests {
                     let ours = presign_get(
                         &session,
                         &ours_endpoint,
-                        &GetObjectUrl {
-                            key,
+                        key,
+                        &GetUrlOptions {
                             expires_secs: 3600,
                             response_content_disposition: Some("inline"),
                             x_id: Some("GetObject"),

@@ -148,8 +148,8 @@ async fn s3_refuses_tampered_expired_or_foreign_photo_urls() {
     let forged_url = qdn_photos::presign_get::presign_get(
         &session,
         &stack.config(&[]).bucket_endpoint,
-        &qdn_photos::presign_get::GetObjectUrl {
-            key: &key,
+        &key,
+        &qdn_photos::presign_get::GetUrlOptions {
             expires_secs: 600,
             response_content_disposition: Some("inline"),
             x_id: Some("GetObject"),

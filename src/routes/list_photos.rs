@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::app::{App, Caller};
 use crate::error::ApiError;
-use crate::presign_get::{presign_get, GetObjectUrl};
+use crate::presign_get::{GetPresigner, GetUrlOptions};
 use crate::request::query_param;
 use crate::storage::{self, StoredObject};
 use crate::validate;
@@ -122,6 +122,15 @@ pub async fn handle(
     let next_cursor = truncated
         .then(|| objects.last().map(|o| encode_cursor(&o.key)))
         .flatten();
+    let presigner = GetPresigner::new(
+        &session,
+        &config.bucket_endpoint,
+        &GetUrlOptions {
+            expires_secs,
+            response_content_disposition: Some("inline"),
+            x_id: Some("GetObject"),
+        },
+    );
     let photos = objects
         .into_iter()
         .map(
@@ -130,16 +139,7 @@ pub async fn handle(
                  size,
                  last_modified,
              }| {
-                let url = presign_get(
-                    &session,
-                    &config.bucket_endpoint,
-                    &GetObjectUrl {
-                        key: &key,
-                        expires_secs,
-                        response_content_disposition: Some("inline"),
-                        x_id: Some("GetObject"),
-                    },
-                );
+                let url = presigner.presign(&key);
                 let content_type = key
                     .rsplit_once('.')
                     .and_then(|(_, ext)| validate::image_type_by_ext(ext))

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# `make bench`: criterion hot paths (ours beside aws-sdk-s3), the /photos handler against Garage,
+# the x86_64 release zip's size, and its cold start (process start → ready for an invocation).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+scripts/bootstrap.sh
+
+cargo bench --bench hot_paths
+
+started_stack=false
+if ! scripts/stack.sh status; then scripts/stack.sh up; started_stack=true; fi
+trap '$started_stack && scripts/stack.sh down' EXIT
+function_env
+cargo bench --bench photos_handler
+
+ARCH=x86_64 scripts/build.sh
+dir=$(mktemp -d)
+unzip -q -o target/lambda/qdn-photos/bootstrap.zip -d "$dir"
+python3 scripts/cold_start.py "$dir/bootstrap" 50
+rm -rf "$dir"
