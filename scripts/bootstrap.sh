@@ -23,4 +23,15 @@ if ! garage --version 2>/dev/null | grep -q "cargo:$GARAGE_VERSION "; then
   step "cargo install garage $GARAGE_VERSION (about 10 minutes on 2 cores, once)"
   cargo install garage --version "$GARAGE_VERSION" --locked
 fi
+if [ ! -x /usr/bin/chromium ]; then
+  step "apt-get install chromium (for the browser test; a browser download cannot work here)"
+  SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+if [ ! -d node_modules/playwright-core ]; then
+  step "npm ci (playwright-core, driving Debian's chromium)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
 step "tools ready: garage $GARAGE_VERSION, moto $("$VENV/bin/python" -c 'import moto; print(moto.__version__)'), cargo-lambda $("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("cargo-lambda"))')"

@@ -8,12 +8,15 @@ source scripts/lib.sh
 API_PORT=${API_PORT:-9000}
 scripts/bootstrap.sh
 scripts/stack.sh up
-trap 'scripts/stack.sh down' EXIT
 function_env
+python3 -m http.server 8080 --bind 127.0.0.1 --directory web > "$ROOT/.stack/page.log" 2>&1 &
+page_pid=$!
+trap 'kill $page_pid 2>/dev/null; scripts/stack.sh down' EXIT
 
 cat <<MSG
 
   qdn-photos is starting on http://127.0.0.1:$API_PORT (first request waits for the build).
+  The capture page: $DEV_ORIGIN/?job=j-12345&api=http://127.0.0.1:$API_PORT
   Bearer token: $DEV_TOKEN      Browser origin allowed: $DEV_ORIGIN
 
   Ask for an upload URL:

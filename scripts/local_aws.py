@@ -1,7 +1,8 @@
 """Provisioning and inspection of the local stack through boto3 (reads .stack/env's variables).
 
-    python scripts/local_aws.py provision   create the audit table (as template.yaml defines it)
-    python scripts/local_aws.py audit JOB   print a job's audit rows as JSON lines
+    python scripts/local_aws.py provision           create the audit table, set the bucket's CORS for $DEV_ORIGIN
+    python scripts/local_aws.py cors ORIGIN...      set the bucket's CORS rule (template.yaml's) for these origins
+    python scripts/local_aws.py audit JOB           print a job's audit rows as JSON lines
 """
 import json
 import os
@@ -53,6 +54,34 @@ def provision():
             if time.time() > deadline:
                 raise
             time.sleep(0.1)
+    set_cors([os.environ.get("DEV_ORIGIN", "http://localhost:8080")])
+
+
+def template_cors_rules(origins):
+    """The uploads bucket's CORS rules exactly as template.yaml gives them, with DashboardOrigin
+    replaced by `origins`: one source of truth for AWS and the local Garage."""
+    from cfnlint.decode import decode
+
+    template, errors = decode(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "template.yaml"))
+    if errors:
+        raise SystemExit(f"template.yaml: {errors}")
+    rules = []
+    for rule in template["Resources"]["UploadsBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]:
+        assert rule["AllowedOrigins"] == [{"Ref": "DashboardOrigin"}], rule["AllowedOrigins"]
+        rules.append({
+            "AllowedOrigins": list(origins),
+            "AllowedMethods": list(rule["AllowedMethods"]),
+            "AllowedHeaders": list(rule.get("AllowedHeaders", [])),
+            "ExposeHeaders": list(rule.get("ExposedHeaders", [])),
+            "MaxAgeSeconds": int(rule.get("MaxAge", 0)),
+        })
+    return rules
+
+
+def set_cors(origins):
+    s3().put_bucket_cors(
+        Bucket=os.environ["UPLOADS_BUCKET"], CORSConfiguration={"CORSRules": template_cors_rules(origins)}
+    )
 
 
 def audit(job_id):
@@ -70,6 +99,8 @@ if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     if command == "provision":
         provision()
+    elif command == "cors" and len(sys.argv) > 2:
+        set_cors(sys.argv[2:])
     elif command == "audit" and len(sys.argv) == 3:
         audit(sys.argv[2])
     else:

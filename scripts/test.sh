@@ -28,3 +28,5 @@ echo "==> cargo test (unit + integration against Garage and moto)"
 cargo test --locked
 echo "==> events/ through cargo lambda invoke"
 scripts/check-events.sh
+echo "==> the capture page in headless Chromium"
+scripts/browser-test.sh
