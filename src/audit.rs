@@ -1,5 +1,7 @@
 //! The audit log: one DynamoDB row per issued credential and per recorded completion, written with
-//! a condition so that nothing (a retry, a clock collision) can ever overwrite an existing row.
+//! a condition so that no other write can ever overwrite an existing row. The SDK's own retry of
+//! the same write (its first attempt may have landed before a timeout) matches on `audit_id` and
+//! succeeds, rather than being mistaken for a collision.
 
 use std::collections::HashMap;
 
@@ -16,6 +18,8 @@ pub const EVENT_UPLOAD_COMPLETED: &str = "upload_completed";
 
 /// One audit row: the common who/when/where, plus the event's own attributes.
 pub struct AuditEvent<'a> {
+    /// Unique per row (UUID v7); also what makes a retried write recognisable as the same write.
+    pub audit_id: &'a str,
     pub event: &'static str,
     pub job_id: &'a str,
     pub principal: &'a str,
@@ -42,6 +46,7 @@ impl AuditEvent<'_> {
         let mut item = HashMap::with_capacity(10 + self.attributes.len());
         item.insert("pk".into(), AttributeValue::S(self.partition_key()));
         item.insert("sk".into(), AttributeValue::S(self.sort_key()));
+        item.insert("audit_id".into(), s(self.audit_id));
         item.insert("event".into(), s(self.event));
         item.insert("job_id".into(), s(self.job_id));
         item.insert("principal".into(), s(self.principal));
@@ -62,11 +67,13 @@ impl AuditEvent<'_> {
 
 /// Writes the row, never over an existing one.
 pub async fn record(dynamodb: &Client, table: &str, event: AuditEvent<'_>) -> Result<(), ApiError> {
+    let audit_id = AttributeValue::S(event.audit_id.to_owned());
     let result = dynamodb
         .put_item()
         .table_name(table)
         .set_item(Some(event.into_item()))
-        .condition_expression("attribute_not_exists(pk)")
+        .condition_expression("attribute_not_exists(pk) OR audit_id = :audit_id")
+        .expression_attribute_values(":audit_id", audit_id)
         .send()
         .await;
     match result {
@@ -103,6 +110,7 @@ mod tests {
         let mut at = UtcTime::from_unix_secs(1_795_432_800);
         at.millis = 5;
         let event = AuditEvent {
+            audit_id: "019ab3c4-0000-7000-8000-000000000001",
             event: EVENT_UPLOAD_COMPLETED,
             job_id: "j-1",
             principal: "jwt:u",
@@ -115,6 +123,10 @@ mod tests {
         let item = event.into_item();
         assert_eq!(item["pk"], AttributeValue::S("JOB#j-1".into()));
         assert_eq!(item["event"], AttributeValue::S("upload_completed".into()));
+        assert_eq!(
+            item["audit_id"],
+            AttributeValue::S("019ab3c4-0000-7000-8000-000000000001".into())
+        );
         assert_eq!(item["source_ip"], AttributeValue::S("203.0.113.7".into()));
         assert_eq!(item["expire_at"], AttributeValue::N("1830000000".into()));
         assert_eq!(item["file_count"], AttributeValue::N("2".into()));

@@ -187,3 +187,46 @@ async fn expired_credentials_issue_nothing() {
     assert_eq!(error_code(status, &body, 503), "credentials_unavailable");
     assert!(stack.audit_rows(&job).await.is_empty());
 }
+
+/// A TCP endpoint that accepts connections and never answers: the worst kind of slow dependency.
+async fn black_hole() -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    (format!("http://{addr}"), task)
+}
+
+#[tokio::test]
+async fn a_stalled_dependency_is_503_within_the_sdk_timeouts() {
+    let stack = Stack::get();
+    let (stalled, task) = black_hole().await;
+    let job = new_job();
+
+    let app = stack.app_with(&[], &stack.s3_endpoint, &stalled, stack.credentials());
+    let started = Instant::now();
+    let (status, body) = call(&app, get(&format!("/upload-url?job_id={job}"))).await;
+    assert_eq!(error_code(status, &body, 503), "audit_unavailable");
+    assert!(body.get("fields").is_none());
+    let took = started.elapsed();
+    // Two 2 s attempts inside a 5 s operation timeout: far inside the function's 10 s.
+    assert!(
+        took < Duration::from_secs(7),
+        "stalled DynamoDB took {took:?}"
+    );
+
+    let app = stack.app_with(&[], &stalled, &stack.dynamodb_endpoint, stack.credentials());
+    let started = Instant::now();
+    let (status, body) = call(&app, get(&format!("/photos?job_id={job}"))).await;
+    assert_eq!(error_code(status, &body, 503), "storage_unavailable");
+    assert!(
+        started.elapsed() < Duration::from_secs(7),
+        "stalled S3 took {:?}",
+        started.elapsed()
+    );
+    task.abort();
+}

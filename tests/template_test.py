@@ -50,6 +50,8 @@ def bucket_problems(t):
     rules = bucket.get("OwnershipControls", {}).get("Rules", [])
     if rules != [{"ObjectOwnership": "BucketOwnerEnforced"}]:
         problems.append("bucket: ownership is not BucketOwnerEnforced")
+    if bucket.get("VersioningConfiguration", {}).get("Status") != "Enabled":
+        problems.append("bucket: versioning is off, so a replayed grant could destroy a photo")
     sse = bucket.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [])
     if not sse or sse[0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"] not in ("AES256", "aws:kms"):
         problems.append("bucket: no default encryption")
@@ -185,7 +187,10 @@ class TemplateTest(unittest.TestCase):
         def put_cors(t):
             t["Resources"]["UploadsBucket"]["Properties"]["CorsConfiguration"]["CorsRules"][0]["AllowedMethods"].append("PUT")
 
-        for edit in (public, star, put_cors):
+        def unversioned(t):
+            del t["Resources"]["UploadsBucket"]["Properties"]["VersioningConfiguration"]
+
+        for edit in (public, star, put_cors, unversioned):
             self.assertNotEqual(bucket_problems(self.weakened(edit)), [], edit.__name__)
 
     def test_catches_api_wildcard_origin(self):

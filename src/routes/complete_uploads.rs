@@ -128,6 +128,7 @@ pub async fn handle(
         app.dynamodb(),
         &config.audit_table,
         AuditEvent {
+            audit_id: &audit_id,
             event: EVENT_UPLOAD_COMPLETED,
             job_id: &completion.job_id,
             principal: &caller.principal,
@@ -135,7 +136,6 @@ pub async fn handle(
             at: now,
             expire_at: app.audit_expiry(now),
             attributes: vec![
-                ("audit_id", AttributeValue::S(audit_id.clone())),
                 ("file_count", AttributeValue::N(file_count.to_string())),
                 ("total_bytes", AttributeValue::N(total_bytes.to_string())),
                 (

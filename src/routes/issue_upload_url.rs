@@ -103,6 +103,7 @@ pub async fn handle(
         app.dynamodb(),
         &config.audit_table,
         AuditEvent {
+            audit_id: &Uuid::now_v7().to_string(),
             event: EVENT_UPLOAD_URL_ISSUED,
             job_id: upload.job_id,
             principal: &caller.principal,
