@@ -1,9 +1,9 @@
 # qdn-photos — see README.md. Every target installs what it needs (scripts/bootstrap.sh).
 SHELL := /bin/bash
-.PHONY: dev test bench build deploy stack-up stack-down events invoke lint clean help
+.PHONY: dev test bench fuzz build deploy stack-up stack-down events invoke lint clean help
 
 help:
-	@echo "make dev | test | build [ARCH=arm64|x86_64] | deploy | lint | invoke EVENT=events/… | stack-up | stack-down | clean"
+	@echo "make dev | test | bench | fuzz [FUZZ_SECONDS=300] | build [ARCH=arm64|x86_64] | deploy | lint | invoke EVENT=events/… | stack-up | stack-down | clean"
 
 dev:            ## local stack + the function under cargo lambda watch on :9000
 	scripts/dev.sh
@@ -13,6 +13,10 @@ test:           ## lint + unit + integration tests against Garage and moto + eve
 
 bench:          ## criterion benches, /photos against Garage, zip size, cold start
 	scripts/bench.sh
+
+FUZZ_SECONDS ?= 300
+fuzz:           ## cargo fuzz (nightly libFuzzer) on request handling for FUZZ_SECONDS
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 ARCH ?= arm64
 build:          ## release zip for Lambda (target/lambda/qdn-photos/bootstrap.zip), prints its size

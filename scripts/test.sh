@@ -30,3 +30,5 @@ echo "==> events/ through cargo lambda invoke"
 scripts/check-events.sh
 echo "==> the capture page in headless Chromium"
 scripts/browser-test.sh
+echo "==> fuzz smoke (make fuzz runs longer)"
+scripts/fuzz.sh 20

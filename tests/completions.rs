@@ -6,10 +6,7 @@ use serde_json::json;
 use support::*;
 
 async fn uploaded_key(app: &qdn_photos::app::App, job: &str, len: usize) -> String {
-    let grant = issue(app, job, "").await;
-    let (status, body) = post_form(&grant, |_| {}, photo_bytes(len as u8, len)).await;
-    assert_eq!(status, 201, "{body}");
-    grant["key"].as_str().unwrap().to_owned()
+    upload(app, job, photo_bytes(len as u8, len)).await
 }
 
 #[tokio::test]

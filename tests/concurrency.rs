@@ -18,9 +18,7 @@ async fn a_thousand_concurrent_completions_each_get_their_row() {
     let stack = Stack::get();
     let app = stack.app(&[]);
     let job = new_job();
-    let grant = issue(&app, &job, "").await;
-    assert_eq!(post_form(&grant, |_| {}, photo_bytes(1, 100)).await.0, 201);
-    let key = grant["key"].as_str().unwrap().to_owned();
+    let key = upload(&app, &job, photo_bytes(1, 100)).await;
 
     let body = json!({"job_id": job, "keys": [key]});
     let results: Vec<_> = stream::iter(0..COMPLETIONS)
@@ -47,7 +45,7 @@ async fn a_thousand_concurrent_completions_each_get_their_row() {
         }
     }
     println!(
-        "{COMPLETIONS} concurrent completions: {} recorded (201), {shed} shed (503)",
+        "{COMPLETIONS} completions, {IN_FLIGHT} in flight: {} recorded (201), {shed} shed (503)",
         audit_ids.len()
     );
     assert!(
@@ -56,30 +54,7 @@ async fn a_thousand_concurrent_completions_each_get_their_row() {
         audit_ids.len()
     );
 
-    let mut rows = Vec::new();
-    let mut start: Option<
-        std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
-    > = None;
-    loop {
-        let page = stack
-            .dynamodb()
-            .query()
-            .table_name(&stack.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(
-                ":pk",
-                aws_sdk_dynamodb::types::AttributeValue::S(format!("JOB#{job}")),
-            )
-            .set_exclusive_start_key(start.take())
-            .send()
-            .await
-            .unwrap();
-        rows.extend(page.items().iter().cloned());
-        match page.last_evaluated_key() {
-            Some(k) => start = Some(k.clone()),
-            None => break,
-        }
-    }
+    let rows = stack.audit_rows(&job).await;
     let recorded: HashSet<String> = rows
         .iter()
         .filter(|r| r["event"].as_s().unwrap() == "upload_completed")

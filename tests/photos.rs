@@ -6,12 +6,15 @@ mod support;
 use serde_json::Value;
 use support::*;
 
-async fn upload(app: &qdn_photos::app::App, job: &str, seed: u8, len: usize) -> (String, Vec<u8>) {
-    let grant = issue(app, job, "").await;
+/// Uploads `len` bytes made from `seed`; returns the key and the bytes.
+async fn upload_seeded(
+    app: &qdn_photos::app::App,
+    job: &str,
+    seed: u8,
+    len: usize,
+) -> (String, Vec<u8>) {
     let bytes = photo_bytes(seed, len);
-    let (status, body) = post_form(&grant, |_| {}, bytes.clone()).await;
-    assert_eq!(status, 201, "{body}");
-    (grant["key"].as_str().unwrap().to_owned(), bytes)
+    (upload(app, job, bytes.clone()).await, bytes)
 }
 
 async fn download(url: &str) -> (u16, Vec<u8>, Option<String>) {
@@ -40,10 +43,10 @@ async fn lists_photos_in_upload_order_with_working_urls() {
     let job = new_job();
     let mut uploaded = Vec::new();
     for seed in 0..3 {
-        uploaded.push(upload(&app, &job, seed, 1000 + usize::from(seed) * 100).await);
+        uploaded.push(upload_seeded(&app, &job, seed, 1000 + usize::from(seed) * 100).await);
     }
     // Another job's photo must never appear.
-    upload(&app, &new_job(), 9, 100).await;
+    upload_seeded(&app, &new_job(), 9, 100).await;
 
     let (status, page) = call(&app, get(&format!("/photos?job_id={job}"))).await;
     assert_eq!(status.as_u16(), 200, "{page}");
@@ -71,7 +74,7 @@ async fn paginates_with_cursors() {
     let job = new_job();
     let mut expected = Vec::new();
     for seed in 0..5 {
-        expected.push(upload(&app, &job, seed, 64).await.0);
+        expected.push(upload_seeded(&app, &job, seed, 64).await.0);
     }
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
@@ -111,7 +114,7 @@ async fn s3_refuses_tampered_expired_or_foreign_photo_urls() {
     let stack = Stack::get();
     let job = new_job();
     let app = stack.app(&[("PHOTO_URL_TTL_SECS", "1")]);
-    let (key, _) = upload(&app, &job, 1, 100).await;
+    let (key, _) = upload_seeded(&app, &job, 1, 100).await;
     let (_, page) = call(&app, get(&format!("/photos?job_id={job}"))).await;
     let url = page["photos"][0]["url"].as_str().unwrap().to_owned();
 

@@ -3,13 +3,11 @@
 
 mod support;
 
-use lambda_http::http::Method;
 use proptest::prelude::*;
+use qdn_photos::app::check_offline;
 use qdn_photos::auth::authenticate;
 use qdn_photos::config::Config;
-use qdn_photos::request::route_path;
-use qdn_photos::router::{route, Route};
-use qdn_photos::routes::{complete_uploads, issue_upload_url, list_photos};
+use qdn_photos::routes::complete_uploads;
 use qdn_photos::validate;
 use serde_json::json;
 
@@ -53,34 +51,12 @@ fn param_name() -> impl Strategy<Value = String> {
 /// Routes, authenticates and parses one request the way `App::handle` does before any I/O.
 fn run_request(method: &str, path: &str, query: &str) {
     let req = support::event(method, &format!("{path}?{query}"), json!({}), None);
-    let config = config();
-    let refused = |status: u16| assert!((400..500).contains(&status), "status {status}");
-    let method: Method = req.method().clone();
-    match route(&method, route_path(&req)) {
-        Err(e) => refused(e.status.as_u16()),
-        Ok(r) => {
-            if let Err(e) = authenticate(&req, config.auth_token_sha256.as_ref()) {
-                refused(e.status.as_u16());
-            }
-            match r {
-                Route::IssueUploadUrl => {
-                    if let Err(e) = issue_upload_url::parse(&req, &config) {
-                        refused(e.status.as_u16());
-                    }
-                }
-                Route::CompleteUploads => {
-                    if let Err(e) = complete_uploads::parse(&req) {
-                        refused(e.status.as_u16());
-                    }
-                }
-                Route::ListPhotos => {
-                    if let Err(e) = list_photos::parse(&req) {
-                        refused(e.status.as_u16());
-                    }
-                }
-                Route::Preflight { .. } => {}
-            }
-        }
+    if let Err(e) = check_offline(&config(), &req) {
+        assert!(
+            (400..500).contains(&e.status.as_u16()),
+            "status {}",
+            e.status
+        );
     }
 }
 

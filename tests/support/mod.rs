@@ -139,24 +139,33 @@ impl Stack {
         )
     }
 
-    /// A job's audit rows, oldest first.
+    /// All of a job's audit rows, oldest first (every page of the query).
     pub async fn audit_rows(
         &self,
         job_id: &str,
     ) -> Vec<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
-        let out = self
-            .dynamodb()
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(
-                ":pk",
-                aws_sdk_dynamodb::types::AttributeValue::S(format!("JOB#{job_id}")),
-            )
-            .send()
-            .await
-            .expect("query audit rows");
-        out.items().to_vec()
+        let mut rows = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .dynamodb()
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(
+                    ":pk",
+                    aws_sdk_dynamodb::types::AttributeValue::S(format!("JOB#{job_id}")),
+                )
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .expect("query audit rows");
+            rows.extend(page.items().iter().cloned());
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                return rows;
+            }
+        }
     }
 
     pub async fn object(&self, key: &str) -> Option<Vec<u8>> {
@@ -256,6 +265,14 @@ pub async fn issue(app: &App, job_id: &str, query: &str) -> Value {
     let (status, body) = call(app, get(&format!("/upload-url?job_id={job_id}{query}"))).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body
+}
+
+/// Issues a URL for `job_id` and uploads `bytes` with it, asserting S3's 201; returns the key.
+pub async fn upload(app: &App, job_id: &str, bytes: Vec<u8>) -> String {
+    let grant = issue(app, job_id, "").await;
+    let (status, body) = post_form(&grant, |_| {}, bytes).await;
+    assert_eq!(status, 201, "{body}");
+    grant["key"].as_str().unwrap().to_owned()
 }
 
 /// What a browser sends: the returned fields in order (with `edit` applied), then the file.
