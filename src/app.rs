@@ -100,7 +100,8 @@ impl App {
     /// Answers one request. Every outcome, including every error, is a JSON response.
     pub async fn handle(&self, req: Request) -> Response<Body> {
         let origin = response::allowed_origin(&self.config.allowed_origins, header(&req, "origin"));
-        let mut resp = match route(req.method(), route_path(&req)) {
+        let path = route_path(&req);
+        let mut resp = match route(req.method(), path) {
             Err(err) => response::error(&err),
             Ok(Route::Preflight { methods }) => response::preflight(origin, methods),
             Ok(route) => match self.dispatch(route, &req).await {
@@ -109,7 +110,7 @@ impl App {
             },
         };
         response::add_cors(resp.headers_mut(), origin);
-        tracing::info!(method = %req.method(), path = route_path(&req), status = resp.status().as_u16(), "handled");
+        tracing::info!(method = %req.method(), path, status = resp.status().as_u16(), "handled");
         resp
     }
 

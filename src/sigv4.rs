@@ -39,10 +39,6 @@ impl Signer {
         }
     }
 
-    pub fn region(&self) -> &str {
-        &self.region
-    }
-
     /// Everything needed to sign requests at `now` with `creds`.
     pub fn session<'c>(&self, creds: &'c Credentials, now: SystemTime) -> SigningSession<'c> {
         let now = UtcTime::from_system_time(now);
