@@ -11,9 +11,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use futures_util::future::join_all;
 use qdn_photos::app::App;
 use qdn_photos::config::Config;
-use sha2::{Digest, Sha256};
-
-const TOKEN: &str = "bench-token";
+use qdn_photos::context::Context;
+use qdn_photos::test_util::{token_sha256_hex, ApiEvent, TOKEN};
 
 fn env(name: &str) -> String {
     std::env::var(name)
@@ -48,22 +47,18 @@ fn photos_handler(c: &mut Criterion) {
             .endpoint_url(env("AWS_ENDPOINT_URL_DYNAMODB"))
             .build(),
     );
-    let token_hash: String = Sha256::digest(TOKEN)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
     let config = Config::from_lookup(|name| match name {
-        "AUTH_TOKEN_SHA256" => Some(token_hash.clone()),
+        "AUTH_TOKEN_SHA256" => Some(token_sha256_hex()),
         _ => std::env::var(name).ok(),
     })
     .unwrap();
     let bucket = config.uploads_bucket.clone();
-    let app = App::new(
+    let app = App::new(Context::new(
         config,
         s3.clone(),
         dynamodb,
         SharedCredentialsProvider::new(creds),
-    );
+    ));
 
     let job = format!("bench-{}", uuid::Uuid::now_v7().simple());
     runtime.block_on(async {
@@ -83,15 +78,9 @@ fn photos_handler(c: &mut Criterion) {
             });
         }
     });
-    let event = serde_json::json!({
-        "version": "2.0", "routeKey": "GET /photos", "rawPath": "/photos",
-        "rawQueryString": format!("job_id={job}&limit=1000"),
-        "headers": {"authorization": format!("Bearer {TOKEN}")},
-        "requestContext": {"stage": "$default", "requestId": "bench", "timeEpoch": 0,
-            "http": {"method": "GET", "path": "/photos", "sourceIp": "127.0.0.1"}},
-        "isBase64Encoded": false
-    })
-    .to_string();
+    let event = ApiEvent::get(&format!("/photos?job_id={job}&limit=1000"))
+        .bearer(TOKEN)
+        .to_json();
 
     let mut group = c.benchmark_group("photos_handler");
     group

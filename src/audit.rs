@@ -2,38 +2,94 @@
 //! a condition so that no other write can ever overwrite an existing row. The SDK's own retry of
 //! the same write (its first attempt may have landed before a timeout) matches on `audit_id` and
 //! succeeds, rather than being mistaken for a collision.
+//!
+//! Routes say *what* happened ([`AuditEvent`]); how that becomes a row is decided here alone.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
+use s3_presign::UtcTime;
+use uuid::Uuid;
 
+use crate::auth::Caller;
 use crate::error::{ApiError, Dependency};
+use crate::job::{JobId, UploadKey};
 use crate::request::RequestMeta;
-use crate::utc::UtcTime;
 
-pub const EVENT_UPLOAD_URL_ISSUED: &str = "upload_url_issued";
-pub const EVENT_UPLOAD_COMPLETED: &str = "upload_completed";
+/// What happened, with the facts the row keeps about it.
+#[derive(Debug, Clone, Copy)]
+pub enum AuditEvent<'a> {
+    /// A presigned POST was issued (written before it is signed: no row, no credential).
+    UploadUrlIssued {
+        key: &'a UploadKey,
+        max_bytes: u64,
+        expires_at: UtcTime,
+    },
+    /// Uploads were reported finished, and S3 holds every one of them.
+    UploadCompleted {
+        keys: &'a [UploadKey],
+        total_bytes: i64,
+    },
+}
 
-/// One audit row: the common who/when/where, plus the event's own attributes.
-pub struct AuditEvent<'a> {
+impl AuditEvent<'_> {
+    pub fn name(&self) -> &'static str {
+        match self {
+            AuditEvent::UploadUrlIssued { .. } => "upload_url_issued",
+            AuditEvent::UploadCompleted { .. } => "upload_completed",
+        }
+    }
+
+    fn attributes(&self, item: &mut HashMap<String, AttributeValue>) {
+        let mut put = |name: &str, value| {
+            item.insert(name.to_owned(), value);
+        };
+        match *self {
+            AuditEvent::UploadUrlIssued {
+                key,
+                max_bytes,
+                expires_at,
+            } => {
+                put("key", AttributeValue::S(key.as_str().to_owned()));
+                put(
+                    "content_type",
+                    AttributeValue::S(key.image_type().mime.to_owned()),
+                );
+                put("max_bytes", AttributeValue::N(max_bytes.to_string()));
+                put("expires_at", AttributeValue::S(expires_at.rfc3339()));
+            }
+            AuditEvent::UploadCompleted { keys, total_bytes } => {
+                put("file_count", AttributeValue::N(keys.len().to_string()));
+                put("total_bytes", AttributeValue::N(total_bytes.to_string()));
+                let keys = keys
+                    .iter()
+                    .map(|k| AttributeValue::S(k.as_str().to_owned()));
+                put("keys", AttributeValue::L(keys.collect()));
+            }
+        }
+    }
+}
+
+/// One row: who, which job, when, from where, and the event.
+#[derive(Debug, Clone)]
+pub struct AuditRow<'a> {
     /// Unique per row (UUID v7); also what makes a retried write recognisable as the same write.
-    pub audit_id: &'a str,
-    pub event: &'static str,
-    pub job_id: &'a str,
+    pub audit_id: Uuid,
+    pub job: &'a JobId,
     pub principal: &'a str,
     pub meta: &'a RequestMeta,
     pub at: UtcTime,
     /// Unix time after which DynamoDB's TTL may delete the row.
     pub expire_at: u64,
-    pub attributes: Vec<(&'static str, AttributeValue)>,
+    pub event: AuditEvent<'a>,
 }
 
-impl AuditEvent<'_> {
+impl AuditRow<'_> {
     /// `JOB#{job_id}`: all of a job's rows in one partition.
     pub fn partition_key(&self) -> String {
-        format!("JOB#{}", self.job_id)
+        format!("JOB#{}", self.job)
     }
 
     /// `{RFC 3339 millis}#{request id}`: time-ordered within the job, unique per request.
@@ -41,14 +97,17 @@ impl AuditEvent<'_> {
         format!("{}#{}", self.at.rfc3339_millis(), self.meta.request_id)
     }
 
-    pub fn into_item(self) -> HashMap<String, AttributeValue> {
+    pub fn to_item(&self) -> HashMap<String, AttributeValue> {
         let s = |v: &str| AttributeValue::S(v.to_owned());
-        let mut item = HashMap::with_capacity(10 + self.attributes.len());
+        let mut item = HashMap::with_capacity(16);
         item.insert("pk".into(), AttributeValue::S(self.partition_key()));
         item.insert("sk".into(), AttributeValue::S(self.sort_key()));
-        item.insert("audit_id".into(), s(self.audit_id));
-        item.insert("event".into(), s(self.event));
-        item.insert("job_id".into(), s(self.job_id));
+        item.insert(
+            "audit_id".into(),
+            AttributeValue::S(self.audit_id.to_string()),
+        );
+        item.insert("event".into(), s(self.event.name()));
+        item.insert("job_id".into(), s(self.job.as_str()));
         item.insert("principal".into(), s(self.principal));
         item.insert("source_ip".into(), s(&self.meta.source_ip));
         item.insert("user_agent".into(), s(&self.meta.user_agent));
@@ -58,40 +117,91 @@ impl AuditEvent<'_> {
             "expire_at".into(),
             AttributeValue::N(self.expire_at.to_string()),
         );
-        for (name, value) in self.attributes {
-            item.insert(name.into(), value);
-        }
+        self.event.attributes(&mut item);
         item
     }
 }
 
-/// Writes the row, never over an existing one.
-pub async fn record(dynamodb: &Client, table: &str, event: AuditEvent<'_>) -> Result<(), ApiError> {
-    let audit_id = AttributeValue::S(event.audit_id.to_owned());
-    let result = dynamodb
-        .put_item()
-        .table_name(table)
-        .set_item(Some(event.into_item()))
-        .condition_expression("attribute_not_exists(pk) OR audit_id = :audit_id")
-        .expression_attribute_values(":audit_id", audit_id)
-        .send()
-        .await;
-    match result {
-        Ok(_) => Ok(()),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-        {
-            tracing::warn!("audit row already exists; refusing to overwrite it");
-            Err(ApiError::conflict(
-                "duplicate_request",
-                "This request was already recorded; send a new request.",
-            ))
+/// The audit table, through the client built at cold start.
+pub struct AuditLog {
+    client: Client,
+    table: String,
+    retention_days: u64,
+}
+
+impl AuditLog {
+    pub fn new(client: Client, table: String, retention_days: u64) -> Self {
+        AuditLog {
+            client,
+            table,
+            retention_days,
         }
-        Err(err) => {
-            tracing::warn!(error = %DisplayErrorContext(&err), "audit PutItem failed");
-            Err(ApiError::unavailable(Dependency::AuditLog))
+    }
+
+    /// When a row written at `at` may be removed by DynamoDB's TTL.
+    pub fn expiry(&self, at: UtcTime) -> u64 {
+        at.unix_secs + self.retention_days * 86_400
+    }
+
+    /// The row for `event`, by `caller`, on `job`, now.
+    pub fn row<'a>(
+        &self,
+        caller: &'a Caller,
+        job: &'a JobId,
+        event: AuditEvent<'a>,
+    ) -> AuditRow<'a> {
+        let at = UtcTime::from_system_time(caller.now);
+        AuditRow {
+            audit_id: Uuid::now_v7(),
+            job,
+            principal: &caller.principal,
+            meta: &caller.meta,
+            at,
+            expire_at: self.expiry(at),
+            event,
+        }
+    }
+
+    /// Records `event` and returns the new row's `audit_id`.
+    pub async fn record(
+        &self,
+        caller: &Caller,
+        job: &JobId,
+        event: AuditEvent<'_>,
+    ) -> Result<Uuid, ApiError> {
+        let row = self.row(caller, job, event);
+        self.write(&row).await?;
+        Ok(row.audit_id)
+    }
+
+    /// Writes `row`, never over another row.
+    pub async fn write(&self, row: &AuditRow<'_>) -> Result<(), ApiError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(row.to_item()))
+            .condition_expression("attribute_not_exists(pk) OR audit_id = :audit_id")
+            .expression_attribute_values(":audit_id", AttributeValue::S(row.audit_id.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                tracing::warn!("audit row already exists; refusing to overwrite it");
+                Err(ApiError::conflict(
+                    "duplicate_request",
+                    "This request was already recorded; send a new request.",
+                ))
+            }
+            Err(err) => {
+                tracing::warn!(error = %DisplayErrorContext(&err), "audit PutItem failed");
+                Err(ApiError::unavailable(Dependency::AuditLog))
+            }
         }
     }
 }
@@ -99,36 +209,103 @@ pub async fn record(dynamodb: &Client, table: &str, event: AuditEvent<'_>) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::image_type::ImageType;
 
-    #[test]
-    fn keys_and_common_attributes() {
-        let meta = RequestMeta {
+    fn meta() -> RequestMeta {
+        RequestMeta {
             request_id: "req-1".into(),
             source_ip: "203.0.113.7".into(),
             user_agent: "ua".into(),
-        };
+        }
+    }
+
+    fn row<'a>(job: &'a JobId, meta: &'a RequestMeta, event: AuditEvent<'a>) -> AuditRow<'a> {
         let mut at = UtcTime::from_unix_secs(1_795_432_800);
         at.millis = 5;
-        let event = AuditEvent {
-            audit_id: "019ab3c4-0000-7000-8000-000000000001",
-            event: EVENT_UPLOAD_COMPLETED,
-            job_id: "j-1",
+        AuditRow {
+            audit_id: Uuid::from_u128(0x019ab3c4_0000_7000_8000_000000000001),
+            job,
             principal: "jwt:u",
-            meta: &meta,
+            meta,
             at,
             expire_at: 1_830_000_000,
-            attributes: vec![("file_count", AttributeValue::N("2".into()))],
-        };
-        assert_eq!(event.sort_key(), "2026-11-23T11:20:00.005Z#req-1");
-        let item = event.into_item();
-        assert_eq!(item["pk"], AttributeValue::S("JOB#j-1".into()));
-        assert_eq!(item["event"], AttributeValue::S("upload_completed".into()));
-        assert_eq!(
-            item["audit_id"],
-            AttributeValue::S("019ab3c4-0000-7000-8000-000000000001".into())
+            event,
+        }
+    }
+
+    #[test]
+    fn every_row_carries_who_which_job_when_and_from_where() {
+        let job = JobId::parse("j-1").unwrap();
+        let meta = meta();
+        let keys = [];
+        let row = row(
+            &job,
+            &meta,
+            AuditEvent::UploadCompleted {
+                keys: &keys,
+                total_bytes: 0,
+            },
         );
-        assert_eq!(item["source_ip"], AttributeValue::S("203.0.113.7".into()));
-        assert_eq!(item["expire_at"], AttributeValue::N("1830000000".into()));
-        assert_eq!(item["file_count"], AttributeValue::N("2".into()));
+        assert_eq!(row.sort_key(), "2026-11-23T11:20:00.005Z#req-1");
+        let item = row.to_item();
+        let s = |name: &str| item[name].as_s().unwrap().as_str();
+        assert_eq!(s("pk"), "JOB#j-1");
+        assert_eq!(s("audit_id"), "019ab3c4-0000-7000-8000-000000000001");
+        assert_eq!(s("principal"), "jwt:u");
+        assert_eq!(s("source_ip"), "203.0.113.7");
+        assert_eq!(s("at"), "2026-11-23T11:20:00.005Z");
+        assert_eq!(item["expire_at"].as_n().unwrap(), "1830000000");
+    }
+
+    #[test]
+    fn an_issued_url_row_names_the_key_type_size_and_expiry() {
+        let job = JobId::parse("j-1").unwrap();
+        let meta = meta();
+        let key = UploadKey::generate(&job, ImageType::by_mime("image/png").unwrap());
+        let item = row(
+            &job,
+            &meta,
+            AuditEvent::UploadUrlIssued {
+                key: &key,
+                max_bytes: 1234,
+                expires_at: UtcTime::from_unix_secs(1_795_433_700),
+            },
+        )
+        .to_item();
+        assert_eq!(item["event"].as_s().unwrap(), "upload_url_issued");
+        assert_eq!(item["key"].as_s().unwrap(), key.as_str());
+        assert_eq!(item["content_type"].as_s().unwrap(), "image/png");
+        assert_eq!(item["max_bytes"].as_n().unwrap(), "1234");
+        assert_eq!(item["expires_at"].as_s().unwrap(), "2026-11-23T11:35:00Z");
+    }
+
+    #[test]
+    fn a_completion_row_lists_its_keys_and_totals() {
+        let job = JobId::parse("j-1").unwrap();
+        let meta = meta();
+        let jpeg = ImageType::by_mime("image/jpeg").unwrap();
+        let keys = [
+            UploadKey::generate(&job, jpeg),
+            UploadKey::generate(&job, jpeg),
+        ];
+        let item = row(
+            &job,
+            &meta,
+            AuditEvent::UploadCompleted {
+                keys: &keys,
+                total_bytes: 1000,
+            },
+        )
+        .to_item();
+        assert_eq!(item["event"].as_s().unwrap(), "upload_completed");
+        assert_eq!(item["file_count"].as_n().unwrap(), "2");
+        assert_eq!(item["total_bytes"].as_n().unwrap(), "1000");
+        let listed: Vec<&str> = item["keys"]
+            .as_l()
+            .unwrap()
+            .iter()
+            .map(|k| k.as_s().unwrap().as_str())
+            .collect();
+        assert_eq!(listed, [keys[0].as_str(), keys[1].as_str()]);
     }
 }

@@ -2,17 +2,36 @@
 //! JWT or run a Lambda authorizer); otherwise a bearer token whose SHA-256 matches the configured
 //! hash. Anything else is 401.
 
+use std::time::SystemTime;
+
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
+use s3_presign::sigv4::hex32;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
-use crate::request::header;
-use crate::sigv4::hex32;
+use crate::request::{header, RequestMeta};
 
-/// The caller's identity as written to audit rows, e.g. `jwt:8f2c…` or `token:9f86d081`.
-pub fn authenticate(req: &Request, token_sha256: Option<&[u8; 32]>) -> Result<String, ApiError> {
+/// The authenticated caller of one request: who, from where, and when the call was made.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// As written to audit rows, e.g. `jwt:8f2c…` or `token:9f86d081`.
+    pub principal: String,
+    pub meta: RequestMeta,
+    pub now: SystemTime,
+}
+
+/// The caller of `req`, or 401.
+pub fn authenticate(req: &Request, token_sha256: Option<&[u8; 32]>) -> Result<Caller, ApiError> {
+    Ok(Caller {
+        principal: principal(req, token_sha256)?,
+        meta: RequestMeta::of(req),
+        now: SystemTime::now(),
+    })
+}
+
+fn principal(req: &Request, token_sha256: Option<&[u8; 32]>) -> Result<String, ApiError> {
     if let Some(principal) = authorizer_principal(req.request_context_ref()) {
         return Ok(principal);
     }
@@ -87,23 +106,35 @@ fn token_matches(token: &str, expected_sha256: &[u8; 32]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::tests::v2_request;
+    use crate::test_util::ApiEvent;
     use serde_json::json;
 
     fn sha(token: &str) -> [u8; 32] {
         Sha256::digest(token.as_bytes()).into()
     }
 
+    fn principal_of(event: ApiEvent, hash: Option<&[u8; 32]>) -> Result<String, ApiError> {
+        authenticate(&event.request(), hash).map(|caller| caller.principal)
+    }
+
+    fn with_authorization(value: &str) -> ApiEvent {
+        ApiEvent::get("/photos").header("authorization", value)
+    }
+
     #[test]
-    fn bearer_token_checks() {
+    fn the_configured_bearer_token_is_a_principal_named_by_its_hash() {
         let hash = sha("s3cret-token");
-        let with = |h: &str| v2_request("GET", "/photos", json!({ "authorization": h }), None);
         let expected = format!("token:{}", std::str::from_utf8(&hex32(&hash)[..8]).unwrap());
         assert_eq!(
-            authenticate(&with("Bearer s3cret-token"), Some(&hash)).unwrap(),
+            principal_of(with_authorization("Bearer s3cret-token"), Some(&hash)).unwrap(),
             expected
         );
-        assert!(authenticate(&with("bearer s3cret-token"), Some(&hash)).is_ok());
+        assert!(principal_of(with_authorization("bearer s3cret-token"), Some(&hash)).is_ok());
+    }
+
+    #[test]
+    fn any_other_authorization_is_401() {
+        let hash = sha("s3cret-token");
         for bad in [
             "Bearer wrong",
             "Basic s3cret-token",
@@ -112,52 +143,48 @@ mod tests {
             "s3cret-token",
             "",
         ] {
-            assert_eq!(
-                authenticate(&with(bad), Some(&hash))
-                    .unwrap_err()
-                    .status
-                    .as_u16(),
-                401,
-                "{bad:?}"
-            );
+            let err = principal_of(with_authorization(bad), Some(&hash)).unwrap_err();
+            assert_eq!(err.status.as_u16(), 401, "{bad:?}");
         }
-        // No configured hash: even the right token is refused.
-        assert!(authenticate(&with("Bearer s3cret-token"), None).is_err());
-        let none = v2_request("GET", "/photos", json!({}), None);
-        assert!(authenticate(&none, Some(&hash)).is_err());
-    }
-
-    fn v2_with_authorizer(authorizer: serde_json::Value) -> Request {
-        let event = json!({
-            "version": "2.0", "routeKey": "GET /photos", "rawPath": "/photos", "rawQueryString": "",
-            "requestContext": {"stage": "$default", "requestId": "r", "timeEpoch": 0, "authorizer": authorizer,
-                "http": {"method": "GET", "path": "/photos", "sourceIp": "1.2.3.4"}},
-            "isBase64Encoded": false
-        });
-        lambda_http::request::from_str(&event.to_string()).unwrap()
+        assert!(principal_of(ApiEvent::get("/photos"), Some(&hash)).is_err());
     }
 
     #[test]
-    fn authorizer_context_is_a_principal() {
-        let jwt = v2_with_authorizer(
-            json!({"jwt": {"claims": {"sub": "user-42", "iss": "x"}, "scopes": null}}),
-        );
-        assert_eq!(authenticate(&jwt, None).unwrap(), "jwt:user-42");
-        let lambda = v2_with_authorizer(json!({"lambda": {"principalId": "tech-7"}}));
-        assert_eq!(authenticate(&lambda, None).unwrap(), "authorizer:tech-7");
-        let empty = v2_with_authorizer(json!({"jwt": {"claims": {"sub": ""}}}));
-        assert!(authenticate(&empty, None).is_err());
+    fn with_no_configured_hash_even_the_right_token_is_refused() {
+        assert!(principal_of(with_authorization("Bearer s3cret-token"), None).is_err());
     }
 
     #[test]
-    fn rest_api_authorizers() {
-        let event = json!({
-            "resource": "/photos", "path": "/photos", "httpMethod": "GET", "headers": {},
-            "requestContext": {"stage": "prod", "requestId": "r", "resourcePath": "/photos", "httpMethod": "GET",
-                "identity": {"sourceIp": "1.2.3.4"}, "authorizer": {"principalId": "tech-9", "integrationLatency": 1}},
-            "isBase64Encoded": false
-        });
-        let req = lambda_http::request::from_str(&event.to_string()).unwrap();
-        assert_eq!(authenticate(&req, None).unwrap(), "authorizer:tech-9");
+    fn api_gateway_authorizer_context_is_a_principal() {
+        let jwt = ApiEvent::get("/photos")
+            .authorizer(json!({"jwt": {"claims": {"sub": "user-42", "iss": "x"}, "scopes": null}}));
+        assert_eq!(principal_of(jwt, None).unwrap(), "jwt:user-42");
+        let lambda =
+            ApiEvent::get("/photos").authorizer(json!({"lambda": {"principalId": "tech-7"}}));
+        assert_eq!(principal_of(lambda, None).unwrap(), "authorizer:tech-7");
+        let empty = ApiEvent::get("/photos").authorizer(json!({"jwt": {"claims": {"sub": ""}}}));
+        assert!(principal_of(empty, None).is_err());
+    }
+
+    #[test]
+    fn rest_api_authorizer_context_is_a_principal() {
+        let rest = ApiEvent::get("/photos")
+            .rest_api()
+            .authorizer(json!({"principalId": "tech-9", "integrationLatency": 1}));
+        assert_eq!(principal_of(rest, None).unwrap(), "authorizer:tech-9");
+    }
+
+    #[test]
+    fn the_caller_carries_the_request_context() {
+        let caller = authenticate(
+            &ApiEvent::get("/photos")
+                .header("user-agent", "Mozilla/5.0")
+                .authorizer(json!({"jwt": {"claims": {"sub": "u"}}}))
+                .request(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(caller.meta.user_agent, "Mozilla/5.0");
+        assert_eq!(caller.meta.source_ip, crate::test_util::SOURCE_IP);
     }
 }

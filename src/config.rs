@@ -1,8 +1,9 @@
 //! Configuration from environment variables (names are a contract: see the README). Parsed once
 //! at cold start; any missing or invalid setting stops the start with an error naming it.
 
-use crate::endpoint::BucketEndpoint;
-use crate::validate::{image_type_by_mime, ImageType};
+use s3_presign::BucketEndpoint;
+
+use crate::image_type::ImageType;
 
 const MAX_PRESIGN_SECS: u64 = 604_800; // SigV4's limit for presigned requests: 7 days.
 const MAX_S3_POST_BYTES: u64 = 5 * 1024 * 1024 * 1024; // S3's single-request object limit.
@@ -113,7 +114,7 @@ impl Config {
             .unwrap_or_else(|| "image/jpeg,image/png,image/heic,image/webp".into());
         let mut allowed_types = Vec::new();
         for mime in types.split(',').map(str::trim).filter(|m| !m.is_empty()) {
-            let image = image_type_by_mime(&mime.to_ascii_lowercase()).ok_or_else(|| {
+            let image = ImageType::by_mime(&mime.to_ascii_lowercase()).ok_or_else(|| {
                 err(
                     "ALLOWED_CONTENT_TYPES",
                     format!("`{mime}` is not a supported raster image type"),
@@ -197,15 +198,8 @@ fn is_origin(origin: &str) -> bool {
 }
 
 fn parse_sha256_hex(hex: &str) -> Option<[u8; 32]> {
-    let bytes = hex.as_bytes();
-    if bytes.len() != 64 {
-        return None;
-    }
     let mut out = [0u8; 32];
-    for (i, pair) in bytes.chunks_exact(2).enumerate() {
-        let digit = |c: u8| (c as char).to_digit(16);
-        out[i] = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
-    }
+    hex::decode_to_slice(hex, &mut out).ok()?;
     Some(out)
 }
 
@@ -230,7 +224,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults() {
+    fn unset_settings_take_their_documented_defaults() {
         let c = parse(&[]).unwrap();
         assert_eq!(c.upload_url_ttl_secs, 900);
         assert_eq!(c.photo_url_ttl_secs, 3600);
@@ -249,7 +243,7 @@ mod tests {
     }
 
     #[test]
-    fn local_endpoints() {
+    fn local_endpoints_are_where_browsers_reach_s3() {
         let c = parse(&[
             ("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:3900"),
             ("S3_FORCE_PATH_STYLE", "true"),
@@ -266,10 +260,22 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.bucket_endpoint.host(), "localhost:3900");
+        // Written as browsers send it, so signatures match: default port dropped, host lower-cased.
+        let c = parse(&[("S3_PUBLIC_ENDPOINT", "https://S3.Example.com:443")]).unwrap();
+        assert_eq!(c.bucket_endpoint.host(), "qdn-uploads.s3.example.com");
+        let c = parse(&[
+            ("S3_PUBLIC_ENDPOINT", "http://Files.Example.com:80"),
+            ("S3_FORCE_PATH_STYLE", "true"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.bucket_endpoint.post_url(),
+            "http://files.example.com/qdn-uploads/"
+        );
     }
 
     #[test]
-    fn each_bad_setting_is_named() {
+    fn each_bad_setting_stops_the_start_naming_its_variable() {
         let cases: &[(&str, &str, &str)] = &[
             ("UPLOADS_BUCKET", "", "UPLOADS_BUCKET"),
             ("UPLOADS_BUCKET", "Bad_Bucket", "UPLOADS_BUCKET"),
@@ -310,7 +316,7 @@ mod tests {
     }
 
     #[test]
-    fn token_hash_and_origins_parse() {
+    fn the_token_hash_and_origins_parse_and_an_empty_hash_turns_bearer_auth_off() {
         let hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
         let c = parse(&[
             ("AUTH_TOKEN_SHA256", hash),

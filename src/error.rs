@@ -164,7 +164,7 @@ mod tests {
     use serde_json::{json, Value};
 
     #[test]
-    fn body_is_the_documented_envelope() {
+    fn an_error_body_is_the_documented_envelope() {
         let body: Value =
             serde_json::from_slice(&ApiError::bad_request("invalid_job_id", "bad").body()).unwrap();
         assert_eq!(
@@ -174,7 +174,7 @@ mod tests {
     }
 
     #[test]
-    fn missing_keys_are_listed() {
+    fn a_409_lists_the_keys_s3_does_not_have() {
         let err = ApiError::objects_missing(vec!["jobs/j/a.jpg".into()]);
         assert_eq!(err.status, StatusCode::CONFLICT);
         let body: Value = serde_json::from_slice(&err.body()).unwrap();
@@ -182,7 +182,7 @@ mod tests {
     }
 
     #[test]
-    fn unavailable_names_no_internals() {
+    fn a_503_names_no_internals() {
         for dep in [
             Dependency::Storage,
             Dependency::AuditLog,

@@ -1,20 +1,24 @@
 //! qdn-photos: presigned S3 POST uploads, job photo listings and a DynamoDB audit log, served as
 //! one AWS Lambda function behind API Gateway. `main.rs` only wires [`app::App`] to the runtime.
+//!
+//! Imports run one way: `app` → `router` → `routes` → {`context`, `signing`, `storage`, `audit`},
+//! and the signing itself is the I/O-free `s3-presign` crate.
 
 pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod clients;
 pub mod config;
-pub mod endpoint;
+pub mod context;
+pub mod cors;
 pub mod error;
-pub mod post_policy;
-pub mod presign_get;
+pub mod image_type;
+pub mod job;
 pub mod request;
 pub mod response;
 pub mod router;
 pub mod routes;
-pub mod sigv4;
+pub mod signing;
 pub mod storage;
-pub mod utc;
-pub mod validate;
+#[cfg(any(test, feature = "test-util"))]
+pub mod test_util;

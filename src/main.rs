@@ -5,16 +5,17 @@ use std::convert::Infallible;
 use lambda_http::{run, service_fn, Error, Request};
 use qdn_photos::app::App;
 use qdn_photos::clients::load_sdk_config;
-use qdn_photos::config::Config;
+use qdn_photos::config::{Config, ConfigError};
+use qdn_photos::context::Context;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = Config::from_env().unwrap_or_else(|err| stop(&err));
     let sdk = load_sdk_config(&config.region).await;
-    let app = App::from_sdk_config(config, &sdk).unwrap_or_else(|err| stop(&err));
-    // Lives as long as the process; leaking it lets every invocation borrow it without Arc traffic.
-    let app: &'static App = Box::leak(Box::new(app));
+    let app = App::new(Context::from_sdk_config(config, &sdk).unwrap_or_else(|err| stop(&err)));
+    // `run` lets each invocation's future borrow `app`, which lives until the runtime stops.
+    let app = &app;
     run(service_fn(move |req: Request| async move {
         Ok::<_, Infallible>(app.handle(req).await)
     }))
@@ -22,7 +23,7 @@ async fn main() -> Result<(), Error> {
 }
 
 /// A bad setting stops the cold start with one log line naming it.
-fn stop(err: &qdn_photos::config::ConfigError) -> ! {
+fn stop(err: &ConfigError) -> ! {
     tracing::error!(variable = err.variable, "{err}");
     eprintln!("{err}");
     std::process::exit(1)

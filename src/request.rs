@@ -91,74 +91,31 @@ impl RequestMeta {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use serde_json::json;
-
-    /// An API Gateway HTTP API (payload v2) event, parsed the way the runtime parses it.
-    pub fn v2_request(
-        method: &str,
-        path_and_query: &str,
-        headers: serde_json::Value,
-        body: Option<&str>,
-    ) -> Request {
-        let (path, query) = path_and_query
-            .split_once('?')
-            .unwrap_or((path_and_query, ""));
-        let event = json!({
-            "version": "2.0",
-            "routeKey": "$default",
-            "rawPath": path,
-            "rawQueryString": query,
-            "headers": headers,
-            "requestContext": {
-                "accountId": "123456789012", "apiId": "api", "domainName": "api.example.com",
-                "requestId": "req-ctx-1", "routeKey": "$default", "stage": "$default",
-                "time": "23/Nov/2026:10:00:00 +0000", "timeEpoch": 1_795_432_800_000_i64,
-                "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
-                         "sourceIp": "203.0.113.7", "userAgent": "ua"}
-            },
-            "body": body,
-            "isBase64Encoded": false
-        });
-        lambda_http::request::from_str(&event.to_string()).unwrap()
-    }
+    use crate::test_util::{ApiEvent, SOURCE_IP};
 
     #[test]
-    fn strips_stage_and_trailing_slash() {
-        let event = json!({
-            "version": "2.0", "routeKey": "$default", "rawPath": "/prod/photos/", "rawQueryString": "",
-            "requestContext": {"stage": "prod", "requestId": "r", "timeEpoch": 0,
-                "http": {"method": "GET", "path": "/prod/photos/", "sourceIp": "1.2.3.4"}},
-            "isBase64Encoded": false
-        });
-        let req = lambda_http::request::from_str(&event.to_string()).unwrap();
-        assert_eq!(route_path(&req), "/photos");
+    fn the_route_path_drops_the_stage_and_a_trailing_slash() {
+        let staged = ApiEvent::get("/prod/photos/").stage("prod").request();
+        assert_eq!(route_path(&staged), "/photos");
         assert_eq!(
-            route_path(&v2_request("GET", "/upload-url", json!({}), None)),
+            route_path(&ApiEvent::get("/upload-url").request()),
             "/upload-url"
         );
-        assert_eq!(route_path(&v2_request("GET", "/", json!({}), None)), "/");
+        assert_eq!(route_path(&ApiEvent::get("/").request()), "/");
         // A path that merely starts with the stage's letters keeps them.
-        let event = json!({
-            "version": "2.0", "routeKey": "$default", "rawPath": "/production", "rawQueryString": "",
-            "requestContext": {"stage": "prod", "requestId": "r", "timeEpoch": 0,
-                "http": {"method": "GET", "path": "/production", "sourceIp": "1.2.3.4"}},
-            "isBase64Encoded": false
-        });
-        assert_eq!(
-            route_path(&lambda_http::request::from_str(&event.to_string()).unwrap()),
-            "/production"
-        );
+        let production = ApiEvent::get("/production").stage("prod").request();
+        assert_eq!(route_path(&production), "/production");
     }
 
     #[test]
-    fn query_params_are_single_valued() {
-        let req = v2_request("GET", "/photos", json!({}), None);
+    fn a_query_parameter_may_appear_at_most_once() {
+        let req = ApiEvent::get("/photos").request();
         assert_eq!(query_param(&req, "job_id").unwrap(), None);
-        let req = v2_request("GET", "/photos?job_id=a&limit=5", json!({}), None);
+        let req = ApiEvent::get("/photos?job_id=a&limit=5").request();
         assert_eq!(query_param(&req, "job_id").unwrap(), Some("a"));
-        let req = v2_request("GET", "/photos?job_id=a&job_id=b", json!({}), None);
+        let req = ApiEvent::get("/photos?job_id=a&job_id=b").request();
         assert_eq!(
             query_param(&req, "job_id").unwrap_err().code,
             "repeated_parameter"
@@ -166,14 +123,16 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn meta_comes_from_the_request_context() {
-        let req = v2_request("GET", "/photos", json!({"user-agent": "Mozilla/5.0"}), None);
-        let meta = RequestMeta::of(&req);
-        assert_eq!(meta.request_id, "req-ctx-1");
-        assert_eq!(meta.source_ip, "203.0.113.7");
+    fn request_meta_comes_from_the_request_context() {
+        let event = ApiEvent::get("/photos").header("user-agent", "Mozilla/5.0");
+        let meta = RequestMeta::of(&event.request());
+        assert!(!meta.request_id.is_empty());
+        assert_eq!(meta.source_ip, SOURCE_IP);
         assert_eq!(meta.user_agent, "Mozilla/5.0");
         let long = "x".repeat(5000);
-        let req = v2_request("GET", "/photos", json!({ "user-agent": long }), None);
+        let req = ApiEvent::get("/photos")
+            .header("user-agent", &long)
+            .request();
         assert_eq!(RequestMeta::of(&req).user_agent.len(), MAX_USER_AGENT_CHARS);
     }
 }

@@ -1,9 +1,9 @@
-//! Building HTTP responses: JSON bodies, error envelopes, and the CORS headers for allowed origins.
+//! Building HTTP responses: JSON bodies and error envelopes.
 
 use lambda_http::http::header::{
-    HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE, VARY, WWW_AUTHENTICATE,
+    HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE,
 };
-use lambda_http::http::{HeaderMap, StatusCode};
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
@@ -46,71 +46,12 @@ fn with_body(status: StatusCode, bytes: Vec<u8>) -> Response<Body> {
     resp
 }
 
-/// `origin` if it is one of the `allowed` origins (exact match; no wildcards).
-pub fn allowed_origin<'r>(allowed: &[String], origin: Option<&'r str>) -> Option<&'r str> {
-    origin.filter(|o| allowed.iter().any(|a| a == o))
-}
-
-/// Lets an allowed origin read the response. `Vary: Origin` keeps caches from mixing origins.
-pub fn add_cors(headers: &mut HeaderMap, allowed_origin: Option<&str>) {
-    headers.insert(VARY, HeaderValue::from_static("Origin"));
-    if let Some(value) = allowed_origin.and_then(|o| HeaderValue::from_str(o).ok()) {
-        headers.insert("access-control-allow-origin", value);
-    }
-}
-
-/// The answer to a CORS preflight: 204 for an allowed origin, 403 for any other.
-pub fn preflight(allowed_origin: Option<&str>, methods: &'static str) -> Response<Body> {
-    if allowed_origin.is_none() {
-        return error(&ApiError::forbidden(
-            "origin_not_allowed",
-            "This origin may not call the API from a browser.",
-        ));
-    }
-    let mut resp = Response::new(Body::Empty);
-    *resp.status_mut() = StatusCode::NO_CONTENT;
-    let headers = resp.headers_mut();
-    headers.insert(
-        "access-control-allow-methods",
-        HeaderValue::from_static(methods),
-    );
-    headers.insert(
-        "access-control-allow-headers",
-        HeaderValue::from_static("authorization, content-type"),
-    );
-    headers.insert("access-control-max-age", HeaderValue::from_static("600"));
-    resp
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn only_listed_origins_are_allowed() {
-        let allowed = vec!["http://localhost:8080".to_owned()];
-        assert_eq!(
-            allowed_origin(&allowed, Some("http://localhost:8080")),
-            Some("http://localhost:8080")
-        );
-        assert_eq!(
-            allowed_origin(&allowed, Some("http://localhost:8081")),
-            None
-        );
-        assert_eq!(allowed_origin(&allowed, Some("null")), None);
-        assert_eq!(allowed_origin(&allowed, None), None);
-    }
-
-    #[test]
-    fn preflight_answers() {
-        let ok = preflight(Some("http://localhost:8080"), "GET, POST");
-        assert_eq!(ok.status(), StatusCode::NO_CONTENT);
-        assert_eq!(ok.headers()["access-control-allow-methods"], "GET, POST");
-        assert_eq!(preflight(None, "GET").status(), StatusCode::FORBIDDEN);
-    }
-
-    #[test]
-    fn errors_carry_their_headers() {
+    fn errors_carry_json_no_store_and_their_own_headers() {
         let resp = error(&ApiError::unauthorized());
         assert_eq!(resp.headers()[WWW_AUTHENTICATE], "Bearer");
         assert_eq!(resp.headers()[CONTENT_TYPE], "application/json");

@@ -1,23 +1,14 @@
 //! Request handling up to (not including) I/O, on arbitrary bytes: method, path, query string,
-//! Authorization header and body. Never a panic; every refusal a 4xx.
+//! Authorization header and body, through the handler's own `decide` (route → caller → checked
+//! input). Never a panic; every refusal a 4xx.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use qdn_photos::app::check_offline;
-use qdn_photos::config::Config;
+use std::sync::OnceLock;
 
-fn config() -> Config {
-    Config::from_lookup(|name| match name {
-        "UPLOADS_BUCKET" => Some("qdn-uploads".into()),
-        "AUDIT_TABLE" => Some("qdn-audit".into()),
-        "AWS_REGION" => Some("us-east-1".into()),
-        "AUTH_TOKEN_SHA256" => {
-            Some("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into())
-        }
-        _ => None,
-    })
-    .expect("fuzz configuration is valid")
-}
+use libfuzzer_sys::fuzz_target;
+use qdn_photos::app::decide;
+use qdn_photos::config::Config;
+use qdn_photos::test_util::{config, ApiEvent};
 
 /// `raw` as a client would send it: RFC 3986 characters as they are (so `%`, `&`, `=`, `+`
 /// and friends still reach the parser raw), everything else and `also` percent-encoded.
@@ -35,6 +26,8 @@ fn request_target(raw: &str, also: &str) -> String {
 }
 
 fuzz_target!(|data: &[u8]| {
+    static CONFIG: OnceLock<Config> = OnceLock::new();
+    let config = CONFIG.get_or_init(|| config(&[]));
     let text = String::from_utf8_lossy(data);
     let mut parts = text.splitn(5, '\n');
     let method = match parts.next().unwrap_or("").len() % 4 {
@@ -48,19 +41,16 @@ fuzz_target!(|data: &[u8]| {
     // control character, a residual noted in SECURITY.md; it cannot arrive this way.)
     let path = format!("/{}", request_target(parts.next().unwrap_or(""), "?#"));
     let query = request_target(parts.next().unwrap_or(""), "#");
-    let authorization = parts.next().unwrap_or("");
-    let body = parts.next();
-    let event = serde_json::json!({
-        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": query,
-        "headers": {"authorization": authorization, "content-type": "application/json"},
-        "requestContext": {"stage": "$default", "requestId": "fuzz", "timeEpoch": 0,
-            "http": {"method": method, "path": path, "sourceIp": "192.0.2.1"}},
-        "body": body, "isBase64Encoded": false
-    });
-    let Ok(req) = lambda_http::request::from_str(&event.to_string()) else {
+    let mut event = ApiEvent::new(method, &format!("{path}?{query}"))
+        .header("authorization", parts.next().unwrap_or(""))
+        .header("content-type", "application/json");
+    if let Some(body) = parts.next() {
+        event = event.body(body);
+    }
+    let Ok(req) = event.try_request() else {
         return;
     };
-    if let Err(err) = check_offline(&config(), &req) {
+    if let Err(err) = decide(config, &req) {
         assert!((400..500).contains(&err.status.as_u16()), "{err}");
     }
 });

@@ -2,18 +2,16 @@
 //! must be one the server could have issued for that job, and every object must exist in S3;
 //! otherwise nothing is recorded.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request};
 use serde::{Deserialize, Serialize};
 
-use crate::app::{App, Caller};
-use crate::audit::{self, AuditEvent, EVENT_UPLOAD_COMPLETED};
+use crate::audit::AuditEvent;
+use crate::auth::Caller;
+use crate::context::Context;
 use crate::error::ApiError;
+use crate::job::{JobId, UploadKey};
 use crate::request::header;
-use crate::storage;
-use crate::utc::UtcTime;
-use crate::validate;
 
 pub const MAX_KEYS: usize = 50;
 /// Far above 50 keys' worth of JSON (~4 KiB), far below what could strain the function.
@@ -27,10 +25,10 @@ struct CompletionBody {
 }
 
 /// A checked completion: a valid job id and 1–50 distinct keys of that job.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Completion {
-    pub job_id: String,
-    pub keys: Vec<String>,
+    pub job: JobId,
+    pub keys: Vec<UploadKey>,
 }
 
 #[derive(Debug, Serialize)]
@@ -74,83 +72,65 @@ pub fn parse(req: &Request) -> Result<Completion, ApiError> {
             format!("The body is not a valid completion: {e}."),
         )
     })?;
-    let job_id = validate::job_id(&body.job_id)?.to_owned();
+    let job = JobId::parse(&body.job_id)?;
     if body.keys.is_empty() || body.keys.len() > MAX_KEYS {
         return Err(ApiError::bad_request(
             "invalid_key_count",
             format!("`keys` must list 1 to {MAX_KEYS} keys."),
         ));
     }
-    for (i, key) in body.keys.iter().enumerate() {
-        if !validate::is_upload_key_of(&job_id, key) {
-            return Err(ApiError::bad_request(
+    let mut keys = Vec::with_capacity(body.keys.len());
+    for (i, raw) in body.keys.iter().enumerate() {
+        let key = UploadKey::parse(&job, raw).ok_or_else(|| {
+            ApiError::bad_request(
                 "invalid_key",
-                format!("keys[{i}] is not an upload key of job `{job_id}`."),
-            ));
-        }
-        if body.keys[..i].contains(key) {
+                format!("keys[{i}] is not an upload key of job `{job}`."),
+            )
+        })?;
+        if keys.contains(&key) {
             return Err(ApiError::bad_request(
                 "duplicate_key",
                 format!("keys[{i}] is listed twice."),
             ));
         }
+        keys.push(key);
     }
-    Ok(Completion {
-        job_id,
-        keys: body.keys,
-    })
+    Ok(Completion { job, keys })
 }
 
 pub async fn handle(
-    app: &App,
-    req: &Request,
+    ctx: &Context,
     caller: &Caller,
+    completion: Completion,
 ) -> Result<(StatusCode, Recorded), ApiError> {
-    let config = app.config();
-    let completion = parse(req)?;
-    let sizes = storage::object_sizes(app.s3(), &config.uploads_bucket, &completion.keys).await?;
+    let sizes = ctx.storage.object_sizes(&completion.keys).await?;
     let missing: Vec<String> = completion
         .keys
         .iter()
         .zip(&sizes)
         .filter(|(_, size)| size.is_none())
-        .map(|(key, _)| key.clone())
+        .map(|(key, _)| key.to_string())
         .collect();
     if !missing.is_empty() {
         return Err(ApiError::objects_missing(missing));
     }
     let total_bytes: i64 = sizes.iter().flatten().sum();
-    let file_count = completion.keys.len();
-    let audit_id = uuid::Uuid::now_v7().to_string();
-    let now = UtcTime::from_system_time(caller.now);
-
-    audit::record(
-        app.dynamodb(),
-        &config.audit_table,
-        AuditEvent {
-            audit_id: &audit_id,
-            event: EVENT_UPLOAD_COMPLETED,
-            job_id: &completion.job_id,
-            principal: &caller.principal,
-            meta: &caller.meta,
-            at: now,
-            expire_at: app.audit_expiry(now),
-            attributes: vec![
-                ("file_count", AttributeValue::N(file_count.to_string())),
-                ("total_bytes", AttributeValue::N(total_bytes.to_string())),
-                (
-                    "keys",
-                    AttributeValue::L(completion.keys.into_iter().map(AttributeValue::S).collect()),
-                ),
-            ],
-        },
-    )
-    .await?;
+    let audit_id = ctx
+        .audit
+        .record(
+            caller,
+            &completion.job,
+            AuditEvent::UploadCompleted {
+                keys: &completion.keys,
+                total_bytes,
+            },
+        )
+        .await?;
     Ok((
         StatusCode::CREATED,
         Recorded {
-            audit_id,
-            file_count,
+            audit_id: audit_id.to_string(),
+            file_count: completion.keys.len(),
             total_bytes,
         },
     ))
@@ -159,19 +139,17 @@ pub async fn handle(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::tests::v2_request;
+    use crate::test_util::ApiEvent;
     use serde_json::json;
 
     const K1: &str = "jobs/j-1/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg";
     const K2: &str = "jobs/j-1/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6c.png";
 
     fn post(body: &str) -> Request {
-        v2_request(
-            "POST",
-            "/upload-url",
-            json!({"content-type": "application/json"}),
-            Some(body),
-        )
+        ApiEvent::post("/upload-url")
+            .header("content-type", "application/json")
+            .body(body)
+            .request()
     }
 
     fn code_of(body: &str) -> (u16, &'static str) {
@@ -180,22 +158,18 @@ mod tests {
     }
 
     #[test]
-    fn accepts_a_valid_completion() {
+    fn a_valid_completion_is_its_job_and_its_keys_in_order() {
         let c = parse(&post(
             &json!({"job_id": "j-1", "keys": [K1, K2]}).to_string(),
         ))
         .unwrap();
-        assert_eq!(
-            c,
-            Completion {
-                job_id: "j-1".into(),
-                keys: vec![K1.into(), K2.into()]
-            }
-        );
+        assert_eq!(c.job.as_str(), "j-1");
+        let keys: Vec<&str> = c.keys.iter().map(UploadKey::as_str).collect();
+        assert_eq!(keys, [K1, K2]);
     }
 
     #[test]
-    fn refuses_bad_bodies() {
+    fn every_malformed_body_gets_its_own_400_or_413() {
         let other_job = K1.replace("j-1", "j-2");
         let many: Vec<String> = (0..51)
             .map(|i| format!("jobs/j-1/0190a0b2-3c4d-7e8f-9a0b-{i:012}.jpg"))
@@ -247,21 +221,16 @@ mod tests {
     }
 
     #[test]
-    fn refuses_non_json_bodies() {
-        let req = v2_request(
-            "POST",
-            "/upload-url",
-            json!({"content-type": "text/plain"}),
-            Some("{}"),
-        );
+    fn a_body_that_is_not_json_is_415_and_an_unnamed_one_is_taken_as_json() {
+        let req = ApiEvent::post("/upload-url")
+            .header("content-type", "text/plain")
+            .body("{}")
+            .request();
         assert_eq!(parse(&req).unwrap_err().status.as_u16(), 415);
         // No content type at all is taken as JSON (curl -d sends form-urlencoded, so it is named).
-        let req = v2_request(
-            "POST",
-            "/upload-url",
-            json!({}),
-            Some(&json!({"job_id": "j-1", "keys": [K1]}).to_string()),
-        );
+        let req = ApiEvent::post("/upload-url")
+            .body(&json!({"job_id": "j-1", "keys": [K1]}).to_string())
+            .request();
         assert!(parse(&req).is_ok());
     }
 }

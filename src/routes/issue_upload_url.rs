@@ -1,20 +1,20 @@
 //! `GET /upload-url?job_id=…[&content_type=…][&size=…]`: a presigned POST for one new object.
 //! The audit row is written before anything is signed; no row, no credential.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::http::StatusCode;
 use lambda_http::Request;
+use s3_presign::{presign_post, PostForm, UploadPolicy, UtcTime};
 use serde::Serialize;
-use uuid::Uuid;
 
-use crate::app::{App, Caller};
-use crate::audit::{self, AuditEvent, EVENT_UPLOAD_URL_ISSUED};
+use crate::audit::AuditEvent;
+use crate::auth::Caller;
 use crate::config::Config;
+use crate::context::Context;
 use crate::error::ApiError;
-use crate::post_policy::{presign_post, PostForm, UploadPolicy};
+use crate::image_type::ImageType;
+use crate::job::{JobId, UploadKey};
 use crate::request::query_param;
-use crate::utc::UtcTime;
-use crate::validate::{self, ImageType};
+use crate::signing;
 
 #[derive(Debug, Serialize)]
 pub struct UploadUrl {
@@ -27,18 +27,18 @@ pub struct UploadUrl {
 }
 
 /// What the query asks for, checked against the configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UploadRequest<'r> {
-    pub job_id: &'r str,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRequest {
+    pub job: JobId,
     pub image: ImageType,
     pub max_bytes: u64,
 }
 
-pub fn parse<'r>(req: &'r Request, config: &Config) -> Result<UploadRequest<'r>, ApiError> {
+pub fn parse(req: &Request, config: &Config) -> Result<UploadRequest, ApiError> {
     let job_id = query_param(req, "job_id")?.ok_or_else(|| {
         ApiError::bad_request("missing_job_id", "Query parameter `job_id` is required.")
     })?;
-    let job_id = validate::job_id(job_id)?;
+    let job = JobId::parse(job_id)?;
     let image = match query_param(req, "content_type")? {
         None => config.allowed_types[0],
         Some(requested) => {
@@ -77,59 +77,43 @@ pub fn parse<'r>(req: &'r Request, config: &Config) -> Result<UploadRequest<'r>,
         },
     };
     Ok(UploadRequest {
-        job_id,
+        job,
         image,
         max_bytes,
     })
 }
 
 pub async fn handle(
-    app: &App,
-    req: &Request,
+    ctx: &Context,
     caller: &Caller,
+    upload: UploadRequest,
 ) -> Result<(StatusCode, UploadUrl), ApiError> {
-    let config = app.config();
-    let upload = parse(req, config)?;
-    let creds = app.credentials().await?;
-    let session = app.signer().session(&creds, caller.now);
-    let validity = session
-        .validity_secs(config.upload_url_ttl_secs)
-        .ok_or_else(App::credentials_expired)?;
-    let now = session.now();
-    let expires_at = UtcTime::from_unix_secs(now.unix_secs + validity);
-    let key = validate::new_upload_key(upload.job_id, Uuid::now_v7(), upload.image);
+    let config = &ctx.config;
+    let creds = ctx.signing.credentials().await?;
+    let session = ctx.signing.session(&creds, caller.now);
+    let validity = signing::validity_secs(&session, config.upload_url_ttl_secs)?;
+    let expires_at = UtcTime::from_unix_secs(session.now().unix_secs + validity);
+    let key = UploadKey::generate(&upload.job, upload.image);
 
-    audit::record(
-        app.dynamodb(),
-        &config.audit_table,
-        AuditEvent {
-            audit_id: &Uuid::now_v7().to_string(),
-            event: EVENT_UPLOAD_URL_ISSUED,
-            job_id: upload.job_id,
-            principal: &caller.principal,
-            meta: &caller.meta,
-            at: now,
-            expire_at: app.audit_expiry(now),
-            attributes: vec![
-                ("key", AttributeValue::S(key.clone())),
-                (
-                    "content_type",
-                    AttributeValue::S(upload.image.mime.to_owned()),
-                ),
-                ("max_bytes", AttributeValue::N(upload.max_bytes.to_string())),
-                ("expires_at", AttributeValue::S(expires_at.rfc3339())),
-            ],
-        },
-    )
-    .await?;
+    ctx.audit
+        .record(
+            caller,
+            &upload.job,
+            AuditEvent::UploadUrlIssued {
+                key: &key,
+                max_bytes: upload.max_bytes,
+                expires_at,
+            },
+        )
+        .await?;
 
     let fields = presign_post(
         &session,
         &UploadPolicy {
             bucket: &config.uploads_bucket,
-            key: &key,
+            key: key.as_str(),
             content_type: upload.image.mime,
-            job_id: upload.job_id,
+            job_id: upload.job.as_str(),
             max_bytes: upload.max_bytes,
             expires_at,
         },
@@ -139,10 +123,64 @@ pub async fn handle(
         UploadUrl {
             url: config.bucket_endpoint.post_url(),
             fields,
-            key,
+            key: key.to_string(),
             expires_at: expires_at.rfc3339(),
             max_bytes: upload.max_bytes,
             content_type: upload.image.mime,
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_util::{config, ApiEvent};
+
+    fn parse_query(query: &str) -> Result<UploadRequest, ApiError> {
+        let config = config(&[("MAX_UPLOAD_BYTES", "1000")]);
+        parse(
+            &ApiEvent::get(&format!("/upload-url?{query}")).request(),
+            &config,
+        )
+    }
+
+    #[test]
+    fn the_first_allowed_type_and_the_configured_limit_are_the_defaults() {
+        let upload = parse_query("job_id=j-1").unwrap();
+        assert_eq!(upload.job.as_str(), "j-1");
+        assert_eq!(upload.image.mime, "image/jpeg");
+        assert_eq!(upload.max_bytes, 1000);
+    }
+
+    #[test]
+    fn a_declared_size_narrows_the_limit_and_never_widens_it() {
+        assert_eq!(parse_query("job_id=j-1&size=10").unwrap().max_bytes, 10);
+        assert_eq!(parse_query("job_id=j-1&size=1000").unwrap().max_bytes, 1000);
+        assert_eq!(
+            parse_query("job_id=j-1&size=1001").unwrap_err().code,
+            "file_too_large"
+        );
+        for bad in ["0", "-1", "1.5", "big", ""] {
+            assert_eq!(
+                parse_query(&format!("job_id=j-1&size={bad}"))
+                    .unwrap_err()
+                    .code,
+                "invalid_size",
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_requested_type_must_be_allowed() {
+        let png = parse_query("job_id=j-1&content_type=IMAGE/PNG").unwrap();
+        assert_eq!(png.image.mime, "image/png");
+        for bad in ["text/html", "image/svg%2Bxml", "image/gif"] {
+            let err = parse_query(&format!("job_id=j-1&content_type={bad}")).unwrap_err();
+            assert_eq!(
+                (err.status.as_u16(), err.code),
+                (415, "content_type_not_allowed")
+            );
+        }
+    }
 }

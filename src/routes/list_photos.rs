@@ -6,14 +6,17 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use lambda_http::http::StatusCode;
 use lambda_http::Request;
+use s3_presign::{GetPresigner, GetUrlOptions};
 use serde::Serialize;
 
-use crate::app::{App, Caller};
+use crate::auth::Caller;
+use crate::context::Context;
 use crate::error::ApiError;
-use crate::presign_get::{GetPresigner, GetUrlOptions};
+use crate::image_type::ImageType;
+use crate::job::JobId;
 use crate::request::query_param;
-use crate::storage::{self, StoredObject};
-use crate::validate;
+use crate::signing;
+use crate::storage::StoredObject;
 
 pub const DEFAULT_LIMIT: i32 = 100;
 pub const MAX_LIMIT: i32 = 1000;
@@ -36,19 +39,19 @@ pub struct Photo {
     pub content_type: Option<&'static str>,
 }
 
-#[derive(Debug, PartialEq, Eq)]
-pub struct PageRequest<'r> {
-    pub job_id: &'r str,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    pub job: JobId,
     pub limit: i32,
     /// The key to list after, already checked to lie inside the job's prefix.
     pub start_after: Option<String>,
 }
 
-pub fn parse(req: &Request) -> Result<PageRequest<'_>, ApiError> {
+pub fn parse(req: &Request) -> Result<PageRequest, ApiError> {
     let job_id = query_param(req, "job_id")?.ok_or_else(|| {
         ApiError::bad_request("missing_job_id", "Query parameter `job_id` is required.")
     })?;
-    let job_id = validate::job_id(job_id)?;
+    let job = JobId::parse(job_id)?;
     let limit = match query_param(req, "limit")? {
         None => DEFAULT_LIMIT,
         Some(raw) => raw
@@ -63,10 +66,10 @@ pub fn parse(req: &Request) -> Result<PageRequest<'_>, ApiError> {
             })?,
     };
     let start_after = query_param(req, "cursor")?
-        .map(|c| decode_cursor(job_id, c))
+        .map(|c| decode_cursor(&job, c))
         .transpose()?;
     Ok(PageRequest {
-        job_id,
+        job,
         limit,
         start_after,
     })
@@ -76,7 +79,7 @@ pub fn encode_cursor(last_key: &str) -> String {
     URL_SAFE_NO_PAD.encode(last_key)
 }
 
-fn decode_cursor(job_id: &str, cursor: &str) -> Result<String, ApiError> {
+fn decode_cursor(job: &JobId, cursor: &str) -> Result<String, ApiError> {
     let invalid = || {
         ApiError::bad_request(
             "invalid_cursor",
@@ -89,7 +92,7 @@ fn decode_cursor(job_id: &str, cursor: &str) -> Result<String, ApiError> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let key = String::from_utf8(bytes).map_err(|_| invalid())?;
     let inside_job = key
-        .strip_prefix(&validate::job_prefix(job_id))
+        .strip_prefix(&job.prefix())
         .is_some_and(|rest| !rest.is_empty());
     if inside_job && key.len() <= MAX_KEY_BYTES {
         Ok(key)
@@ -99,26 +102,18 @@ fn decode_cursor(job_id: &str, cursor: &str) -> Result<String, ApiError> {
 }
 
 pub async fn handle(
-    app: &App,
-    req: &Request,
+    ctx: &Context,
     caller: &Caller,
+    page: PageRequest,
 ) -> Result<(StatusCode, PhotoPage), ApiError> {
-    let config = app.config();
-    let page = parse(req)?;
-    let prefix = validate::job_prefix(page.job_id);
-    let (objects, truncated) = storage::list_page(
-        app.s3(),
-        &config.uploads_bucket,
-        &prefix,
-        page.limit,
-        page.start_after.as_deref(),
-    )
-    .await?;
-    let creds = app.credentials().await?;
-    let session = app.signer().session(&creds, caller.now);
-    let expires_secs = session
-        .validity_secs(config.photo_url_ttl_secs)
-        .ok_or_else(App::credentials_expired)?;
+    let config = &ctx.config;
+    let (objects, truncated) = ctx
+        .storage
+        .list_page(&page.job.prefix(), page.limit, page.start_after.as_deref())
+        .await?;
+    let creds = ctx.signing.credentials().await?;
+    let session = ctx.signing.session(&creds, caller.now);
+    let expires_secs = signing::validity_secs(&session, config.photo_url_ttl_secs)?;
     let next_cursor = truncated
         .then(|| objects.last().map(|o| encode_cursor(&o.key)))
         .flatten();
@@ -142,7 +137,7 @@ pub async fn handle(
                 let url = presigner.presign(&key);
                 let content_type = key
                     .rsplit_once('.')
-                    .and_then(|(_, ext)| validate::image_type_by_ext(ext))
+                    .and_then(|(_, ext)| ImageType::by_ext(ext))
                     .map(|t| t.mime);
                 Photo {
                     url,
@@ -157,7 +152,7 @@ pub async fn handle(
     Ok((
         StatusCode::OK,
         PhotoPage {
-            job_id: page.job_id.to_owned(),
+            job_id: page.job.to_string(),
             photos,
             next_cursor,
         },
@@ -167,15 +162,14 @@ pub async fn handle(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::tests::v2_request;
-    use serde_json::json;
+    use crate::test_util::ApiEvent;
 
     fn get(query: &str) -> Request {
-        v2_request("GET", &format!("/photos?{query}"), json!({}), None)
+        ApiEvent::get(&format!("/photos?{query}")).request()
     }
 
     #[test]
-    fn limits() {
+    fn the_limit_defaults_to_100_and_must_lie_in_1_to_1000() {
         assert_eq!(parse(&get("job_id=j")).unwrap().limit, DEFAULT_LIMIT);
         assert_eq!(parse(&get("job_id=j&limit=1000")).unwrap().limit, 1000);
         for bad in ["0", "1001", "-1", "ten", "1.5", "99999999999"] {
@@ -190,7 +184,7 @@ mod tests {
     }
 
     #[test]
-    fn cursors_stay_inside_the_job() {
+    fn a_cursor_can_only_point_inside_its_own_job() {
         let key = "jobs/j-1/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg";
         let req = get(&format!("job_id=j-1&cursor={}", encode_cursor(key)));
         assert_eq!(parse(&req).unwrap().start_after.as_deref(), Some(key));
@@ -208,7 +202,7 @@ mod tests {
     }
 
     #[test]
-    fn job_id_is_required_and_checked() {
+    fn the_job_id_is_required_checked_and_single() {
         assert_eq!(parse(&get("limit=5")).unwrap_err().code, "missing_job_id");
         assert_eq!(
             parse(&get("job_id=a%2Fb")).unwrap_err().code,

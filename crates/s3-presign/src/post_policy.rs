@@ -48,38 +48,38 @@ impl Serialize for PostForm {
 }
 
 /// The policy document as JSON. Uploads must be at least one byte: an empty photo is never useful.
-pub fn policy_json(session: &SigningSession, p: &UploadPolicy) -> String {
-    let mut json = String::with_capacity(
+pub fn policy_json(session: &SigningSession, p: &UploadPolicy) -> Vec<u8> {
+    let mut json = Vec::with_capacity(
         420 + p.bucket.len()
             + p.key.len()
             + p.job_id.len()
             + session.session_token().map_or(0, str::len),
     );
-    json.push_str(r#"{"expiration":""#);
-    json.push_str(&p.expires_at.rfc3339());
-    json.push_str(r#"","conditions":[{"bucket":"#);
+    json.extend_from_slice(br#"{"expiration":""#);
+    json.extend_from_slice(p.expires_at.rfc3339().as_bytes());
+    json.extend_from_slice(br#"","conditions":[{"bucket":"#);
     push_json_str(&mut json, p.bucket);
-    json.push_str(r#"},{"key":"#);
+    json.extend_from_slice(br#"},{"key":"#);
     push_json_str(&mut json, p.key);
-    json.push_str(r#"},{"Content-Type":"#);
+    json.extend_from_slice(br#"},{"Content-Type":"#);
     push_json_str(&mut json, p.content_type);
-    json.push_str(r#"},["content-length-range",1,"#);
-    json.push_str(itoa::Buffer::new().format(p.max_bytes));
-    json.push_str(r#"],{"success_action_status":"201"},{"x-amz-meta-job-id":"#);
+    json.extend_from_slice(br#"},["content-length-range",1,"#);
+    json.extend_from_slice(itoa::Buffer::new().format(p.max_bytes).as_bytes());
+    json.extend_from_slice(br#"],{"success_action_status":"201"},{"x-amz-meta-job-id":"#);
     push_json_str(&mut json, p.job_id);
-    json.push_str(r#"},{"x-amz-algorithm":""#);
-    json.push_str(ALGORITHM);
-    json.push_str(r#""},{"x-amz-credential":"#);
+    json.extend_from_slice(br#"},{"x-amz-algorithm":""#);
+    json.extend_from_slice(ALGORITHM.as_bytes());
+    json.extend_from_slice(br#""},{"x-amz-credential":"#);
     push_json_str(&mut json, session.credential());
-    json.push_str(r#"},{"x-amz-date":""#);
-    json.push_str(session.amz_date());
-    json.push_str(r#""}"#);
+    json.extend_from_slice(br#"},{"x-amz-date":""#);
+    json.extend_from_slice(session.amz_date().as_bytes());
+    json.extend_from_slice(br#""}"#);
     if let Some(token) = session.session_token() {
-        json.push_str(r#",{"x-amz-security-token":"#);
+        json.extend_from_slice(br#",{"x-amz-security-token":"#);
         push_json_str(&mut json, token);
-        json.push('}');
+        json.push(b'}');
     }
-    json.push_str("]}");
+    json.extend_from_slice(b"]}");
     json
 }
 
@@ -106,30 +106,10 @@ pub fn presign_post(session: &SigningSession, p: &UploadPolicy) -> PostForm {
     PostForm { fields }
 }
 
-/// Appends `s` as a JSON string literal, copying runs that need no escaping as one slice.
-fn push_json_str(out: &mut String, s: &str) {
-    out.push('"');
-    let mut run_start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b if b < b' ' => "",
-            _ => continue,
-        };
-        out.push_str(&s[run_start..i]);
-        if escape.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.push_str("\\u00");
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0xf)]));
-        } else {
-            out.push_str(escape);
-        }
-        run_start = i + 1;
-    }
-    out.push_str(&s[run_start..]);
-    out.push('"');
+/// Appends `s` as a JSON string literal (serde_json's escaper copies unescaped runs as slices).
+fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    // Serializing a `str` into a `Vec` cannot fail.
+    let _ = serde_json::to_writer(out, s);
 }
 
 #[cfg(test)]
@@ -157,7 +137,7 @@ mod tests {
     }
 
     #[test]
-    fn signs_the_aws_published_example() {
+    fn signs_aws_published_browser_upload_example() {
         let signer = Signer::new("us-east-1");
         let creds = example_creds(None);
         let session = signer.session(&creds, at(DEC_29_2015));
@@ -169,11 +149,11 @@ mod tests {
     }
 
     #[test]
-    fn policy_carries_every_enforced_condition() {
+    fn the_policy_carries_every_condition_s3_enforces() {
         let signer = Signer::new("us-east-1");
         let creds = example_creds(None);
         let session = signer.session(&creds, at(DEC_29_2015));
-        let policy: Value = serde_json::from_str(&policy_json(
+        let policy: Value = serde_json::from_slice(&policy_json(
             &session,
             &example_policy(UtcTime::from_unix_secs(DEC_29_2015 + 900)),
         ))
@@ -198,7 +178,7 @@ mod tests {
     }
 
     #[test]
-    fn form_fields_match_the_signed_policy() {
+    fn form_fields_match_the_signed_policy_one_for_one() {
         let signer = Signer::new("us-east-1");
         let creds = example_creds(None);
         let session = signer.session(&creds, at(DEC_29_2015));
@@ -244,7 +224,7 @@ mod tests {
     }
 
     #[test]
-    fn session_token_is_a_field_and_a_condition() {
+    fn a_session_token_is_both_a_field_and_a_condition() {
         let signer = Signer::new("us-east-1");
         let creds = example_creds(Some("FwoGZXIvYXdzEJr//////////wEaDOa+/session=="));
         let session = signer.session(&creds, at(DEC_29_2015));
@@ -270,17 +250,17 @@ mod tests {
     }
 
     #[test]
-    fn json_strings_are_escaped() {
-        let mut out = String::new();
+    fn json_strings_in_the_policy_are_escaped() {
+        let mut out = Vec::new();
         push_json_str(&mut out, "a\"b\\c\n\u{1}é");
         assert_eq!(
-            serde_json::from_str::<String>(&out).unwrap(),
+            serde_json::from_slice::<String>(&out).unwrap(),
             "a\"b\\c\n\u{1}é"
         );
     }
 
     #[test]
-    fn serializes_fields_in_order() {
+    fn form_fields_serialize_in_the_order_the_browser_sends_them() {
         let form = PostForm {
             fields: vec![
                 ("key", "k".into()),

@@ -2,12 +2,10 @@
 //! `events/expected-status.txt` promises (scripts/check-events.sh checks the same through
 //! `cargo lambda invoke`).
 
-mod support;
-
-use support::*;
+use crate::support::*;
 
 #[tokio::test]
-async fn every_event_file_gets_its_expected_status() {
+async fn every_event_file_gets_the_status_expected_status_txt_promises() {
     let stack = Stack::get();
     let app = stack.app(&[("AUTH_TOKEN_SHA256", "")]);
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/events");

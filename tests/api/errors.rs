@@ -1,13 +1,11 @@
 //! Every bad input gets its documented 4xx JSON error through the real handler; no credentials is
 //! 401; unknown routes 404, wrong methods 405; CORS only for listed origins.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 
 #[tokio::test]
-async fn bad_queries_get_their_4xx() {
+async fn every_bad_query_gets_its_documented_4xx() {
     let stack = Stack::get();
     let app = stack.app(&[("MAX_UPLOAD_BYTES", "1000")]);
     let long = "x".repeat(65);
@@ -91,12 +89,14 @@ async fn bad_queries_get_their_4xx() {
 }
 
 #[tokio::test]
-async fn bad_completions_get_their_4xx() {
+async fn every_bad_completion_body_gets_its_documented_4xx() {
     let stack = Stack::get();
     let app = stack.app(&[]);
     let (status, body) = call(
         &app,
-        event("POST", "/upload-url", authed(), Some("{not json")),
+        ApiEvent::post("/upload-url")
+            .bearer(TOKEN)
+            .body("{not json"),
     )
     .await;
     assert_eq!(error_code(status, &body, 400), "invalid_json");
@@ -111,34 +111,34 @@ async fn bad_completions_get_their_4xx() {
     .await;
     assert_eq!(error_code(status, &body, 413), "body_too_large");
     let big = "a".repeat(10 * 1024 * 1024);
-    let (status, body) = call(&app, event("POST", "/upload-url", authed(), Some(&big))).await;
+    let (status, body) = call(&app, ApiEvent::post("/upload-url").bearer(TOKEN).body(&big)).await;
     assert_eq!(error_code(status, &body, 413), "body_too_large");
-    let mut headers = authed();
-    headers["content-type"] = json!("application/x-www-form-urlencoded");
-    let (status, body) = call(
-        &app,
-        event("POST", "/upload-url", headers, Some("job_id=j-1")),
-    )
-    .await;
+    let form = ApiEvent::post("/upload-url")
+        .bearer(TOKEN)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("job_id=j-1");
+    let (status, body) = call(&app, form).await;
     assert_eq!(error_code(status, &body, 415), "unsupported_body_type");
 }
 
 #[tokio::test]
-async fn wrong_methods_are_405_with_allow() {
+async fn a_wrong_method_is_405_with_allow() {
     let stack = Stack::get();
     let app = stack.app(&[]);
     for (method, path, allow) in [
         ("DELETE", "/upload-url", "GET, POST, OPTIONS"),
         ("PUT", "/photos", "GET, OPTIONS"),
     ] {
-        let resp = app.handle(event(method, path, authed(), None)).await;
+        let resp = app
+            .handle(ApiEvent::new(method, path).bearer(TOKEN).request())
+            .await;
         assert_eq!(resp.status().as_u16(), 405);
         assert_eq!(resp.headers()["allow"], allow);
     }
 }
 
 #[tokio::test]
-async fn no_or_wrong_credentials_are_401_everywhere() {
+async fn no_or_wrong_credentials_are_401_everywhere_and_nothing_is_audited() {
     let stack = Stack::get();
     let app = stack.app(&[]);
     let job = new_job();
@@ -149,18 +149,16 @@ async fn no_or_wrong_credentials_are_401_everywhere() {
         Some(TOKEN),
         Some("Bearer"),
     ] {
-        let headers = match auth {
-            Some(value) => json!({ "authorization": value }),
-            None => json!({}),
-        };
         for (method, path) in [
             ("GET", format!("/upload-url?job_id={job}")),
             ("GET", format!("/photos?job_id={job}")),
             ("POST", "/upload-url".into()),
         ] {
-            let resp = app
-                .handle(event(method, &path, headers.clone(), Some("{}")))
-                .await;
+            let mut event = ApiEvent::new(method, &path).body("{}");
+            if let Some(value) = auth {
+                event = event.header("authorization", value);
+            }
+            let resp = app.handle(event.request()).await;
             assert_eq!(resp.status().as_u16(), 401, "{auth:?} {method} {path}");
             assert_eq!(resp.headers()["www-authenticate"], "Bearer");
         }
@@ -176,16 +174,15 @@ async fn no_or_wrong_credentials_are_401_everywhere() {
 }
 
 #[tokio::test]
-async fn cors_answers_only_listed_origins() {
+async fn cors_answers_only_the_listed_origins() {
     let stack = Stack::get();
     let app = stack.app(&[]);
     let preflight = |origin: &str| {
-        event(
-            "OPTIONS",
-            "/upload-url",
-            json!({"origin": origin, "access-control-request-method": "GET", "access-control-request-headers": "authorization"}),
-            None,
-        )
+        ApiEvent::new("OPTIONS", "/upload-url")
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .request()
     };
     let ok = app.handle(preflight("http://localhost:8080")).await;
     assert_eq!(ok.status().as_u16(), 204);
@@ -204,50 +201,32 @@ async fn cors_answers_only_listed_origins() {
         .get("access-control-allow-origin")
         .is_none());
 
-    let mut headers = authed();
-    headers["origin"] = json!("http://localhost:8080");
-    let resp = app
-        .handle(event(
-            "GET",
-            &format!("/photos?job_id={}", new_job()),
-            headers.clone(),
-            None,
-        ))
-        .await;
+    let listing = |origin: &str| {
+        get(&format!("/photos?job_id={}", new_job()))
+            .header("origin", origin)
+            .request()
+    };
+    let resp = app.handle(listing("http://localhost:8080")).await;
     assert_eq!(
         resp.headers()["access-control-allow-origin"],
         "http://localhost:8080"
     );
-    headers["origin"] = json!("https://evil.example");
-    let resp = app
-        .handle(event(
-            "GET",
-            &format!("/photos?job_id={}", new_job()),
-            headers,
-            None,
-        ))
-        .await;
+    let resp = app.handle(listing("https://evil.example")).await;
     assert!(resp.headers().get("access-control-allow-origin").is_none());
     assert_eq!(resp.headers()["vary"], "Origin");
 }
 
 #[tokio::test]
-async fn authorizer_context_is_used_as_the_principal() {
+async fn the_authorizer_context_is_the_principal_of_the_audit_row() {
     let stack = Stack::get();
     let app = stack.app(&[("AUTH_TOKEN_SHA256", "")]);
     let job = new_job();
-    let event_json = json!({
-        "version": "2.0", "routeKey": "GET /upload-url", "rawPath": "/upload-url", "rawQueryString": format!("job_id={job}"),
-        "headers": {"user-agent": "dash"},
-        "requestContext": {"stage": "$default", "requestId": "ctx-req", "timeEpoch": 0,
-            "authorizer": {"jwt": {"claims": {"sub": "tech-42"}, "scopes": null}},
-            "http": {"method": "GET", "path": "/upload-url", "sourceIp": "192.0.2.1"}},
-        "isBase64Encoded": false
-    });
-    let req = lambda_http::request::from_str(&event_json.to_string()).unwrap();
-    let (status, body) = call(&app, req).await;
+    let event = ApiEvent::get(&format!("/upload-url?job_id={job}"))
+        .header("user-agent", "dash")
+        .authorizer(json!({"jwt": {"claims": {"sub": "tech-42"}, "scopes": null}}));
+    let (status, body) = call(&app, event).await;
     assert_eq!(status.as_u16(), 200, "{body}");
     let rows = stack.audit_rows(&job).await;
     assert_eq!(rows[0]["principal"].as_s().unwrap(), "jwt:tech-42");
-    assert_eq!(rows[0]["source_ip"].as_s().unwrap(), "192.0.2.1");
+    assert_eq!(rows[0]["source_ip"].as_s().unwrap(), SOURCE_IP);
 }

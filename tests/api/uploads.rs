@@ -1,12 +1,10 @@
 //! `GET /upload-url` end to end: the issued presigned POST uploads to the real S3 server (Garage),
 //! and every way of bending it is refused by S3 itself, with nothing stored.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::*;
 use serde_json::Value;
-use support::*;
 
 /// S3 refused the POST (Garage's codes differ from AWS's; any 4xx is a refusal).
 fn assert_refused(status: u16, body: &str) {
@@ -78,7 +76,7 @@ async fn issuance_is_audited_before_the_url_is_returned() {
     assert_eq!(s("key"), key_of(&grant));
     assert_eq!(s("content_type"), "image/png");
     assert_eq!(row["max_bytes"].as_n().unwrap(), "1234");
-    assert_eq!(s("source_ip"), "198.51.100.23");
+    assert_eq!(s("source_ip"), SOURCE_IP);
     assert_eq!(s("user_agent"), "qdn-photos-tests");
     assert!(s("principal").starts_with("token:"));
     assert!(s("sk").ends_with(&format!("#{}", s("request_id"))));
@@ -251,7 +249,7 @@ async fn s3_refuses_an_expired_policy() {
 }
 
 #[tokio::test]
-async fn session_credentials_sign_a_working_policy() {
+async fn session_credentials_sign_a_policy_s3_accepts_and_cut_its_expiry() {
     // Garage has no STS; what is checked here is that a token-bearing policy still verifies when
     // the token field is one the policy names, as Lambda's credentials always carry one.
     let stack = Stack::get();
@@ -274,7 +272,7 @@ async fn session_credentials_sign_a_working_policy() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let latest = qdn_photos::utc::UtcTime::from_unix_secs(now + 121).rfc3339();
+    let latest = s3_presign::UtcTime::from_unix_secs(now + 121).rfc3339();
     assert!(expires <= latest.as_str(), "{expires} > {latest}");
     let (status, body) = post_form(&grant, |_| {}, photo_bytes(10, 500)).await;
     assert_eq!(status, 201, "{body}");

@@ -6,8 +6,7 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::SystemTime;
 
-use aws_credential_types::Credentials;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::utc::UtcTime;
@@ -17,21 +16,76 @@ const SERVICE: &str = "s3";
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// Derives SigV4 signing keys for one region and keeps the current day's key, already loaded
-/// into an HMAC state, so each signature costs one HMAC over the string to sign.
-pub struct Signer {
-    region: String,
-    cached: Mutex<Option<CachedKey>>,
+/// What signing needs of a credential set. The key cache keeps a clone of the credentials it
+/// derived from, so implement this on something cheap to clone that does not copy the secret
+/// (the AWS SDK's `Credentials` is an `Arc` over zeroized fields: wrap it in a newtype).
+pub trait Credentials: Clone {
+    fn access_key_id(&self) -> &str;
+    fn secret_access_key(&self) -> &str;
+    fn session_token(&self) -> Option<&str>;
+    /// When the credentials stop working; signatures are never made to outlive them.
+    fn expiry(&self) -> Option<SystemTime>;
 }
 
-struct CachedKey {
-    access_key_id: String,
-    secret_access_key: String,
+/// Credentials held as plain strings: for tools, tests and long-term keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaticCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+    pub expiry: Option<SystemTime>,
+}
+
+impl StaticCredentials {
+    pub fn new(access_key_id: impl Into<String>, secret_access_key: impl Into<String>) -> Self {
+        StaticCredentials {
+            access_key_id: access_key_id.into(),
+            secret_access_key: secret_access_key.into(),
+            session_token: None,
+            expiry: None,
+        }
+    }
+
+    pub fn with_session_token(mut self, token: impl Into<String>) -> Self {
+        self.session_token = Some(token.into());
+        self
+    }
+
+    pub fn with_expiry(mut self, expiry: SystemTime) -> Self {
+        self.expiry = Some(expiry);
+        self
+    }
+}
+
+impl Credentials for StaticCredentials {
+    fn access_key_id(&self) -> &str {
+        &self.access_key_id
+    }
+    fn secret_access_key(&self) -> &str {
+        &self.secret_access_key
+    }
+    fn session_token(&self) -> Option<&str> {
+        self.session_token.as_deref()
+    }
+    fn expiry(&self) -> Option<SystemTime> {
+        self.expiry
+    }
+}
+
+/// Derives SigV4 signing keys for one region and keeps the current day's key, already loaded
+/// into an HMAC state, so each signature costs one HMAC over the string to sign.
+pub struct Signer<C> {
+    region: String,
+    cached: Mutex<Option<CachedKey<C>>>,
+}
+
+struct CachedKey<C> {
+    creds: C,
     date: [u8; 8],
     mac: HmacSha256,
 }
 
-impl Signer {
+impl<C: Credentials> Signer<C> {
     pub fn new(region: impl Into<String>) -> Self {
         Signer {
             region: region.into(),
@@ -40,7 +94,7 @@ impl Signer {
     }
 
     /// Everything needed to sign requests at `now` with `creds`.
-    pub fn session<'c>(&self, creds: &'c Credentials, now: SystemTime) -> SigningSession<'c> {
+    pub fn session<'c>(&self, creds: &'c C, now: SystemTime) -> SigningSession<'c> {
         let now = UtcTime::from_system_time(now);
         let date = now.date_stamp();
         let mac = self.keyed_mac(creds, &date);
@@ -53,7 +107,10 @@ impl Signer {
             credential.push_str(part);
         }
         SigningSession {
-            creds,
+            session_token: creds.session_token(),
+            expiry: creds
+                .expiry()
+                .map(|t| UtcTime::from_system_time(t).unix_secs),
             now,
             amz_date: now.amz_date(),
             credential,
@@ -62,22 +119,21 @@ impl Signer {
         }
     }
 
-    fn keyed_mac(&self, creds: &Credentials, date: &[u8; 8]) -> HmacSha256 {
+    fn keyed_mac(&self, creds: &C, date: &[u8; 8]) -> HmacSha256 {
         // A poisoned lock only means another request panicked mid-update; the slot is still a valid
         // cache entry or None, so carry on rather than fail every later request.
         let mut slot = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(hit) = slot.as_ref().filter(|c| {
             c.date == *date
-                && c.access_key_id == creds.access_key_id()
-                && c.secret_access_key == creds.secret_access_key()
+                && c.creds.access_key_id() == creds.access_key_id()
+                && c.creds.secret_access_key() == creds.secret_access_key()
         }) {
             return hit.mac.clone();
         }
         let key = derive_signing_key(creds.secret_access_key(), date, &self.region, SERVICE);
         let mac = new_mac(&key);
         *slot = Some(CachedKey {
-            access_key_id: creds.access_key_id().to_owned(),
-            secret_access_key: creds.secret_access_key().to_owned(),
+            creds: creds.clone(),
             date: *date,
             mac: mac.clone(),
         });
@@ -87,7 +143,9 @@ impl Signer {
 
 /// One request's signing state: the time, the credential scope and the keyed HMAC.
 pub struct SigningSession<'c> {
-    creds: &'c Credentials,
+    session_token: Option<&'c str>,
+    /// The credentials' expiry, in Unix seconds.
+    expiry: Option<u64>,
     now: UtcTime,
     amz_date: [u8; 16],
     credential: String,
@@ -116,18 +174,17 @@ impl SigningSession<'_> {
     }
 
     pub fn session_token(&self) -> Option<&str> {
-        self.creds.session_token()
+        self.session_token
     }
 
     /// Seconds a signature made now may stay valid: `ttl_secs`, cut short to the credentials' own
     /// expiry (a URL outliving its credentials would fail at S3 anyway, confusingly). `None` when
     /// the credentials have already expired.
     pub fn validity_secs(&self, ttl_secs: u64) -> Option<u64> {
-        let Some(expiry) = self.creds.expiry() else {
+        let Some(expiry) = self.expiry else {
             return Some(ttl_secs);
         };
-        let left = UtcTime::from_system_time(expiry)
-            .unix_secs
+        let left = expiry
             .checked_sub(self.now.unix_secs)
             .filter(|&left| left > 0)?;
         Some(ttl_secs.min(left))
@@ -170,14 +227,11 @@ fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-/// Lower-case hex of a 32-byte digest.
+/// Lower-case hex of a 32-byte digest, as SigV4 writes digests and signatures.
 pub fn hex32(bytes: &[u8; 32]) -> [u8; 64] {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = [0u8; 64];
-    for (i, b) in bytes.iter().enumerate() {
-        out[2 * i] = DIGITS[usize::from(b >> 4)];
-        out[2 * i + 1] = DIGITS[usize::from(b & 0x0f)];
-    }
+    // Cannot fail: the output is exactly twice the input's length.
+    let _ = hex::encode_to_slice(bytes, &mut out);
     out
 }
 
@@ -189,14 +243,11 @@ pub(crate) mod tests {
     pub const EXAMPLE_AKID: &str = "AKIAIOSFODNN7EXAMPLE";
     pub const EXAMPLE_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
-    pub fn example_creds(token: Option<&str>) -> Credentials {
-        Credentials::new(
-            EXAMPLE_AKID,
-            EXAMPLE_SECRET,
-            token.map(str::to_owned),
-            None,
-            "test",
-        )
+    pub fn example_creds(token: Option<&str>) -> StaticCredentials {
+        StaticCredentials {
+            session_token: token.map(str::to_owned),
+            ..StaticCredentials::new(EXAMPLE_AKID, EXAMPLE_SECRET)
+        }
     }
 
     pub fn at(unix_secs: u64) -> SystemTime {
@@ -204,7 +255,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn derives_the_documented_signing_key() {
+    fn derives_the_signing_key_aws_documents() {
         // AWS General Reference, "Examples of how to derive a signing key for Signature Version 4".
         let key = derive_signing_key(
             "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
@@ -219,7 +270,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn session_builds_credential_scope() {
+    fn a_session_carries_the_credential_scope_and_date() {
         let signer = Signer::new("us-east-1");
         let creds = example_creds(None);
         let s = signer.session(&creds, at(1_451_347_200));
@@ -239,7 +290,9 @@ pub(crate) mod tests {
             signer.session(&forever, at(1000)).validity_secs(900),
             Some(900)
         );
-        let short = Credentials::new("AK", "SK", Some("t".into()), Some(at(1300)), "test");
+        let short = StaticCredentials::new("AK", "SK")
+            .with_session_token("t")
+            .with_expiry(at(1300));
         assert_eq!(
             signer.session(&short, at(1000)).validity_secs(900),
             Some(300)
@@ -250,7 +303,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn cache_follows_the_day_and_the_credentials() {
+    fn the_key_cache_follows_the_day_and_the_credentials() {
         let signer = Signer::new("us-east-1");
         let creds = example_creds(None);
         let day1 = signer.session(&creds, at(1_451_347_200)).sign(b"x");
@@ -260,7 +313,7 @@ pub(crate) mod tests {
             .sign(b"x");
         assert_eq!(day1, day1_later);
         assert_ne!(day1, day2);
-        let rotated = Credentials::new(EXAMPLE_AKID, "another-secret", None, None, "test");
+        let rotated = StaticCredentials::new(EXAMPLE_AKID, "another-secret");
         let other = signer
             .session(&rotated, at(1_451_347_200 + 86_400))
             .sign(b"x");

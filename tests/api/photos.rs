@@ -1,10 +1,8 @@
 //! `GET /photos`: listings in upload order, pagination, and presigned GET URLs that the real S3
 //! server honours (and refuses once tampered with).
 
-mod support;
-
+use crate::support::*;
 use serde_json::Value;
-use support::*;
 
 /// Uploads `len` bytes made from `seed`; returns the key and the bytes.
 async fn upload_seeded(
@@ -37,7 +35,7 @@ fn keys(page: &Value) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn lists_photos_in_upload_order_with_working_urls() {
+async fn a_jobs_photos_list_in_upload_order_with_urls_serving_their_bytes() {
     let stack = Stack::get();
     let app = stack.app(&[]);
     let job = new_job();
@@ -68,7 +66,7 @@ async fn lists_photos_in_upload_order_with_working_urls() {
 }
 
 #[tokio::test]
-async fn paginates_with_cursors() {
+async fn pages_follow_each_other_through_next_cursor() {
     let stack = Stack::get();
     let app = stack.app(&[]);
     let job = new_job();
@@ -139,20 +137,14 @@ async fn s3_refuses_tampered_expired_or_foreign_photo_urls() {
     assert!((400..500).contains(&status), "expired URL served: {status}");
 
     // The same URL signed with the right key id but another secret.
-    let forged = aws_credential_types::Credentials::new(
-        &stack.access_key,
-        "wrong-secret-wrong-secret",
-        None,
-        None,
-        "f",
-    );
-    let signer = qdn_photos::sigv4::Signer::new(stack.region.clone());
+    let forged = s3_presign::StaticCredentials::new(&stack.access_key, "wrong-secret-wrong-secret");
+    let signer = s3_presign::Signer::new(stack.region.clone());
     let session = signer.session(&forged, std::time::SystemTime::now());
-    let forged_url = qdn_photos::presign_get::presign_get(
+    let forged_url = s3_presign::presign_get(
         &session,
         &stack.config(&[]).bucket_endpoint,
         &key,
-        &qdn_photos::presign_get::GetUrlOptions {
+        &s3_presign::GetUrlOptions {
             expires_secs: 600,
             response_content_disposition: Some("inline"),
             x_id: Some("GetObject"),

@@ -1,22 +1,24 @@
-//! Shared by the integration tests: the local stack (started by `make test` / `scripts/stack.sh`),
-//! the real [`App`] wired to it, API Gateway events, and a browser-like multipart POST to S3.
-#![allow(dead_code)] // each test binary uses its own subset
+//! The local stack (started by `make test` / `scripts/stack.sh`), the real [`App`] wired to it,
+//! and a browser-like multipart POST to S3. Requests are built with the crate's own
+//! [`ApiEvent`], so every test parses events exactly as the Lambda runtime does.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
+use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request};
+use lambda_http::Body;
 use qdn_photos::app::App;
 use qdn_photos::clients::{retry_config, timeout_config};
 use qdn_photos::config::Config;
-use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
-
-pub const TOKEN: &str = "integration-test-token";
+use qdn_photos::context::Context;
+pub use qdn_photos::test_util::{ApiEvent, SOURCE_IP, TOKEN};
+use serde_json::Value;
 
 /// The running local stack, from the variables `scripts/stack.sh` writes to `.stack/env`.
 #[derive(Clone, Debug)]
@@ -28,6 +30,37 @@ pub struct Stack {
     pub region: String,
     pub bucket: String,
     pub table: String,
+}
+
+/// Whose SDK budget a client gets: the function's own (2 s per attempt, as in production), or the
+/// test's, generous enough that a slow machine never fails a test by reading its results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Budget {
+    Function,
+    Test,
+}
+
+impl Budget {
+    fn sdk_config(self, region: &str, creds: Credentials) -> SdkConfig {
+        let (timeouts, retries) = match self {
+            Budget::Function => (timeout_config(), retry_config()),
+            Budget::Test => (
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    .operation_attempt_timeout(Duration::from_secs(60))
+                    .operation_timeout(Duration::from_secs(180))
+                    .build(),
+                RetryConfig::standard().with_max_attempts(3),
+            ),
+        };
+        SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .credentials_provider(SharedCredentialsProvider::new(creds))
+            .timeout_config(timeouts)
+            .retry_config(retries)
+            .build()
+    }
 }
 
 impl Stack {
@@ -58,63 +91,47 @@ impl Stack {
         )
     }
 
-    fn sdk_config(&self, creds: Credentials) -> SdkConfig {
-        SdkConfig::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(self.region.clone()))
-            .credentials_provider(SharedCredentialsProvider::new(creds))
-            .timeout_config(timeout_config())
-            .retry_config(retry_config())
-            .build()
-    }
-
+    /// The test's own S3 client, for setup and for reading back what S3 holds.
     pub fn s3(&self) -> aws_sdk_s3::Client {
-        self.s3_at(&self.s3_endpoint, self.credentials())
+        self.s3_at(&self.s3_endpoint, self.credentials(), Budget::Test)
     }
 
-    pub fn s3_at(&self, endpoint: &str, creds: Credentials) -> aws_sdk_s3::Client {
-        let conf = aws_sdk_s3::config::Builder::from(&self.sdk_config(creds))
+    pub fn s3_at(&self, endpoint: &str, creds: Credentials, budget: Budget) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&budget.sdk_config(&self.region, creds))
             .endpoint_url(endpoint)
             .force_path_style(true)
             .build();
         aws_sdk_s3::Client::from_conf(conf)
     }
 
+    /// The test's own DynamoDB client, for setup and for reading back the audit log.
     pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
-        self.dynamodb_at(&self.dynamodb_endpoint)
+        self.dynamodb_at(&self.dynamodb_endpoint, Budget::Test)
     }
 
-    pub fn dynamodb_at(&self, endpoint: &str) -> aws_sdk_dynamodb::Client {
-        let conf = aws_sdk_dynamodb::config::Builder::from(&self.sdk_config(self.credentials()))
-            .endpoint_url(endpoint)
-            .build();
+    pub fn dynamodb_at(&self, endpoint: &str, budget: Budget) -> aws_sdk_dynamodb::Client {
+        let conf = aws_sdk_dynamodb::config::Builder::from(
+            &budget.sdk_config(&self.region, self.credentials()),
+        )
+        .endpoint_url(endpoint)
+        .build();
         aws_sdk_dynamodb::Client::from_conf(conf)
     }
 
     /// The configuration `make dev` would give, plus `overrides`.
     pub fn config(&self, overrides: &[(&str, &str)]) -> Config {
-        let token_hash: String = Sha256::digest(TOKEN)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let mut vars: HashMap<String, String> = [
+        let mut vars = vec![
             ("UPLOADS_BUCKET", self.bucket.as_str()),
             ("AUDIT_TABLE", &self.table),
             ("AWS_REGION", &self.region),
             ("AWS_ENDPOINT_URL_S3", &self.s3_endpoint),
             ("S3_FORCE_PATH_STYLE", "true"),
-            ("AUTH_TOKEN_SHA256", &token_hash),
-            ("ALLOWED_ORIGINS", "http://localhost:8080"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-        for (k, v) in overrides {
-            vars.insert((*k).to_owned(), (*v).to_owned());
-        }
-        Config::from_lookup(|name| vars.get(name).cloned()).expect("test configuration is valid")
+        ];
+        vars.extend_from_slice(overrides);
+        qdn_photos::test_util::config(&vars)
     }
 
+    /// The function as it runs in production (its own SDK budget), wired to the stack.
     pub fn app(&self, overrides: &[(&str, &str)]) -> App {
         self.app_with(
             overrides,
@@ -131,31 +148,25 @@ impl Stack {
         dynamodb: &str,
         creds: Credentials,
     ) -> App {
-        App::new(
+        App::new(Context::new(
             self.config(overrides),
-            self.s3_at(s3, creds.clone()),
-            self.dynamodb_at(dynamodb),
+            self.s3_at(s3, creds.clone(), Budget::Function),
+            self.dynamodb_at(dynamodb, Budget::Function),
             SharedCredentialsProvider::new(creds),
-        )
+        ))
     }
 
     /// All of a job's audit rows, oldest first (every page of the query).
-    pub async fn audit_rows(
-        &self,
-        job_id: &str,
-    ) -> Vec<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    pub async fn audit_rows(&self, job_id: &str) -> Vec<HashMap<String, AttributeValue>> {
+        let dynamodb = self.dynamodb();
         let mut rows = Vec::new();
         let mut start = None;
         loop {
-            let page = self
-                .dynamodb()
+            let page = dynamodb
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk")
-                .expression_attribute_values(
-                    ":pk",
-                    aws_sdk_dynamodb::types::AttributeValue::S(format!("JOB#{job_id}")),
-                )
+                .expression_attribute_values(":pk", AttributeValue::S(format!("JOB#{job_id}")))
                 .set_exclusive_start_key(start)
                 .send()
                 .await
@@ -166,6 +177,17 @@ impl Stack {
                 return rows;
             }
         }
+    }
+
+    /// The audit rows of one event, e.g. `upload_completed`.
+    pub async fn audit_events(
+        &self,
+        job_id: &str,
+        event: &str,
+    ) -> Vec<HashMap<String, AttributeValue>> {
+        let mut rows = self.audit_rows(job_id).await;
+        rows.retain(|r| r["event"].as_s().is_ok_and(|e| e == event));
+        rows
     }
 
     pub async fn object(&self, key: &str) -> Option<Vec<u8>> {
@@ -192,47 +214,33 @@ pub fn new_job() -> String {
     format!("t-{}", uuid::Uuid::new_v4().simple())
 }
 
-/// An API Gateway HTTP API (payload 2.0) event, parsed exactly as the Lambda runtime parses it.
-pub fn event(method: &str, path_and_query: &str, headers: Value, body: Option<&str>) -> Request {
-    let (path, query) = path_and_query
-        .split_once('?')
-        .unwrap_or((path_and_query, ""));
-    let event = json!({
-        "version": "2.0",
-        "routeKey": format!("{method} {path}"),
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": headers,
-        "requestContext": {
-            "accountId": "123456789012", "apiId": "local", "domainName": "localhost",
-            "requestId": uuid::Uuid::new_v4().to_string(), "routeKey": format!("{method} {path}"),
-            "stage": "$default", "time": "23/Nov/2026:10:00:00 +0000", "timeEpoch": 1_795_432_800_000_i64,
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "198.51.100.23",
-                     "userAgent": "qdn-photos-tests"}
-        },
-        "body": body,
-        "isBase64Encoded": false
-    });
-    lambda_http::request::from_str(&event.to_string()).expect("valid API Gateway event")
+/// `GET path_and_query` with the test bearer token.
+pub fn get(path_and_query: &str) -> ApiEvent {
+    ApiEvent::get(path_and_query)
+        .bearer(TOKEN)
+        .header("user-agent", "qdn-photos-tests")
 }
 
-pub fn authed() -> Value {
-    json!({"authorization": format!("Bearer {TOKEN}"), "user-agent": "qdn-photos-tests"})
+/// `POST path` with the test bearer token and `body` as JSON.
+pub fn post_json(path: &str, body: &Value) -> ApiEvent {
+    ApiEvent::post(path)
+        .bearer(TOKEN)
+        .header("user-agent", "qdn-photos-tests")
+        .json(body)
 }
 
-pub fn get(path_and_query: &str) -> Request {
-    event("GET", path_and_query, authed(), None)
-}
-
-pub fn post_json(path: &str, body: &Value) -> Request {
-    let mut headers = authed();
-    headers["content-type"] = json!("application/json");
-    event("POST", path, headers, Some(&body.to_string()))
+/// A port on loopback that refuses connections: bound (so nothing else takes it) but never
+/// listening. Keep the socket for as long as the port must stay dead.
+pub fn dead_port() -> (tokio::net::TcpSocket, String) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = socket.local_addr().unwrap().port();
+    (socket, format!("http://127.0.0.1:{port}"))
 }
 
 /// Calls the handler; returns the status and the JSON body (every response must be JSON).
-pub async fn call(app: &App, req: Request) -> (StatusCode, Value) {
-    let resp = app.handle(req).await;
+pub async fn call(app: &App, event: ApiEvent) -> (StatusCode, Value) {
+    let resp = app.handle(event.request()).await;
     let status = resp.status();
     assert_eq!(
         resp.headers()["content-type"],
@@ -299,7 +307,7 @@ pub async fn post_form(
     let resp = reqwest::Client::new()
         .post(grant["url"].as_str().expect("url"))
         .multipart(form)
-        .timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60))
         .send()
         .await
         .expect("POST to S3");

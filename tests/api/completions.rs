@@ -1,16 +1,14 @@
 //! `POST /upload-url`: recording finished uploads, checked against what S3 really holds.
 
-mod support;
-
+use crate::support::*;
 use serde_json::json;
-use support::*;
 
 async fn uploaded_key(app: &qdn_photos::app::App, job: &str, len: usize) -> String {
     upload(app, job, photo_bytes(len as u8, len)).await
 }
 
 #[tokio::test]
-async fn records_one_row_with_counts_and_keys() {
+async fn a_completion_is_one_row_with_its_keys_count_and_bytes() {
     let stack = Stack::get();
     let app = stack.app(&[]);
     let job = new_job();
@@ -29,13 +27,9 @@ async fn records_one_row_with_counts_and_keys() {
     assert_eq!(body["total_bytes"], 1000);
     let audit_id = body["audit_id"].as_str().unwrap();
 
-    let rows = stack.audit_rows(&job).await;
-    let completed: Vec<_> = rows
-        .iter()
-        .filter(|r| r["event"].as_s().unwrap() == "upload_completed")
-        .collect();
+    let completed = stack.audit_events(&job, "upload_completed").await;
     assert_eq!(completed.len(), 1);
-    let row = completed[0];
+    let row = &completed[0];
     assert_eq!(row["audit_id"].as_s().unwrap(), audit_id);
     assert_eq!(row["file_count"].as_n().unwrap(), "2");
     assert_eq!(row["total_bytes"].as_n().unwrap(), "1000");
@@ -48,12 +42,12 @@ async fn records_one_row_with_counts_and_keys() {
     assert_eq!(recorded, keys);
     assert_eq!(
         row["principal"].as_s().unwrap(),
-        &format!("token:{}", &token_hash_hex()[..8])
+        &format!("token:{}", &qdn_photos::test_util::token_sha256_hex()[..8])
     );
-    assert_eq!(row["source_ip"].as_s().unwrap(), "198.51.100.23");
+    assert_eq!(row["source_ip"].as_s().unwrap(), SOURCE_IP);
     assert!(row["expire_at"].as_n().unwrap().parse::<u64>().unwrap() > 1_800_000_000);
     // Plus the two issuance rows; nothing overwritten.
-    assert_eq!(rows.len(), 3);
+    assert_eq!(stack.audit_rows(&job).await.len(), 3);
 }
 
 #[tokio::test]
@@ -99,12 +93,4 @@ async fn keys_of_another_job_are_refused_before_any_lookup() {
     .await;
     assert_eq!(error_code(status, &body, 400), "invalid_key");
     assert!(stack.audit_rows(&job).await.is_empty());
-}
-
-fn token_hash_hex() -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(TOKEN)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }

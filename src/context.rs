@@ -1,0 +1,49 @@
+//! What every route works with, built once at cold start: the configuration, the uploads bucket,
+//! the audit log and the signer. Handed to the routes; they never reach back into the app.
+
+use aws_config::SdkConfig;
+use aws_credential_types::provider::SharedCredentialsProvider;
+
+use crate::audit::AuditLog;
+use crate::clients;
+use crate::config::{Config, ConfigError};
+use crate::signing::Signing;
+use crate::storage::Storage;
+
+pub struct Context {
+    pub config: Config,
+    pub storage: Storage,
+    pub audit: AuditLog,
+    pub signing: Signing,
+}
+
+impl Context {
+    pub fn new(
+        config: Config,
+        s3: aws_sdk_s3::Client,
+        dynamodb: aws_sdk_dynamodb::Client,
+        credentials: SharedCredentialsProvider,
+    ) -> Self {
+        Context {
+            storage: Storage::new(s3, config.uploads_bucket.clone()),
+            audit: AuditLog::new(
+                dynamodb,
+                config.audit_table.clone(),
+                config.audit_retention_days,
+            ),
+            signing: Signing::new(credentials, &config.region),
+            config,
+        }
+    }
+
+    /// The production wiring: clients and credentials from one shared SDK configuration.
+    pub fn from_sdk_config(config: Config, sdk: &SdkConfig) -> Result<Self, ConfigError> {
+        let credentials = sdk.credentials_provider().ok_or_else(|| ConfigError {
+            variable: "AWS_ACCESS_KEY_ID",
+            problem: "no AWS credentials provider could be configured".into(),
+        })?;
+        let s3 = clients::s3_client(sdk, config.force_path_style);
+        let dynamodb = clients::dynamodb_client(sdk);
+        Ok(Context::new(config, s3, dynamodb, credentials))
+    }
+}

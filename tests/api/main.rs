@@ -1,0 +1,15 @@
+//! The integration suite, one binary: the real handler against the local stack (Garage for S3,
+//! moto for DynamoDB), started by `make test`. Pure properties of the request path run here too.
+
+mod support;
+
+mod audit_log;
+mod completions;
+mod concurrency;
+mod errors;
+mod events;
+mod logs;
+mod outages;
+mod photos;
+mod properties;
+mod uploads;
