@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# `make bench`: criterion hot paths (ours beside aws-sdk-s3), the /photos handler against Garage,
-# the x86_64 release zip's size, and its cold start (process start → ready for an invocation).
+# `make bench`: the signing hot paths (crates/s3-presign), the request path with aws-sdk-s3's
+# presigner beside ours, the /photos handler against Garage, the x86_64 release zip's size, and its
+# cold start (process start → ready for an invocation).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 scripts/bootstrap.sh
 
-cargo bench --bench hot_paths
+cargo bench -p s3-presign --bench signing
+cargo bench --bench request_path
 
 started_stack=false
 if ! scripts/stack.sh status; then scripts/stack.sh up; started_stack=true; fi

@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 function_env
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+read -r port < <(free_ports 1)
 log="$ROOT/.stack/watch-events.log"
-cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$port" > "$log" 2>&1 &
+# --disable-cors: the preflight event must be answered by the function, as in production.
+cargo lambda watch --disable-cors --invoke-address 127.0.0.1 --invoke-port "$port" > "$log" 2>&1 &
 watch_pid=$!
 trap 'kill $watch_pid 2>/dev/null || true; wait $watch_pid 2>/dev/null || true' EXIT
 

@@ -29,4 +29,6 @@ cat <<MSG
     curl -s -H 'Authorization: Bearer $DEV_TOKEN' 'http://127.0.0.1:$API_PORT/photos?job_id=j-12345'
 
 MSG
-cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$API_PORT"
+# --disable-cors: browsers meet the function's own CORS (ALLOWED_ORIGINS), as behind API Gateway,
+# not the emulator's, which would answer any origin.
+cargo lambda watch --disable-cors --invoke-address 127.0.0.1 --invoke-port "$API_PORT"

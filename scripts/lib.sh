@@ -9,6 +9,20 @@ LOCAL_TABLE=qdn-audit
 DEV_TOKEN=local-dev-token
 DEV_ORIGIN=http://localhost:8080
 
+# free_ports N: N distinct free loopback ports. All N sockets are held open until every port is
+# chosen, so two can never be the same (binding port 0 one at a time can hand out a port twice).
+free_ports() {
+  python3 - "$1" <<'PY'
+import socket, sys
+held = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    held.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in held))
+PY
+}
+
 # Variables the function needs on top of .stack/env, for `cargo lambda watch` and the tests.
 function_env() {
   set -a

@@ -1,5 +1,6 @@
 """Provisioning and inspection of the local stack through boto3 (reads .stack/env's variables).
 
+    python scripts/local_aws.py check               each listener is this stack's own server (exit 1 if not)
     python scripts/local_aws.py provision           create the audit table, set the bucket's CORS for $DEV_ORIGIN
     python scripts/local_aws.py cors ORIGIN...      set the bucket's CORS rule (template.yaml's) for these origins
     python scripts/local_aws.py audit JOB           print a job's audit rows as JSON lines
@@ -13,16 +14,45 @@ import boto3
 from botocore.config import Config
 
 
+# Generous timeouts: the stack's servers are slow on a loaded 2-core machine, never absent.
+TIMEOUTS = dict(connect_timeout=10, read_timeout=120, retries={"max_attempts": 3, "mode": "standard"})
+
+
 def dynamodb():
-    return boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
+    return boto3.client(
+        "dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"], config=Config(**TIMEOUTS)
+    )
 
 
 def s3():
     return boto3.client(
         "s3",
         endpoint_url=os.environ["AWS_ENDPOINT_URL_S3"],
-        config=Config(s3={"addressing_style": "path"}, signature_version="s3v4"),
+        config=Config(s3={"addressing_style": "path"}, signature_version="s3v4", **TIMEOUTS),
     )
+
+
+def check():
+    """The S3 port answers an S3 request signed with this stack's fresh key and lists this stack's
+    bucket (so it is our Garage, not its RPC port or another process); the DynamoDB port answers
+    a DynamoDB request."""
+    bucket = os.environ["UPLOADS_BUCKET"]
+    deadline = time.time() + 20
+    while True:
+        try:
+            names = [b["Name"] for b in s3().list_buckets()["Buckets"]]
+            if bucket in names:
+                break
+            problem = f"bucket {bucket} not among {names}"
+        except Exception as err:  # noqa: BLE001 - any failure means "not (yet) our server"
+            problem = repr(err)
+        if time.time() > deadline:
+            sys.exit(f"stack: {os.environ['AWS_ENDPOINT_URL_S3']} is not this stack's S3 API: {problem}")
+        time.sleep(0.1)
+    try:
+        dynamodb().list_tables()
+    except Exception as err:  # noqa: BLE001
+        sys.exit(f"stack: {os.environ['AWS_ENDPOINT_URL_DYNAMODB']} is not a DynamoDB API: {err!r}")
 
 
 def provision():
@@ -86,18 +116,21 @@ def set_cors(origins):
 
 def audit(job_id):
     ddb = dynamodb()
-    rows = ddb.query(
+    pages = ddb.get_paginator("query").paginate(
         TableName=os.environ["AUDIT_TABLE"],
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues={":pk": {"S": f"JOB#{job_id}"}},
-    )["Items"]
-    for row in rows:
-        print(json.dumps(row))
+    )
+    for page in pages:
+        for row in page["Items"]:
+            print(json.dumps(row))
 
 
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else ""
-    if command == "provision":
+    if command == "check":
+        check()
+    elif command == "provision":
         provision()
     elif command == "cors" and len(sys.argv) > 2:
         set_cors(sys.argv[2:])

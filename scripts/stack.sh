@@ -12,8 +12,6 @@ source scripts/lib.sh
 STACK="$ROOT/.stack"
 ENV_FILE="$STACK/env"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
 wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
   local deadline=$((SECONDS + $1)) what=$2; shift 2
   until "$@" >/dev/null 2>&1; do
@@ -33,12 +31,11 @@ down() {
   rm -rf "$STACK"
 }
 
-up() {
-  if status; then echo "stack: already up ($ENV_FILE)"; return 0; fi
-  down
+# One attempt at starting both servers on fresh ports; fails if any listener is not ours.
+start_once() {
   mkdir -p "$STACK/garage/meta" "$STACK/garage/data"
   local s3_port rpc_port admin_port ddb_port key secret
-  s3_port=$(free_port); rpc_port=$(free_port); admin_port=$(free_port); ddb_port=$(free_port)
+  read -r s3_port rpc_port admin_port ddb_port < <(free_ports 4)
   # Fresh random credentials per stack: nothing real, nothing reused.
   key="GK$(python3 -c 'import secrets; print(secrets.token_hex(12))')"
   secret=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
@@ -81,10 +78,30 @@ export QDN_GARAGE_CONFIG=$STACK/garage.toml
 ENV
   # shellcheck disable=SC1090
   source "$ENV_FILE"
-  wait_for 20 "garage" garage -c "$STACK/garage.toml" health -q
-  wait_for 30 "moto" python3 -c "import urllib.request; urllib.request.urlopen('$AWS_ENDPOINT_URL_DYNAMODB/moto-api/')"
+  # Each listener is checked itself: `garage health` only proves the RPC port, and a server that
+  # lost its port to another process may still be running.
+  wait_for 20 "garage (RPC)" garage -c "$STACK/garage.toml" health -q || return 1
+  wait_for 30 "moto" python3 -c "import urllib.request; urllib.request.urlopen('$AWS_ENDPOINT_URL_DYNAMODB/moto-api/')" || return 1
+  alive garage && alive moto || { echo "stack: a server exited; see $STACK/*.log" >&2; return 1; }
+  python scripts/local_aws.py check || return 1
   python scripts/local_aws.py provision
-  echo "stack: up — S3 $AWS_ENDPOINT_URL_S3 (bucket $UPLOADS_BUCKET), DynamoDB $AWS_ENDPOINT_URL_DYNAMODB (table $AUDIT_TABLE); env in $ENV_FILE"
+}
+
+up() {
+  if status; then echo "stack: already up ($ENV_FILE)"; return 0; fi
+  local try
+  for try in 1 2 3; do
+    down
+    if start_once; then
+      echo "stack: up — S3 $AWS_ENDPOINT_URL_S3 (bucket $UPLOADS_BUCKET), DynamoDB $AWS_ENDPOINT_URL_DYNAMODB (table $AUDIT_TABLE); env in $ENV_FILE"
+      return 0
+    fi
+    echo "stack: attempt $try failed (logs below); trying again on other ports" >&2
+    tail -n 5 "$STACK"/*.log >&2 || true
+  done
+  down
+  echo "stack: could not start" >&2
+  return 1
 }
 
 case "${1:-}" in

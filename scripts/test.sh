@@ -24,8 +24,8 @@ cleanup() { if $started_stack; then scripts/stack.sh down; fi; }
 trap cleanup EXIT
 
 function_env
-echo "==> cargo test (unit + integration against Garage and moto)"
-cargo test --locked
+echo "==> cargo test (both crates' unit tests, then the integration suite against Garage and moto)"
+cargo test --workspace --locked
 echo "==> events/ through cargo lambda invoke"
 scripts/check-events.sh
 echo "==> the capture page in headless Chromium"

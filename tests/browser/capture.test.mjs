@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { chromium } from "playwright-core";
 
-const { PAGE_URL, API_URL, BROWSER_TOKEN, BROWSER_MAX_BYTES, PYTHON, SCREENSHOT } = process.env;
+const { PAGE_URL, OTHER_PAGE_URL, API_URL, BROWSER_TOKEN, BROWSER_MAX_BYTES, PYTHON, SCREENSHOT } = process.env;
 let browser;
 
 before(async () => {
@@ -17,11 +17,11 @@ before(async () => {
 });
 after(async () => browser?.close());
 
-async function openDrawer(job) {
+async function openDrawer(job, pageUrl = PAGE_URL) {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
   const page = await context.newPage();
   page.on("pageerror", (err) => assert.fail(`page error: ${err.message}`));
-  await page.goto(`${PAGE_URL}/?job=${job}&api=${encodeURIComponent(API_URL)}`);
+  await page.goto(`${pageUrl}/?job=${job}&api=${encodeURIComponent(API_URL)}`);
   return page;
 }
 
@@ -107,4 +107,22 @@ test("a wrong token gets the 401 message and a new prompt", async () => {
   await page.waitForSelector("#token-reason:has-text('was not accepted')");
   assert.equal(await page.isVisible("#token-form"), true);
   assert.equal(await page.evaluate(() => location.search.includes("not-the-token")), false, "token never in the URL");
+});
+
+test("a page served from an origin not in ALLOWED_ORIGINS is blocked by the browser's CORS check", async () => {
+  // The function's own CORS answers here (cargo lambda watch runs with --disable-cors), as the
+  // HTTP API's CorsConfiguration does in production: a refused preflight, no readable response.
+  const job = `b-${randomUUID().slice(0, 8)}`;
+  const page = await openDrawer(job, OTHER_PAGE_URL);
+  const corsErrors = [];
+  page.on("console", (msg) => { if (/CORS policy/.test(msg.text())) corsErrors.push(msg.text()); });
+  await enterToken(page, BROWSER_TOKEN);
+  await page.waitForSelector("#strip-status:has-text('No connection to the server.')");
+  await page.setInputFiles("#capture", [{ name: "blocked.jpg", mimeType: "image/jpeg", buffer: await jpeg(page, 4) }]);
+  await page.waitForSelector("#uploads li.failed");
+  assert.ok(corsErrors.length >= 1, "the browser reported the CORS refusal");
+  assert.ok(corsErrors.every((e) => e.includes(OTHER_PAGE_URL)), corsErrors.join("\n"));
+  // The API answered the same request from the allowed origin's page, and issued nothing here.
+  assert.deepEqual(auditEvents(job), []);
+  assert.deepEqual(await listedPhotos(job), []);
 });
