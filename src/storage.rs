@@ -27,10 +27,6 @@ impl Storage {
         Storage { client, bucket }
     }
 
-    pub fn bucket(&self) -> &str {
-        &self.bucket
-    }
-
     /// One page of objects under `prefix`, in key order, starting after `start_after`.
     /// Returns the objects and whether more follow.
     pub async fn list_page(

@@ -113,7 +113,7 @@ pub async fn handle(
             bucket: &config.uploads_bucket,
             key: key.as_str(),
             content_type: upload.image.mime,
-            job_id: upload.job.as_str(),
+            metadata: &[("x-amz-meta-job-id", upload.job.as_str())],
             max_bytes: upload.max_bytes,
             expires_at,
         },

@@ -56,7 +56,7 @@ fn post_issuance(c: &mut Criterion) {
                         bucket: "qdn-uploads",
                         key: black_box(KEY),
                         content_type: "image/jpeg",
-                        job_id: "j-12345",
+                        metadata: &[("x-amz-meta-job-id", "j-12345")],
                         max_bytes: 52_428_800,
                         expires_at: UtcTime::from_unix_secs(now.unix_secs + 900),
                     },

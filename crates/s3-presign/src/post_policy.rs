@@ -16,7 +16,8 @@ pub struct UploadPolicy<'a> {
     pub bucket: &'a str,
     pub key: &'a str,
     pub content_type: &'a str,
-    pub job_id: &'a str,
+    /// User metadata S3 stores with the object, each field named `x-amz-meta-…`, its value exact.
+    pub metadata: &'a [(&'static str, &'a str)],
     pub max_bytes: u64,
     pub expires_at: UtcTime,
 }
@@ -52,7 +53,10 @@ pub fn policy_json(session: &SigningSession, p: &UploadPolicy) -> Vec<u8> {
     let mut json = Vec::with_capacity(
         420 + p.bucket.len()
             + p.key.len()
-            + p.job_id.len()
+            + p.metadata
+                .iter()
+                .map(|(n, v)| n.len() + v.len() + 8)
+                .sum::<usize>()
             + session.session_token().map_or(0, str::len),
     );
     json.extend_from_slice(br#"{"expiration":""#);
@@ -65,9 +69,15 @@ pub fn policy_json(session: &SigningSession, p: &UploadPolicy) -> Vec<u8> {
     push_json_str(&mut json, p.content_type);
     json.extend_from_slice(br#"},["content-length-range",1,"#);
     json.extend_from_slice(itoa::Buffer::new().format(p.max_bytes).as_bytes());
-    json.extend_from_slice(br#"],{"success_action_status":"201"},{"x-amz-meta-job-id":"#);
-    push_json_str(&mut json, p.job_id);
-    json.extend_from_slice(br#"},{"x-amz-algorithm":""#);
+    json.extend_from_slice(br#"],{"success_action_status":"201"}"#);
+    for (name, value) in p.metadata {
+        json.extend_from_slice(b",{");
+        push_json_str(&mut json, name);
+        json.push(b':');
+        push_json_str(&mut json, value);
+        json.push(b'}');
+    }
+    json.extend_from_slice(br#",{"x-amz-algorithm":""#);
     json.extend_from_slice(ALGORITHM.as_bytes());
     json.extend_from_slice(br#""},{"x-amz-credential":"#);
     push_json_str(&mut json, session.credential());
@@ -87,11 +97,13 @@ pub fn policy_json(session: &SigningSession, p: &UploadPolicy) -> Vec<u8> {
 pub fn presign_post(session: &SigningSession, p: &UploadPolicy) -> PostForm {
     let policy = base64::engine::general_purpose::STANDARD.encode(policy_json(session, p));
     let signature = session.sign(policy.as_bytes());
-    let mut fields = Vec::with_capacity(10);
+    let mut fields = Vec::with_capacity(9 + p.metadata.len());
     fields.push(("key", p.key.to_owned()));
     fields.push(("Content-Type", p.content_type.to_owned()));
     fields.push(("success_action_status", "201".to_owned()));
-    fields.push(("x-amz-meta-job-id", p.job_id.to_owned()));
+    for (name, value) in p.metadata {
+        fields.push((*name, (*value).to_owned()));
+    }
     fields.push(("x-amz-algorithm", ALGORITHM.to_owned()));
     fields.push(("x-amz-credential", session.credential().to_owned()));
     fields.push(("x-amz-date", session.amz_date().to_owned()));
@@ -130,7 +142,7 @@ mod tests {
             bucket: "qdn-uploads",
             key: "jobs/j-12345/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg",
             content_type: "image/jpeg",
-            job_id: "j-12345",
+            metadata: &[("x-amz-meta-job-id", "j-12345")],
             max_bytes: 52_428_800,
             expires_at,
         }
