@@ -70,16 +70,12 @@ fn assert_reached(counts: &BTreeMap<String, usize>, prefix: &str, min_share: f64
     );
 }
 
-/// Percent-encodes everything but unreserved characters, as a client library would.
+/// Percent-encodes everything but unreserved characters, as a client library would (the same
+/// encoding SigV4 uses, so the signer's own encoder serves).
 fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    let mut out = String::with_capacity(s.len());
+    s3_presign::presign_get::uri_encode(&mut out, s, true);
+    out
 }
 
 /// `s` with `c` inserted at a char boundary chosen by `at`.
