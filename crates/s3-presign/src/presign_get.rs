@@ -30,19 +30,24 @@ pub fn presign_get(
 }
 
 /// Presigns many keys with one session and the same options (a `/photos` page): everything but
-/// the key is encoded once, and the canonical request's constant tail is kept ready to hash.
+/// the key (and its version) is encoded once, and the canonical request's constant parts are kept
+/// ready to hash.
 pub struct GetPresigner<'s> {
     session: &'s SigningSession<'s>,
     /// `{origin}{path prefix}/`
     url_base: String,
     /// Where the canonical path starts in a URL: right after the origin.
     origin_len: usize,
-    /// `?x-id=…&response-content-disposition=…&X-Amz-Algorithm=…&X-Amz-Expires=N&X-Amz-SignedHeaders=host&X-Amz-Signature=`
-    query_before_signature: String,
+    /// `?x-id=…&response-content-disposition=…&` (as many as are set), or `?`.
+    query_head: String,
+    /// `X-Amz-Algorithm=…&X-Amz-Expires=N&X-Amz-SignedHeaders=host&X-Amz-Signature=`
+    query_amz: String,
     /// `&X-Amz-Security-Token=…`, or empty.
     token_param: String,
-    /// Everything of the canonical request after the path.
-    canonical_tail: String,
+    /// The canonical query up to where a `versionId` sorts: `X-Amz-*`, then `response-*`.
+    canonical_before_version: String,
+    /// The rest of the canonical request: `&x-id=…`, the host header, the payload marker.
+    canonical_after_version: String,
 }
 
 impl<'s> GetPresigner<'s> {
@@ -83,47 +88,70 @@ impl<'s> GetPresigner<'s> {
         }
         const SIGNED_HEADERS: &str = "&X-Amz-SignedHeaders=host";
 
-        let mut query_before_signature =
-            String::with_capacity(x_id.len() + disposition.len() + amz_head.len() + 64);
-        query_before_signature.push('?');
+        let mut query_head = String::with_capacity(x_id.len() + disposition.len() + 3);
+        query_head.push('?');
         for param in [&x_id, &disposition].into_iter().filter(|p| !p.is_empty()) {
-            query_before_signature.push_str(param);
-            query_before_signature.push('&');
+            query_head.push_str(param);
+            query_head.push('&');
         }
-        query_before_signature.push_str(&amz_head);
-        query_before_signature.push_str(SIGNED_HEADERS);
-        query_before_signature.push_str("&X-Amz-Signature=");
+        let mut query_amz = String::with_capacity(amz_head.len() + 48);
+        query_amz.push_str(&amz_head);
+        query_amz.push_str(SIGNED_HEADERS);
+        query_amz.push_str("&X-Amz-Signature=");
 
-        // The canonical query is sorted by name: `X-Amz-*` (token among them) before lower-case names.
-        let mut canonical_tail = String::with_capacity(amz_head.len() + token_param.len() + 160);
-        canonical_tail.push('\n');
-        canonical_tail.push_str(&amz_head);
-        canonical_tail.push_str(&token_param);
-        canonical_tail.push_str(SIGNED_HEADERS);
-        for param in [&disposition, &x_id].into_iter().filter(|p| !p.is_empty()) {
-            canonical_tail.push('&');
-            canonical_tail.push_str(param);
+        // The canonical query is sorted by name: `X-Amz-*` (token among them), then lower-case
+        // names: `response-content-disposition` < `versionId` < `x-id`.
+        let mut canonical_before_version =
+            String::with_capacity(amz_head.len() + token_param.len() + disposition.len() + 32);
+        canonical_before_version.push('\n');
+        canonical_before_version.push_str(&amz_head);
+        canonical_before_version.push_str(&token_param);
+        canonical_before_version.push_str(SIGNED_HEADERS);
+        if !disposition.is_empty() {
+            canonical_before_version.push('&');
+            canonical_before_version.push_str(&disposition);
         }
-        canonical_tail.push_str("\nhost:");
-        canonical_tail.push_str(endpoint.host());
-        canonical_tail.push_str("\n\nhost\nUNSIGNED-PAYLOAD");
+        let mut canonical_after_version = String::with_capacity(x_id.len() + 96);
+        if !x_id.is_empty() {
+            canonical_after_version.push('&');
+            canonical_after_version.push_str(&x_id);
+        }
+        canonical_after_version.push_str("\nhost:");
+        canonical_after_version.push_str(endpoint.host());
+        canonical_after_version.push_str("\n\nhost\nUNSIGNED-PAYLOAD");
 
         GetPresigner {
             session,
             origin_len: endpoint.origin().len(),
             url_base,
-            query_before_signature,
+            query_head,
+            query_amz,
             token_param,
-            canonical_tail,
+            canonical_before_version,
+            canonical_after_version,
         }
     }
 
+    /// The latest version of `key`.
     pub fn presign(&self, key: &str) -> String {
+        self.presign_version(key, None)
+    }
+
+    /// `key` at `version_id` (S3's `versionId`), so the URL keeps showing those bytes even after
+    /// the key is written again; the latest version when `None`.
+    pub fn presign_version(&self, key: &str, version_id: Option<&str>) -> String {
+        let mut version = String::new();
+        if let Some(id) = version_id {
+            version.push_str("versionId=");
+            uri_encode(&mut version, id, true);
+        }
         let mut url = String::with_capacity(
             self.url_base.len()
                 + key.len() * 3
-                + self.query_before_signature.len()
-                + 64
+                + self.query_head.len()
+                + version.len()
+                + self.query_amz.len()
+                + 66
                 + self.token_param.len(),
         );
         url.push_str(&self.url_base);
@@ -131,7 +159,12 @@ impl<'s> GetPresigner<'s> {
         let mut hasher = Sha256::new();
         hasher.update(b"GET\n");
         hasher.update(&url.as_bytes()[self.origin_len..]);
-        hasher.update(self.canonical_tail.as_bytes());
+        hasher.update(self.canonical_before_version.as_bytes());
+        if !version.is_empty() {
+            hasher.update(b"&");
+            hasher.update(version.as_bytes());
+        }
+        hasher.update(self.canonical_after_version.as_bytes());
         let canonical_hash = hex32(&hasher.finalize().into());
         let signature = self.session.sign_parts(&[
             ALGORITHM.as_bytes(),
@@ -142,7 +175,12 @@ impl<'s> GetPresigner<'s> {
             b"\n",
             &canonical_hash,
         ]);
-        url.push_str(&self.query_before_signature);
+        url.push_str(&self.query_head);
+        if !version.is_empty() {
+            url.push_str(&version);
+            url.push('&');
+        }
+        url.push_str(&self.query_amz);
         url.push_str(std::str::from_utf8(&signature).unwrap_or_default());
         url.push_str(&self.token_param);
         url
