@@ -1,9 +1,9 @@
 # qdn-photos — see README.md. Every target installs what it needs (scripts/bootstrap.sh).
 SHELL := /bin/bash
-.PHONY: dev test bench fuzz build deploy stack-up stack-down events invoke lint clean help
+.PHONY: dev test bench fuzz build deploy stack-up stack-down events invoke lint tokens check-bucket clean help
 
 help:
-	@echo "make dev | test | bench | fuzz [FUZZ_SECONDS=300] | build [ARCH=arm64|x86_64] | deploy | lint | invoke EVENT=events/… | stack-up | stack-down | clean"
+	@echo "make dev | test | bench | fuzz [FUZZ_SECONDS=300] | build [ARCH=arm64|x86_64] | deploy | lint | invoke EVENT=events/… | tokens ARGS=… | check-bucket BUCKET=… [ORIGIN=…] | stack-up | stack-down | clean"
 
 dev:            ## local stack + the function under cargo lambda watch on :9000
 	scripts/dev.sh
@@ -43,6 +43,13 @@ lint:           ## rustfmt, clippy, cfn-lint
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 	. scripts/lib.sh && AWS_DEFAULT_REGION=us-east-1 cfn-lint template.yaml
+
+tokens:         ## per-person tokens on the local stack: ARGS="create --name alice --jobs j-1" | "list" | "revoke ID"
+	scripts/bootstrap.sh >/dev/null && scripts/stack.sh up >/dev/null
+	. scripts/lib.sh && function_env && cargo run --quiet -- tokens $(ARGS)
+
+check-bucket:   ## an existing bucket's protections (AWS credentials from the usual chain): BUCKET=… [ORIGIN=https://…]
+	cargo run --quiet -- check-bucket --bucket $(BUCKET) $(if $(ORIGIN),--origin $(ORIGIN))
 
 clean:
 	scripts/stack.sh down

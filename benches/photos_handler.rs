@@ -1,6 +1,6 @@
-//! The whole `GET /photos?limit=1000` handler against the local S3 server (Garage) with 1,000
-//! objects: ListObjectsV2 over loopback + 1,000 presigned URLs + JSON. Needs the stack
-//! (`make bench` starts it).
+//! The whole `GET /photos?limit=1000` handler against the local stack with 1,000 completed photos:
+//! a consistent Query of the record over loopback (moto, a Python server: its speed dominates)
+//! + 1,000 version-pinned presigned URLs + JSON. Needs the stack (`make bench` starts it).
 
 use std::time::Duration;
 
@@ -8,11 +8,16 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use criterion::{criterion_group, criterion_main, Criterion};
-use futures_util::future::join_all;
 use qdn_photos::app::App;
+use qdn_photos::audit::{AuditEvent, AuditLog, AuditRow};
 use qdn_photos::config::Config;
 use qdn_photos::context::Context;
+use qdn_photos::image_type::ImageType;
+use qdn_photos::job::{JobId, UploadKey};
+use qdn_photos::request::RequestMeta;
+use qdn_photos::storage::StoredObject;
 use qdn_photos::test_util::{token_sha256_hex, ApiEvent, TOKEN};
+use s3_presign::UtcTime;
 
 fn env(name: &str) -> String {
     std::env::var(name)
@@ -48,11 +53,13 @@ fn photos_handler(c: &mut Criterion) {
             .build(),
     );
     let config = Config::from_lookup(|name| match name {
+        "AUTH_MODE" => Some("shared-token".into()),
         "AUTH_TOKEN_SHA256" => Some(token_sha256_hex()),
         _ => std::env::var(name).ok(),
     })
     .unwrap();
-    let bucket = config.uploads_bucket.clone();
+    let table = config.audit_table.clone();
+    let dynamodb_for_setup = dynamodb.clone();
     let app = App::new(Context::new(
         config,
         s3.clone(),
@@ -60,22 +67,41 @@ fn photos_handler(c: &mut Criterion) {
         SharedCredentialsProvider::new(creds),
     ));
 
-    let job = format!("bench-{}", uuid::Uuid::now_v7().simple());
+    // 1,000 completed photos in the record, written as 20 completions of 50 (the API's maximum).
+    let job = JobId::parse(&format!("bench-{}", uuid::Uuid::now_v7().simple())).unwrap();
+    let audit = AuditLog::new(dynamodb_for_setup, table, 400);
+    let meta = RequestMeta {
+        request_id: "bench".into(),
+        source_ip: "192.0.2.1".into(),
+        user_agent: "bench".into(),
+    };
+    let jpeg = ImageType::by_mime("image/jpeg").unwrap();
     runtime.block_on(async {
-        for chunk in (0..1000).collect::<Vec<u32>>().chunks(50) {
-            join_all(chunk.iter().map(|i| {
-                let key = format!("jobs/{job}/{}.jpg", uuid::Uuid::now_v7());
-                s3.put_object()
-                    .bucket(&bucket)
-                    .key(key)
-                    .body(vec![*i as u8; 64].into())
-                    .send()
-            }))
-            .await
-            .into_iter()
-            .for_each(|r| {
-                r.unwrap();
-            });
+        for _ in 0..20 {
+            let objects: Vec<StoredObject> = (0..50)
+                .map(|_| StoredObject {
+                    key: UploadKey::generate(&job, jpeg),
+                    size: 64,
+                    etag: "\"0f343b0931126a20f133d67c2b018a3b\"".into(),
+                    version_id: Some(
+                        "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo".into(),
+                    ),
+                    last_modified: Some(UtcTime::from_unix_secs(1_795_432_800)),
+                })
+                .collect();
+            let row = AuditRow {
+                audit_id: uuid::Uuid::now_v7(),
+                job: &job,
+                principal: "bench",
+                meta: &meta,
+                at: UtcTime::from_system_time(std::time::SystemTime::now()),
+                expire_at: 1_830_000_000,
+                event: AuditEvent::UploadCompleted {
+                    objects: &objects,
+                    total_bytes: 64 * 50,
+                },
+            };
+            assert!(audit.write(&row).await.unwrap());
         }
     });
     let event = ApiEvent::get(&format!("/photos?job_id={job}&limit=1000"))
@@ -86,7 +112,7 @@ fn photos_handler(c: &mut Criterion) {
     group
         .sample_size(20)
         .measurement_time(Duration::from_secs(10));
-    group.bench_function("GET /photos limit=1000 against Garage", |b| {
+    group.bench_function("GET /photos limit=1000 against moto (DynamoDB)", |b| {
         b.to_async(&runtime).iter(|| async {
             let resp = app
                 .handle(lambda_http::request::from_str(&event).unwrap())

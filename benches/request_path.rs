@@ -9,7 +9,6 @@ use std::time::{Duration, SystemTime};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use criterion::{criterion_group, criterion_main, Criterion};
-use qdn_photos::app::decide;
 use qdn_photos::image_type::ImageType;
 use qdn_photos::job::{JobId, UploadKey};
 use qdn_photos::request::route_path;
@@ -108,13 +107,13 @@ fn request_parsing(c: &mut Criterion) {
             "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)",
         )
         .to_json();
-    let config = qdn_photos::test_util::config(&[]);
+    let decider = qdn_photos::test_util::OfflineDecider::new(qdn_photos::test_util::config(&[]));
     c.bench_function(
         "request_decision (event → route → caller → checked query)",
         |b| {
             b.iter(|| {
                 let req = lambda_http::request::from_str(black_box(&event)).unwrap();
-                decide(&config, &req).unwrap()
+                decider.decide(&req).unwrap()
             })
         },
     );

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make bench`: the signing hot paths (crates/s3-presign), the request path with aws-sdk-s3's
-# presigner beside ours, the /photos handler against Garage, the x86_64 release zip's size, and its
+# presigner beside ours, the /photos handler against the local stack, the x86_64 release zip's size, and its
 # cold start (process start → ready for an invocation).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 function_env
+# The events carry a JWT authorizer's claims, as API Gateway sends them in jwt mode.
+export AUTH_MODE=jwt
 
 read -r port < <(free_ports 1)
 log="$ROOT/.stack/watch-events.log"

@@ -8,7 +8,7 @@ source scripts/lib.sh
 file=${1:?usage: $0 FILE [JOB_ID]}
 job=${2:-j-12345}
 api="http://127.0.0.1:${API_PORT:-9000}"
-auth="Authorization: Bearer $DEV_TOKEN"
+auth="Authorization: Bearer ${TOKEN:-$DEV_TOKEN}"  # TOKEN=qdn_… for a per-person token
 case "${file,,}" in
   *.png) type=image/png ;; *.webp) type=image/webp ;; *.heic) type=image/heic ;; *) type=image/jpeg ;;
 esac

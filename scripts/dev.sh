@@ -9,6 +9,10 @@ API_PORT=${API_PORT:-9000}
 scripts/bootstrap.sh
 scripts/stack.sh up
 function_env
+if [ "$AUTH_MODE" = tokens ]; then
+  # A per-person token for this session (all jobs, one day), created the way operators do it.
+  DEV_TOKEN=$(cargo run --quiet -- tokens create --name "dev-$(whoami)" --jobs '*' --days 1)
+fi
 python3 -m http.server 8080 --bind 127.0.0.1 --directory web > "$ROOT/.stack/page.log" 2>&1 &
 page_pid=$!
 trap 'kill $page_pid 2>/dev/null; scripts/stack.sh down' EXIT
@@ -17,13 +21,14 @@ cat <<MSG
 
   qdn-photos is starting on http://127.0.0.1:$API_PORT (first request waits for the build).
   The capture page: $DEV_ORIGIN/?job=j-12345&api=http://127.0.0.1:$API_PORT
-  Bearer token: $DEV_TOKEN      Browser origin allowed: $DEV_ORIGIN
+  Auth mode: $AUTH_MODE    Bearer token: $DEV_TOKEN    Browser origin allowed: $DEV_ORIGIN
+  (AUTH_MODE=tokens make dev: per-person tokens; make tokens ARGS="create --name me --jobs j-12345")
 
   Ask for an upload URL:
     curl -s -H 'Authorization: Bearer $DEV_TOKEN' 'http://127.0.0.1:$API_PORT/upload-url?job_id=j-12345'
 
   Or do a whole upload (URL, POST to S3, completion, listing) from another terminal:
-    scripts/demo-upload.sh path/to/photo.jpg j-12345
+    TOKEN=$DEV_TOKEN scripts/demo-upload.sh path/to/photo.jpg j-12345
 
   List the job's photos:
     curl -s -H 'Authorization: Bearer $DEV_TOKEN' 'http://127.0.0.1:$API_PORT/photos?job_id=j-12345'

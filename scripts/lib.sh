@@ -30,5 +30,7 @@ function_env() {
   source "$ROOT/.stack/env"
   set +a
   AUTH_TOKEN_SHA256=$(printf '%s' "$DEV_TOKEN" | sha256sum | cut -d' ' -f1)
+  # shared-token with the dev token unless asked otherwise (AUTH_MODE=tokens make dev).
+  export AUTH_MODE="${AUTH_MODE:-shared-token}"
   export AUTH_TOKEN_SHA256 ALLOWED_ORIGINS="$DEV_ORIGIN" RUST_LOG="${RUST_LOG:-info}"
 }

@@ -122,8 +122,10 @@ def audit(job_id):
         ExpressionAttributeValues={":pk": {"S": f"JOB#{job_id}"}},
     )
     for page in pages:
+        # Audit rows only: the job's GRANT#/PHOTO# index rows share its partition.
         for row in page["Items"]:
-            print(json.dumps(row))
+            if "event" in row:
+                print(json.dumps(row))
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ TOML
     RUST_LOG=warn nohup garage -c "$STACK/garage.toml" server --single-node --default-bucket \
     > "$STACK/garage.log" 2>&1 &
   echo $! > "$STACK/garage.pid"
-  nohup moto_server -H 127.0.0.1 -p "$ddb_port" > "$STACK/moto.log" 2>&1 &
+  nohup python scripts/moto_server.py -H 127.0.0.1 -p "$ddb_port" > "$STACK/moto.log" 2>&1 &
   echo $! > "$STACK/moto.pid"
 
   cat > "$ENV_FILE" <<ENV

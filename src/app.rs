@@ -6,7 +6,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 
-use crate::auth::{authenticate, Caller};
+use crate::auth::{authorize, Authenticator, Caller};
 use crate::config::Config;
 use crate::context::Context;
 use crate::cors;
@@ -27,15 +27,22 @@ pub enum Decision {
     Call { caller: Caller, request: ApiRequest },
 }
 
-/// Routes (404/405), authenticates (401) and parses (4xx) `req`, in that order: a caller who
-/// cannot authenticate learns nothing about what the input would have been refused for.
+/// Routes (404/405), authenticates (401), parses (4xx) and authorizes (403 `job_forbidden`)
+/// `req`, in that order: a caller who cannot authenticate learns nothing about what the input
+/// would have been refused for, and nothing outside the caller's jobs is touched, since every
+/// storage and audit call comes after this. Only a per-person token's lookup may do I/O here.
 /// Property tests and the fuzz target call this too, so they test the handler's own parse.
-pub fn decide(config: &Config, req: &Request) -> Result<Decision, ApiError> {
+pub async fn decide(
+    config: &Config,
+    auth: &Authenticator,
+    req: &Request,
+) -> Result<Decision, ApiError> {
     match route(req.method(), route_path(req))? {
         Route::Preflight { methods } => Ok(Decision::Preflight { methods }),
         Route::Endpoint(endpoint) => {
-            let caller = authenticate(req, config.auth_token_sha256.as_ref())?;
+            let caller = auth.authenticate(req).await?;
             let request = ApiRequest::parse(endpoint, req, config)?;
+            authorize(&caller, request.job())?;
             Ok(Decision::Call { caller, request })
         }
     }
@@ -49,7 +56,7 @@ impl App {
     /// Answers one request. Every outcome, including every error, is a JSON response.
     pub async fn handle(&self, req: Request) -> Response<Body> {
         let origin = cors::allowed_origin(&self.ctx.config.allowed_origins, &req);
-        let mut resp = match decide(&self.ctx.config, &req) {
+        let mut resp = match decide(&self.ctx.config, &self.ctx.auth, &req).await {
             Err(err) => response::error(&err),
             Ok(Decision::Preflight { methods }) => cors::preflight(origin, methods),
             Ok(Decision::Call { caller, request }) => self

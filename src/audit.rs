@@ -1,14 +1,16 @@
-//! The audit log: one DynamoDB row per issued credential and per recorded completion, written with
-//! a condition so that no other write can ever overwrite an existing row. The SDK's own retry of
-//! the same write (its first attempt may have landed before a timeout) matches on `audit_id` and
-//! succeeds, rather than being mistaken for a collision.
+//! The audit log: one DynamoDB row per issued credential and per recorded completion, written in
+//! one transaction with its index rows (a GRANT row per issued key, a PHOTO row per completed
+//! key: see [`crate::photo_index`]). Every row is written with a condition so that no other write
+//! can ever overwrite an existing row; the SDK's own retry of the same transaction (its first
+//! attempt may have landed before a timeout) matches on `audit_id` and succeeds, rather than
+//! being mistaken for a collision.
 //!
-//! Routes say *what* happened ([`AuditEvent`]); how that becomes a row is decided here alone.
+//! Routes say *what* happened ([`AuditEvent`]); how that becomes rows is decided here alone.
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::error::DisplayErrorContext;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use s3_presign::UtcTime;
 use uuid::Uuid;
@@ -16,7 +18,9 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::{ApiError, Dependency};
 use crate::job::{JobId, UploadKey};
+use crate::photo_index::{grant_sort_key, object_attributes, partition_key, photo_sort_key};
 use crate::request::RequestMeta;
+use crate::storage::StoredObject;
 
 /// What happened, with the facts the row keeps about it.
 #[derive(Debug, Clone, Copy)]
@@ -27,9 +31,9 @@ pub enum AuditEvent<'a> {
         max_bytes: u64,
         expires_at: UtcTime,
     },
-    /// Uploads were reported finished, and S3 holds every one of them.
+    /// Uploads were reported finished, and S3 holds every one of them: as it held them then.
     UploadCompleted {
-        keys: &'a [UploadKey],
+        objects: &'a [StoredObject],
         total_bytes: i64,
     },
 }
@@ -60,13 +64,20 @@ impl AuditEvent<'_> {
                 put("max_bytes", AttributeValue::N(max_bytes.to_string()));
                 put("expires_at", AttributeValue::S(expires_at.rfc3339()));
             }
-            AuditEvent::UploadCompleted { keys, total_bytes } => {
-                put("file_count", AttributeValue::N(keys.len().to_string()));
+            AuditEvent::UploadCompleted {
+                objects,
+                total_bytes,
+            } => {
+                put("file_count", AttributeValue::N(objects.len().to_string()));
                 put("total_bytes", AttributeValue::N(total_bytes.to_string()));
-                let keys = keys
+                let keys = objects
                     .iter()
-                    .map(|k| AttributeValue::S(k.as_str().to_owned()));
+                    .map(|o| AttributeValue::S(o.key.as_str().to_owned()));
                 put("keys", AttributeValue::L(keys.collect()));
+                let pinned = objects
+                    .iter()
+                    .map(|o| AttributeValue::M(object_attributes(o)));
+                put("objects", AttributeValue::L(pinned.collect()));
             }
         }
     }
@@ -89,7 +100,7 @@ pub struct AuditRow<'a> {
 impl AuditRow<'_> {
     /// `JOB#{job_id}`: all of a job's rows in one partition.
     pub fn partition_key(&self) -> String {
-        format!("JOB#{}", self.job)
+        partition_key(self.job)
     }
 
     /// `{RFC 3339 millis}#{request id}`: time-ordered within the job, unique per request.
@@ -119,6 +130,47 @@ impl AuditRow<'_> {
         );
         self.event.attributes(&mut item);
         item
+    }
+
+    /// The index rows written with this row: a GRANT per issued key, a PHOTO per completed one.
+    /// Each carries this row's `audit_id`, which is what makes a retried write match itself.
+    pub fn index_items(&self) -> Vec<HashMap<String, AttributeValue>> {
+        let base = |sk: String| {
+            let mut item = HashMap::with_capacity(12);
+            item.insert("pk".to_owned(), AttributeValue::S(self.partition_key()));
+            item.insert("sk".to_owned(), AttributeValue::S(sk));
+            item.insert(
+                "audit_id".to_owned(),
+                AttributeValue::S(self.audit_id.to_string()),
+            );
+            item.insert(
+                "principal".to_owned(),
+                AttributeValue::S(self.principal.to_owned()),
+            );
+            item.insert("at".to_owned(), AttributeValue::S(self.at.rfc3339_millis()));
+            item
+        };
+        match self.event {
+            AuditEvent::UploadUrlIssued { key, .. } => {
+                let mut grant = base(grant_sort_key(key));
+                grant.insert("key".into(), AttributeValue::S(key.as_str().to_owned()));
+                // The grant only has to outlive a late completion, as long as the audit row.
+                grant.insert(
+                    "expire_at".into(),
+                    AttributeValue::N(self.expire_at.to_string()),
+                );
+                vec![grant]
+            }
+            // A photo row lasts as long as the photo: no TTL, or the job would lose it.
+            AuditEvent::UploadCompleted { objects, .. } => objects
+                .iter()
+                .map(|object| {
+                    let mut photo = base(photo_sort_key(&object.key));
+                    photo.extend(object_attributes(object));
+                    photo
+                })
+                .collect(),
+        }
     }
 }
 
@@ -162,7 +214,7 @@ impl AuditLog {
         }
     }
 
-    /// Records `event` and returns the new row's `audit_id`.
+    /// Records `event` and returns the new row's `audit_id`; 409 if any of its rows exists.
     pub async fn record(
         &self,
         caller: &Caller,
@@ -170,38 +222,57 @@ impl AuditLog {
         event: AuditEvent<'_>,
     ) -> Result<Uuid, ApiError> {
         let row = self.row(caller, job, event);
-        self.write(&row).await?;
+        if !self.write(&row).await? {
+            return Err(ApiError::conflict(
+                "duplicate_request",
+                "This request was already recorded; send a new request.",
+            ));
+        }
         Ok(row.audit_id)
     }
 
-    /// Writes `row`, never over another row.
-    pub async fn write(&self, row: &AuditRow<'_>) -> Result<(), ApiError> {
+    /// Writes `row` and its index rows in one transaction, never over another event's row.
+    /// `Ok(false)`: some row already belongs to another event, and nothing was written.
+    pub async fn write(&self, row: &AuditRow<'_>) -> Result<bool, ApiError> {
+        let audit_id = AttributeValue::S(row.audit_id.to_string());
+        let put = |item| -> Result<TransactWriteItem, ApiError> {
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk) OR audit_id = :audit_id")
+                .expression_attribute_values(":audit_id", audit_id.clone())
+                .build()
+                .map_err(|_| ApiError::internal())?;
+            Ok(TransactWriteItem::builder().put(put).build())
+        };
+        let items = std::iter::once(row.to_item())
+            .chain(row.index_items())
+            .map(put)
+            .collect::<Result<Vec<_>, _>>()?;
         let result = self
             .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(row.to_item()))
-            .condition_expression("attribute_not_exists(pk) OR audit_id = :audit_id")
-            .expression_attribute_values(":audit_id", AttributeValue::S(row.audit_id.to_string()))
+            .transact_write_items()
+            .set_transact_items(Some(items))
             .send()
             .await;
         match result {
-            Ok(_) => Ok(()),
+            Ok(_) => Ok(true),
             Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                if err.as_service_error().is_some_and(|e| match e {
+                    TransactWriteItemsError::TransactionCanceledException(c) => c
+                        .cancellation_reasons()
+                        .iter()
+                        .any(|r| r.code() == Some("ConditionalCheckFailed")),
+                    _ => false,
+                }) =>
             {
-                tracing::warn!("audit row already exists; refusing to overwrite it");
-                Err(ApiError::conflict(
-                    "duplicate_request",
-                    "This request was already recorded; send a new request.",
-                ))
+                tracing::warn!("an audit or index row already exists; refusing to overwrite it");
+                Ok(false)
             }
-            Err(err) => {
-                tracing::warn!(error = %DisplayErrorContext(&err), "audit PutItem failed");
-                Err(ApiError::unavailable(Dependency::AuditLog))
-            }
+            Err(err) => Err(ApiError::sdk_failure(
+                "audit TransactWriteItems",
+                Dependency::AuditLog,
+            )(err)),
         }
     }
 }
@@ -237,12 +308,11 @@ mod tests {
     fn every_row_carries_who_which_job_when_and_from_where() {
         let job = JobId::parse("j-1").unwrap();
         let meta = meta();
-        let keys = [];
         let row = row(
             &job,
             &meta,
             AuditEvent::UploadCompleted {
-                keys: &keys,
+                objects: &[],
                 total_bytes: 0,
             },
         );
@@ -279,33 +349,82 @@ mod tests {
         assert_eq!(item["expires_at"].as_s().unwrap(), "2026-11-23T11:35:00Z");
     }
 
+    fn stored(key: UploadKey, size: i64, version: Option<&str>) -> StoredObject {
+        StoredObject {
+            key,
+            size,
+            etag: format!("\"etag-{size}\""),
+            version_id: version.map(str::to_owned),
+            last_modified: Some(UtcTime::from_unix_secs(1_795_432_000)),
+        }
+    }
+
     #[test]
-    fn a_completion_row_lists_its_keys_and_totals() {
+    fn a_completion_row_pins_each_object_and_writes_a_photo_row_per_key() {
         let job = JobId::parse("j-1").unwrap();
         let meta = meta();
         let jpeg = ImageType::by_mime("image/jpeg").unwrap();
-        let keys = [
-            UploadKey::generate(&job, jpeg),
-            UploadKey::generate(&job, jpeg),
+        let objects = [
+            stored(UploadKey::generate(&job, jpeg), 600, Some("v1")),
+            stored(UploadKey::generate(&job, jpeg), 400, None),
         ];
-        let item = row(
+        let row = row(
             &job,
             &meta,
             AuditEvent::UploadCompleted {
-                keys: &keys,
+                objects: &objects,
                 total_bytes: 1000,
             },
-        )
-        .to_item();
+        );
+        let item = row.to_item();
         assert_eq!(item["event"].as_s().unwrap(), "upload_completed");
         assert_eq!(item["file_count"].as_n().unwrap(), "2");
         assert_eq!(item["total_bytes"].as_n().unwrap(), "1000");
-        let listed: Vec<&str> = item["keys"]
-            .as_l()
-            .unwrap()
-            .iter()
-            .map(|k| k.as_s().unwrap().as_str())
-            .collect();
-        assert_eq!(listed, [keys[0].as_str(), keys[1].as_str()]);
+        let pinned = item["objects"].as_l().unwrap();
+        let first = pinned[0].as_m().unwrap();
+        assert_eq!(first["key"].as_s().unwrap(), objects[0].key.as_str());
+        assert_eq!(first["etag"].as_s().unwrap(), "\"etag-600\"");
+        assert_eq!(first["version_id"].as_s().unwrap(), "v1");
+        assert!(!pinned[1].as_m().unwrap().contains_key("version_id"));
+
+        let photos = row.index_items();
+        assert_eq!(photos.len(), 2);
+        for (photo, object) in photos.iter().zip(&objects) {
+            assert_eq!(photo["pk"].as_s().unwrap(), "JOB#j-1");
+            assert_eq!(
+                photo["sk"].as_s().unwrap(),
+                &format!("PHOTO#{}", object.key.file_name())
+            );
+            assert_eq!(photo["audit_id"], item["audit_id"]);
+            assert_eq!(photo["size"].as_n().unwrap(), &object.size.to_string());
+            assert!(
+                !photo.contains_key("expire_at"),
+                "a photo row outlives the audit TTL"
+            );
+        }
+    }
+
+    #[test]
+    fn an_issued_url_writes_a_grant_row_naming_its_principal() {
+        let job = JobId::parse("j-1").unwrap();
+        let meta = meta();
+        let key = UploadKey::generate(&job, ImageType::by_mime("image/png").unwrap());
+        let row = row(
+            &job,
+            &meta,
+            AuditEvent::UploadUrlIssued {
+                key: &key,
+                max_bytes: 1,
+                expires_at: UtcTime::from_unix_secs(1_795_433_700),
+            },
+        );
+        let grants = row.index_items();
+        assert_eq!(grants.len(), 1);
+        assert_eq!(
+            grants[0]["sk"].as_s().unwrap(),
+            &format!("GRANT#{}", key.file_name())
+        );
+        assert_eq!(grants[0]["principal"].as_s().unwrap(), "jwt:u");
+        assert_eq!(grants[0]["expire_at"].as_n().unwrap(), "1830000000");
     }
 }

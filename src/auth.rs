@@ -1,93 +1,151 @@
-//! Who is calling. API Gateway's authorizer context wins when present (it has already checked a
-//! JWT or run a Lambda authorizer); otherwise a bearer token whose SHA-256 matches the configured
-//! hash. Anything else is 401.
+//! Who is calling, and which jobs they may touch. One mode per deployment (`AUTH_MODE`):
+//!
+//! - `jwt`: API Gateway's JWT authorizer has checked the token; the principal is its `sub`, the
+//!   job scope its jobs claim, and the admin group (from the groups claim) reaches every job.
+//! - `tokens`: a per-person bearer token, looked up by its SHA-256 in the table ([`TokenStore`]).
+//! - `shared-token`: one bearer token whose SHA-256 is configured; every holder reaches every job.
+//!
+//! The authorizer context is read only in `jwt` mode: in the token modes nothing in front of the
+//! function checked it, so anyone invoking the function directly could have written it.
 
 use std::time::SystemTime;
 
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
-use s3_presign::sigv4::hex32;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::config::{AuthMode, JwtClaims};
 use crate::error::ApiError;
+use crate::job::JobId;
 use crate::request::{header, RequestMeta};
+use crate::tokens::TokenStore;
 
-/// The authenticated caller of one request: who, from where, and when the call was made.
+/// The authenticated caller of one request: who, on which jobs, from where, and when.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    /// As written to audit rows, e.g. `jwt:8f2c…` or `token:9f86d081`.
+    /// As written to audit rows: `jwt:<sub>`, `user:<name>` or the shared token's principal.
     pub principal: String,
+    pub scope: JobScope,
     pub meta: RequestMeta,
     pub now: SystemTime,
 }
 
-/// The caller of `req`, or 401.
-pub fn authenticate(req: &Request, token_sha256: Option<&[u8; 32]>) -> Result<Caller, ApiError> {
-    Ok(Caller {
-        principal: principal(req, token_sha256)?,
-        meta: RequestMeta::of(req),
-        now: SystemTime::now(),
-    })
+/// The jobs a principal may touch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobScope {
+    All,
+    Jobs(Vec<JobId>),
 }
 
-fn principal(req: &Request, token_sha256: Option<&[u8; 32]>) -> Result<String, ApiError> {
-    if let Some(principal) = authorizer_principal(req.request_context_ref()) {
-        return Ok(principal);
-    }
-    let (Some(expected), Some(authorization)) = (token_sha256, header(req, "authorization")) else {
-        return Err(ApiError::unauthorized());
-    };
-    match bearer_token(authorization) {
-        Some(token) if token_matches(token, expected) => {
-            // Name the token by its configured hash's prefix: identifies which token, reveals nothing.
-            let hex = hex32(expected);
-            Ok(format!(
-                "token:{}",
-                std::str::from_utf8(&hex[..8]).unwrap_or_default()
-            ))
+impl JobScope {
+    pub fn allows(&self, job: &JobId) -> bool {
+        match self {
+            JobScope::All => true,
+            JobScope::Jobs(jobs) => jobs.contains(job),
         }
-        _ => Err(ApiError::unauthorized()),
+    }
+
+    /// `*`, or job ids separated by commas or spaces (as a token's scope is written).
+    pub fn parse(list: &str) -> Result<JobScope, String> {
+        if list.trim() == "*" {
+            return Ok(JobScope::All);
+        }
+        let jobs = list_items(list)
+            .map(|id| JobId::parse(id).map_err(|_| format!("`{id}` is not a job id")))
+            .collect::<Result<Vec<_>, _>>()?;
+        if jobs.is_empty() {
+            return Err("name `*` or at least one job id".into());
+        }
+        Ok(JobScope::Jobs(jobs))
     }
 }
 
-fn authorizer_principal(ctx: Option<&RequestContext>) -> Option<String> {
-    let non_empty = |s: &str| !s.is_empty();
-    match ctx? {
-        RequestContext::ApiGatewayV2(ctx) => {
-            let authorizer = ctx.authorizer.as_ref()?;
-            if let Some(sub) = authorizer
-                .jwt
-                .as_ref()
-                .and_then(|jwt| jwt.claims.get("sub"))
-                .filter(|s| non_empty(s))
-            {
-                return Some(format!("jwt:{sub}"));
+impl std::fmt::Display for JobScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JobScope::All => f.write_str("*"),
+            JobScope::Jobs(jobs) => {
+                for (i, job) in jobs.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    f.write_str(job.as_str())?;
+                }
+                Ok(())
             }
-            lambda_authorizer_id(&authorizer.fields)
         }
-        RequestContext::ApiGatewayV1(ctx) => {
-            let fields = &ctx.authorizer.fields;
-            let cognito_sub = fields
-                .get("claims")
-                .and_then(|claims| claims.get("sub"))
-                .and_then(|s| s.as_str());
-            if let Some(sub) = cognito_sub.filter(|s| non_empty(s)) {
-                return Some(format!("jwt:{sub}"));
-            }
-            lambda_authorizer_id(fields)
-        }
-        _ => None,
     }
 }
 
-fn lambda_authorizer_id(
-    fields: &std::collections::HashMap<String, serde_json::Value>,
-) -> Option<String> {
-    ["principalId", "sub"]
-        .iter()
-        .find_map(|name| fields.get(*name)?.as_str().filter(|s| !s.is_empty()))
-        .map(|id| format!("authorizer:{id}"))
+/// The items of a list-valued claim, however it arrives: HTTP APIs render a JWT array as
+/// `[a b]`, REST APIs as `a,b`, and a JSON array string is `["a","b"]`.
+fn list_items(value: &str) -> impl Iterator<Item = &str> {
+    value
+        .split(|c: char| c == ',' || c == '"' || c == '[' || c == ']' || c.is_whitespace())
+        .filter(|item| !item.is_empty())
+}
+
+/// Authenticates requests in the configured mode.
+pub struct Authenticator {
+    mode: AuthMode,
+    tokens: TokenStore,
+}
+
+impl Authenticator {
+    pub fn new(mode: AuthMode, tokens: TokenStore) -> Self {
+        Authenticator { mode, tokens }
+    }
+
+    /// The caller of `req`, or 401 (503 when the token table cannot be read). Only `tokens`
+    /// mode does I/O here, and only on a cache miss.
+    pub async fn authenticate(&self, req: &Request) -> Result<Caller, ApiError> {
+        let now = SystemTime::now();
+        let (principal, scope) = match &self.mode {
+            AuthMode::Jwt(claims) => jwt_identity(req.request_context_ref(), claims)?,
+            AuthMode::SharedToken { sha256, principal } => {
+                let digest = bearer_digest(req)?;
+                if !bool::from(digest.ct_eq(sha256)) {
+                    return Err(ApiError::unauthorized());
+                }
+                (principal.clone(), JobScope::All)
+            }
+            AuthMode::Tokens { .. } => {
+                let digest = bearer_digest(req)?;
+                let token = self.tokens.lookup(&digest).await?;
+                if !token.is_valid_at(now) {
+                    return Err(ApiError::unauthorized());
+                }
+                (token.principal(), token.scope.clone())
+            }
+        };
+        Ok(Caller {
+            principal,
+            scope,
+            meta: RequestMeta::of(req),
+            now,
+        })
+    }
+}
+
+/// 403 `job_forbidden` unless `caller` may touch `job`. Refusals are logged, not audited (SECURITY.md).
+pub fn authorize(caller: &Caller, job: &JobId) -> Result<(), ApiError> {
+    if caller.scope.allows(job) {
+        return Ok(());
+    }
+    tracing::warn!(principal = %caller.principal, job = %job, request_id = %caller.meta.request_id, "access_denied");
+    Err(ApiError::forbidden(
+        "job_forbidden",
+        format!("You may not access job `{job}`."),
+    ))
+}
+
+/// The SHA-256 of an `Authorization: Bearer <token>` header's token, or 401.
+fn bearer_digest(req: &Request) -> Result<[u8; 32], ApiError> {
+    let token = header(req, "authorization")
+        .and_then(bearer_token)
+        .ok_or_else(ApiError::unauthorized)?;
+    Ok(Sha256::digest(token.as_bytes()).into())
 }
 
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive, RFC 7235).
@@ -97,94 +155,199 @@ fn bearer_token(authorization: &str) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// Compares digests in constant time, so response timing says nothing about how close a guess was.
-fn token_matches(token: &str, expected_sha256: &[u8; 32]) -> bool {
-    let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-    digest.ct_eq(expected_sha256).into()
+/// `jwt:<sub>` and its scope, from the claims API Gateway's JWT (HTTP API) or Cognito (REST
+/// API) authorizer put in the request context; 401 without a `sub`.
+fn jwt_identity(
+    ctx: Option<&RequestContext>,
+    rules: &JwtClaims,
+) -> Result<(String, JobScope), ApiError> {
+    let claim = |name: &str| -> Option<String> {
+        match ctx? {
+            RequestContext::ApiGatewayV2(ctx) => ctx
+                .authorizer
+                .as_ref()?
+                .jwt
+                .as_ref()?
+                .claims
+                .get(name)
+                .cloned(),
+            RequestContext::ApiGatewayV1(ctx) => {
+                match ctx.authorizer.fields.get("claims")?.get(name)? {
+                    serde_json::Value::String(s) => Some(s.clone()),
+                    other => Some(other.to_string()),
+                }
+            }
+            _ => None,
+        }
+    };
+    let sub = claim("sub")
+        .filter(|s| !s.is_empty())
+        .ok_or_else(ApiError::unauthorized)?;
+    let is_admin = rules.admin_group.as_deref().is_some_and(|admin| {
+        claim(&rules.groups_claim).is_some_and(|groups| list_items(&groups).any(|g| g == admin))
+    });
+    let scope = if is_admin {
+        JobScope::All
+    } else {
+        // Only well-formed ids can match a request's job; `*` here grants nothing (a user may be
+        // able to edit their own custom attributes, never their group membership).
+        let jobs = claim(&rules.jobs_claim).unwrap_or_default();
+        JobScope::Jobs(
+            list_items(&jobs)
+                .filter_map(|id| JobId::parse(id).ok())
+                .collect(),
+        )
+    };
+    Ok((format!("jwt:{sub}"), scope))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_util::ApiEvent;
+    use crate::test_util::{offline_authenticator, ApiEvent, TOKEN};
+    use futures_util::FutureExt;
     use serde_json::json;
 
-    fn sha(token: &str) -> [u8; 32] {
-        Sha256::digest(token.as_bytes()).into()
+    fn jwt_rules() -> AuthMode {
+        AuthMode::Jwt(JwtClaims {
+            jobs_claim: "custom:jobs".into(),
+            groups_claim: "cognito:groups".into(),
+            admin_group: Some("office".into()),
+        })
     }
 
-    fn principal_of(event: ApiEvent, hash: Option<&[u8; 32]>) -> Result<String, ApiError> {
-        authenticate(&event.request(), hash).map(|caller| caller.principal)
+    fn shared(principal: &str) -> AuthMode {
+        AuthMode::SharedToken {
+            sha256: Sha256::digest(TOKEN.as_bytes()).into(),
+            principal: principal.into(),
+        }
     }
 
-    fn with_authorization(value: &str) -> ApiEvent {
-        ApiEvent::get("/photos").header("authorization", value)
+    /// Authenticates without I/O: only `tokens` mode would await, and these tests never use it.
+    fn caller(mode: AuthMode, event: ApiEvent) -> Result<Caller, ApiError> {
+        offline_authenticator(mode)
+            .authenticate(&event.request())
+            .now_or_never()
+            .expect("jwt and shared-token modes never wait")
+    }
+
+    fn job(id: &str) -> JobId {
+        JobId::parse(id).unwrap()
     }
 
     #[test]
-    fn the_configured_bearer_token_is_a_principal_named_by_its_hash() {
-        let hash = sha("s3cret-token");
-        let expected = format!("token:{}", std::str::from_utf8(&hex32(&hash)[..8]).unwrap());
-        assert_eq!(
-            principal_of(with_authorization("Bearer s3cret-token"), Some(&hash)).unwrap(),
-            expected
-        );
-        assert!(principal_of(with_authorization("bearer s3cret-token"), Some(&hash)).is_ok());
+    fn the_shared_token_is_the_configured_principal_on_every_job() {
+        for header in [format!("Bearer {TOKEN}"), format!("bearer  {TOKEN} ")] {
+            let event = ApiEvent::get("/photos").header("authorization", &header);
+            let c = caller(shared("dashboard"), event).unwrap();
+            assert_eq!(
+                (c.principal.as_str(), &c.scope),
+                ("dashboard", &JobScope::All)
+            );
+        }
     }
 
     #[test]
     fn any_other_authorization_is_401() {
-        let hash = sha("s3cret-token");
         for bad in [
             "Bearer wrong",
-            "Basic s3cret-token",
+            &format!("Basic {TOKEN}"),
             "Bearer",
             "Bearer ",
-            "s3cret-token",
+            TOKEN,
             "",
         ] {
-            let err = principal_of(with_authorization(bad), Some(&hash)).unwrap_err();
+            let event = ApiEvent::get("/photos").header("authorization", bad);
+            let err = caller(shared("p"), event).unwrap_err();
             assert_eq!(err.status.as_u16(), 401, "{bad:?}");
         }
-        assert!(principal_of(ApiEvent::get("/photos"), Some(&hash)).is_err());
+        assert!(caller(shared("p"), ApiEvent::get("/photos")).is_err());
     }
 
     #[test]
-    fn with_no_configured_hash_even_the_right_token_is_refused() {
-        assert!(principal_of(with_authorization("Bearer s3cret-token"), None).is_err());
+    fn a_forged_authorizer_context_is_ignored_outside_jwt_mode() {
+        let forged = ApiEvent::get("/photos")
+            .authorizer(json!({"jwt": {"claims": {"sub": "admin", "cognito:groups": "[office]"}}}));
+        assert_eq!(
+            caller(shared("p"), forged).unwrap_err().status.as_u16(),
+            401
+        );
     }
 
     #[test]
-    fn api_gateway_authorizer_context_is_a_principal() {
-        let jwt = ApiEvent::get("/photos")
-            .authorizer(json!({"jwt": {"claims": {"sub": "user-42", "iss": "x"}, "scopes": null}}));
-        assert_eq!(principal_of(jwt, None).unwrap(), "jwt:user-42");
-        let lambda =
-            ApiEvent::get("/photos").authorizer(json!({"lambda": {"principalId": "tech-7"}}));
-        assert_eq!(principal_of(lambda, None).unwrap(), "authorizer:tech-7");
-        let empty = ApiEvent::get("/photos").authorizer(json!({"jwt": {"claims": {"sub": ""}}}));
-        assert!(principal_of(empty, None).is_err());
+    fn jwt_claims_give_the_principal_and_its_jobs() {
+        let event = ApiEvent::get("/photos").authorizer(json!({"jwt": {
+            "claims": {"sub": "user-42", "custom:jobs": "[j-1 j-2 ../x]"}, "scopes": null}}));
+        let c = caller(jwt_rules(), event).unwrap();
+        assert_eq!(c.principal, "jwt:user-42");
+        assert!(c.scope.allows(&job("j-1")) && c.scope.allows(&job("j-2")));
+        assert!(!c.scope.allows(&job("j-3")));
     }
 
     #[test]
-    fn rest_api_authorizer_context_is_a_principal() {
-        let rest = ApiEvent::get("/photos")
-            .rest_api()
-            .authorizer(json!({"principalId": "tech-9", "integrationLatency": 1}));
-        assert_eq!(principal_of(rest, None).unwrap(), "authorizer:tech-9");
+    fn the_admin_group_reaches_every_job_and_a_star_claim_reaches_none() {
+        let admin = ApiEvent::get("/photos").authorizer(
+            json!({"jwt": {"claims": {"sub": "u", "cognito:groups": "[crew office]"}}}),
+        );
+        assert_eq!(caller(jwt_rules(), admin).unwrap().scope, JobScope::All);
+        let star = ApiEvent::get("/photos")
+            .authorizer(json!({"jwt": {"claims": {"sub": "u", "custom:jobs": "*", "cognito:groups": "[officer]"}}}));
+        assert_eq!(
+            caller(jwt_rules(), star).unwrap().scope,
+            JobScope::Jobs(vec![])
+        );
+    }
+
+    #[test]
+    fn rest_api_cognito_claims_are_read_too() {
+        let rest = ApiEvent::get("/photos").rest_api().authorizer(
+            json!({"claims": {"sub": "tech-9", "custom:jobs": "j-7,j-8"}, "principalId": "x"}),
+        );
+        let c = caller(jwt_rules(), rest).unwrap();
+        assert_eq!(c.principal, "jwt:tech-9");
+        assert_eq!(c.scope, JobScope::Jobs(vec![job("j-7"), job("j-8")]));
+    }
+
+    #[test]
+    fn jwt_mode_needs_a_subject_and_ignores_bearer_tokens() {
+        let no_sub = ApiEvent::get("/photos").authorizer(json!({"jwt": {"claims": {"sub": ""}}}));
+        assert!(caller(jwt_rules(), no_sub).is_err());
+        let lambda = ApiEvent::get("/photos").authorizer(json!({"lambda": {"principalId": "t"}}));
+        assert!(caller(jwt_rules(), lambda).is_err());
+        let bearer = ApiEvent::get("/photos").bearer(TOKEN);
+        assert!(caller(jwt_rules(), bearer).is_err());
+    }
+
+    #[test]
+    fn a_job_outside_the_scope_is_403_job_forbidden() {
+        let c = Caller {
+            principal: "user:p2".into(),
+            scope: JobScope::Jobs(vec![job("j-2")]),
+            meta: RequestMeta::of(&ApiEvent::get("/photos").request()),
+            now: SystemTime::now(),
+        };
+        assert!(authorize(&c, &job("j-2")).is_ok());
+        let err = authorize(&c, &job("j-1")).unwrap_err();
+        assert_eq!((err.status.as_u16(), err.code), (403, "job_forbidden"));
+    }
+
+    #[test]
+    fn scopes_parse_from_star_or_a_list_and_print_back() {
+        assert_eq!(JobScope::parse(" * ").unwrap(), JobScope::All);
+        let scope = JobScope::parse("j-1, j-2").unwrap();
+        assert_eq!(scope, JobScope::Jobs(vec![job("j-1"), job("j-2")]));
+        assert_eq!(scope.to_string(), "j-1,j-2");
+        assert!(JobScope::parse("j-1,../x").is_err());
+        assert!(JobScope::parse(" , ").is_err());
     }
 
     #[test]
     fn the_caller_carries_the_request_context() {
-        let caller = authenticate(
-            &ApiEvent::get("/photos")
-                .header("user-agent", "Mozilla/5.0")
-                .authorizer(json!({"jwt": {"claims": {"sub": "u"}}}))
-                .request(),
-            None,
-        )
-        .unwrap();
-        assert_eq!(caller.meta.user_agent, "Mozilla/5.0");
-        assert_eq!(caller.meta.source_ip, crate::test_util::SOURCE_IP);
+        let event = ApiEvent::get("/photos")
+            .header("user-agent", "Mozilla/5.0")
+            .bearer(TOKEN);
+        let c = caller(shared("p"), event).unwrap();
+        assert_eq!(c.meta.user_agent, "Mozilla/5.0");
+        assert_eq!(c.meta.source_ip, crate::test_util::SOURCE_IP);
     }
 }

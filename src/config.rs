@@ -7,6 +7,31 @@ use crate::image_type::ImageType;
 
 const MAX_PRESIGN_SECS: u64 = 604_800; // SigV4's limit for presigned requests: 7 days.
 const MAX_S3_POST_BYTES: u64 = 5 * 1024 * 1024 * 1024; // S3's single-request object limit.
+/// The audit record must outlive everything it speaks for: a grant (at most 7 days), an
+/// overwritten version (kept 30 days by the bucket's lifecycle rule) and the invoice cycle in which
+/// field work is disputed (net 30–60). 90 days covers all three with room.
+pub const MIN_AUDIT_RETENTION_DAYS: u64 = 90;
+/// A revoked token keeps working for at most this long in a warm function (the lookup cache).
+pub const MAX_TOKEN_CACHE_SECS: u64 = 60;
+
+/// How callers are identified (`AUTH_MODE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthMode {
+    /// API Gateway's JWT authorizer checked the token; identity and scope come from its claims.
+    Jwt(JwtClaims),
+    /// Per-person bearer tokens, looked up in the audit table and cached for `cache_secs`.
+    Tokens { cache_secs: u64 },
+    /// One bearer token whose SHA-256 is configured: every holder is `principal`, on every job.
+    SharedToken { sha256: [u8; 32], principal: String },
+}
+
+/// Which JWT claims carry a caller's jobs and groups, and which group may reach every job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwtClaims {
+    pub jobs_claim: String,
+    pub groups_claim: String,
+    pub admin_group: Option<String>,
+}
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -21,8 +46,7 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// In the order given; the first is the default when a request names no type.
     pub allowed_types: Vec<ImageType>,
-    /// SHA-256 of the accepted bearer token; `None` turns bearer auth off.
-    pub auth_token_sha256: Option<[u8; 32]>,
+    pub auth: AuthMode,
     /// Exact origins (`https://dash.example.com`) allowed to call the API from a browser.
     pub allowed_origins: Vec<String>,
     /// How long audit rows are kept before DynamoDB's TTL may remove them.
@@ -109,6 +133,12 @@ impl Config {
         let photo_url_ttl_secs = number("PHOTO_URL_TTL_SECS", 3600, MAX_PRESIGN_SECS)?;
         let max_upload_bytes = number("MAX_UPLOAD_BYTES", 52_428_800, MAX_S3_POST_BYTES)?;
         let audit_retention_days = number("AUDIT_RETENTION_DAYS", 400, 36_500)?;
+        if audit_retention_days < MIN_AUDIT_RETENTION_DAYS {
+            return Err(err(
+                "AUDIT_RETENTION_DAYS",
+                format!("must be at least {MIN_AUDIT_RETENTION_DAYS} (see SECURITY.md)"),
+            ));
+        }
 
         let types = get("ALLOWED_CONTENT_TYPES")
             .unwrap_or_else(|| "image/jpeg,image/png,image/heic,image/webp".into());
@@ -128,12 +158,7 @@ impl Config {
             return Err(err("ALLOWED_CONTENT_TYPES", "lists no type"));
         }
 
-        let auth_token_sha256 = get("AUTH_TOKEN_SHA256")
-            .map(|hex| {
-                parse_sha256_hex(&hex)
-                    .ok_or_else(|| err("AUTH_TOKEN_SHA256", "must be 64 hex digits (a SHA-256)"))
-            })
-            .transpose()?;
+        let auth = auth_mode(&get)?;
 
         let mut allowed_origins = Vec::new();
         for origin in get("ALLOWED_ORIGINS")
@@ -161,10 +186,60 @@ impl Config {
             photo_url_ttl_secs,
             max_upload_bytes,
             allowed_types,
-            auth_token_sha256,
+            auth,
             allowed_origins,
             audit_retention_days,
         })
+    }
+}
+
+fn auth_mode(get: &impl Fn(&str) -> Option<String>) -> Result<AuthMode, ConfigError> {
+    let token_sha256 = get("AUTH_TOKEN_SHA256")
+        .map(|hex| {
+            parse_sha256_hex(&hex)
+                .ok_or_else(|| err("AUTH_TOKEN_SHA256", "must be 64 hex digits (a SHA-256)"))
+        })
+        .transpose()?;
+    // Unset only keeps a deployment from before AUTH_MODE working: a hash alone meant shared-token.
+    let mode = match (get("AUTH_MODE"), token_sha256) {
+        (Some(mode), _) => mode,
+        (None, Some(_)) => "shared-token".to_owned(),
+        (None, None) => return Err(err("AUTH_MODE", "is required: jwt, tokens or shared-token")),
+    };
+    match mode.as_str() {
+        "jwt" => Ok(AuthMode::Jwt(JwtClaims {
+            jobs_claim: get("JWT_JOBS_CLAIM").unwrap_or_else(|| "custom:jobs".into()),
+            groups_claim: get("JWT_GROUPS_CLAIM").unwrap_or_else(|| "cognito:groups".into()),
+            admin_group: get("JWT_ADMIN_GROUP"),
+        })),
+        "tokens" => {
+            let cache_secs = match get("TOKEN_CACHE_SECS") {
+                None => MAX_TOKEN_CACHE_SECS,
+                Some(v) => v
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n <= MAX_TOKEN_CACHE_SECS)
+                    .ok_or_else(|| {
+                        err(
+                            "TOKEN_CACHE_SECS",
+                            format!("must be a whole number from 0 to {MAX_TOKEN_CACHE_SECS}"),
+                        )
+                    })?,
+            };
+            Ok(AuthMode::Tokens { cache_secs })
+        }
+        // `token` is what the template called this mode before per-person tokens existed.
+        "shared-token" | "token" => {
+            let sha256 = token_sha256
+                .ok_or_else(|| err("AUTH_TOKEN_SHA256", "is required in shared-token mode"))?;
+            let principal = get("SHARED_TOKEN_PRINCIPAL").unwrap_or_else(|| {
+                // Earlier releases named the token by its hash's prefix; rows stay comparable.
+                let hex = hex::encode(sha256);
+                format!("token:{}", &hex[..8])
+            });
+            Ok(AuthMode::SharedToken { sha256, principal })
+        }
+        _ => Err(err("AUTH_MODE", "must be jwt, tokens or shared-token")),
     }
 }
 
@@ -213,6 +288,7 @@ mod tests {
             ("UPLOADS_BUCKET", "qdn-uploads"),
             ("AUDIT_TABLE", "qdn-audit"),
             ("AWS_REGION", "us-east-1"),
+            ("AUTH_MODE", "jwt"),
         ]
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -239,7 +315,15 @@ mod tests {
             c.bucket_endpoint.post_url(),
             "https://qdn-uploads.s3.us-east-1.amazonaws.com/"
         );
-        assert!(c.auth_token_sha256.is_none() && c.allowed_origins.is_empty());
+        assert!(c.allowed_origins.is_empty());
+        assert_eq!(
+            c.auth,
+            AuthMode::Jwt(JwtClaims {
+                jobs_claim: "custom:jobs".into(),
+                groups_claim: "cognito:groups".into(),
+                admin_group: None,
+            })
+        );
     }
 
     #[test]
@@ -289,6 +373,9 @@ mod tests {
             ("PHOTO_URL_TTL_SECS", "1h", "PHOTO_URL_TTL_SECS"),
             ("MAX_UPLOAD_BYTES", "-5", "MAX_UPLOAD_BYTES"),
             ("AUDIT_RETENTION_DAYS", "0", "AUDIT_RETENTION_DAYS"),
+            ("AUDIT_RETENTION_DAYS", "89", "AUDIT_RETENTION_DAYS"),
+            ("AUTH_MODE", "none", "AUTH_MODE"),
+            ("AUTH_MODE", "shared-token", "AUTH_TOKEN_SHA256"),
             (
                 "ALLOWED_CONTENT_TYPES",
                 "image/svg+xml",
@@ -316,9 +403,10 @@ mod tests {
     }
 
     #[test]
-    fn the_token_hash_and_origins_parse_and_an_empty_hash_turns_bearer_auth_off() {
+    fn the_token_hash_and_origins_parse_and_a_bare_hash_still_means_shared_token() {
         let hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
         let c = parse(&[
+            ("AUTH_MODE", ""),
             ("AUTH_TOKEN_SHA256", hash),
             (
                 "ALLOWED_ORIGINS",
@@ -327,17 +415,53 @@ mod tests {
             ("ALLOWED_CONTENT_TYPES", "image/PNG,image/png"),
         ])
         .unwrap();
-        assert_eq!(c.auth_token_sha256.unwrap()[0], 0x9f);
-        assert_eq!(c.auth_token_sha256.unwrap()[31], 0x08);
+        let AuthMode::SharedToken { sha256, principal } = c.auth else {
+            panic!("{:?}", c.auth)
+        };
+        assert_eq!((sha256[0], sha256[31]), (0x9f, 0x08));
+        assert_eq!(principal, "token:9f86d081");
         assert_eq!(
             c.allowed_origins,
             ["http://localhost:8080", "https://dash.example.com"]
         );
         assert_eq!(c.allowed_types.len(), 1, "duplicates collapse");
-        // An empty hash is "bearer auth off", which fails closed (401) rather than matching "".
-        assert!(parse(&[("AUTH_TOKEN_SHA256", "")])
-            .unwrap()
-            .auth_token_sha256
-            .is_none());
+        // With neither a mode nor a hash, the start stops rather than guess who may call.
+        assert_eq!(
+            parse(&[("AUTH_MODE", "")]).unwrap_err().variable,
+            "AUTH_MODE"
+        );
+    }
+
+    #[test]
+    fn each_mode_reads_its_own_settings() {
+        let c = parse(&[
+            ("AUTH_MODE", "token"),
+            ("AUTH_TOKEN_SHA256", &"ab".repeat(32)),
+            ("SHARED_TOKEN_PRINCIPAL", "dashboard"),
+        ])
+        .unwrap();
+        assert!(
+            matches!(c.auth, AuthMode::SharedToken { ref principal, .. } if principal == "dashboard")
+        );
+        let c = parse(&[("AUTH_MODE", "tokens")]).unwrap();
+        assert_eq!(c.auth, AuthMode::Tokens { cache_secs: 60 });
+        let c = parse(&[("AUTH_MODE", "tokens"), ("TOKEN_CACHE_SECS", "0")]).unwrap();
+        assert_eq!(c.auth, AuthMode::Tokens { cache_secs: 0 });
+        let e = parse(&[("AUTH_MODE", "tokens"), ("TOKEN_CACHE_SECS", "61")]).unwrap_err();
+        assert_eq!(e.variable, "TOKEN_CACHE_SECS");
+        let c = parse(&[
+            ("JWT_JOBS_CLAIM", "qdn:jobs"),
+            ("JWT_GROUPS_CLAIM", "groups"),
+            ("JWT_ADMIN_GROUP", "office"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.auth,
+            AuthMode::Jwt(JwtClaims {
+                jobs_claim: "qdn:jobs".into(),
+                groups_claim: "groups".into(),
+                admin_group: Some("office".into()),
+            })
+        );
     }
 }

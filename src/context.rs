@@ -1,19 +1,24 @@
-//! What every route works with, built once at cold start: the configuration, the uploads bucket,
-//! the audit log and the signer. Handed to the routes; they never reach back into the app.
+//! What every route works with, built once at cold start: the configuration, the authenticator,
+//! the uploads bucket, the audit log and its photo index, and the signer. Handed to the routes; they never reach back into the app.
 
 use aws_config::SdkConfig;
 use aws_credential_types::provider::SharedCredentialsProvider;
 
 use crate::audit::AuditLog;
+use crate::auth::Authenticator;
 use crate::clients;
-use crate::config::{Config, ConfigError};
+use crate::config::{AuthMode, Config, ConfigError};
+use crate::photo_index::PhotoIndex;
 use crate::signing::Signing;
 use crate::storage::Storage;
+use crate::tokens::TokenStore;
 
 pub struct Context {
     pub config: Config,
+    pub auth: Authenticator,
     pub storage: Storage,
     pub audit: AuditLog,
+    pub index: PhotoIndex,
     pub signing: Signing,
 }
 
@@ -24,8 +29,17 @@ impl Context {
         dynamodb: aws_sdk_dynamodb::Client,
         credentials: SharedCredentialsProvider,
     ) -> Self {
+        let cache_secs = match config.auth {
+            AuthMode::Tokens { cache_secs } => cache_secs,
+            _ => 0,
+        };
         Context {
+            auth: Authenticator::new(
+                config.auth.clone(),
+                TokenStore::new(dynamodb.clone(), config.audit_table.clone(), cache_secs),
+            ),
             storage: Storage::new(s3, config.uploads_bucket.clone()),
+            index: PhotoIndex::new(dynamodb.clone(), config.audit_table.clone()),
             audit: AuditLog::new(
                 dynamodb,
                 config.audit_table.clone(),

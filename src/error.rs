@@ -24,6 +24,8 @@ pub enum Dependency {
     Storage,
     AuditLog,
     Credentials,
+    /// The token table, read to authenticate a per-person token.
+    Identity,
 }
 
 impl ApiError {
@@ -103,12 +105,28 @@ impl ApiError {
                 "audit_unavailable",
                 "The audit log is temporarily unavailable, so nothing was issued or recorded. Try again shortly.",
             ),
+            Dependency::Identity => (
+                "auth_unavailable",
+                "Sign-in is temporarily unavailable. Try again shortly.",
+            ),
             Dependency::Credentials => (
                 "credentials_unavailable",
                 "Upload signing is temporarily unavailable. Try again shortly.",
             ),
         };
         Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
+    }
+
+    /// For `map_err` on an SDK call: logs the failure of `what` with the SDK's whole cause chain
+    /// and answers 503 for `dependency`, which says nothing of it.
+    pub fn sdk_failure<E: std::error::Error>(
+        what: &'static str,
+        dependency: Dependency,
+    ) -> impl FnOnce(E) -> ApiError {
+        move |err| {
+            tracing::warn!(error = %aws_sdk_s3::error::DisplayErrorContext(&err), "{what} failed");
+            ApiError::unavailable(dependency)
+        }
     }
 
     /// A bug on our side; never a client's input, never a dependency's outage.

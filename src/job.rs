@@ -96,6 +96,11 @@ impl UploadKey {
         &self.key
     }
 
+    /// `{uuid v7}.{ext}`: the key within its job.
+    pub fn file_name(&self) -> &str {
+        self.key.rsplit('/').next().unwrap_or_default()
+    }
+
     /// The type the key was issued for (its extension).
     pub fn image_type(&self) -> ImageType {
         self.image

@@ -7,6 +7,8 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod bucket_check;
+pub mod cli;
 pub mod clients;
 pub mod config;
 pub mod context;
@@ -14,6 +16,8 @@ pub mod cors;
 pub mod error;
 pub mod image_type;
 pub mod job;
+pub mod logging;
+pub mod photo_index;
 pub mod request;
 pub mod response;
 pub mod router;
@@ -22,3 +26,4 @@ pub mod signing;
 pub mod storage;
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_util;
+pub mod tokens;

@@ -1,4 +1,5 @@
 //! The Lambda entry point: read the configuration, build the clients once, serve requests.
+//! With arguments, an operator command instead (`qdn-photos tokens …`, see `cli.rs`).
 
 use std::convert::Infallible;
 
@@ -10,7 +11,11 @@ use qdn_photos::context::Context;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if !args.is_empty() {
+        std::process::exit(qdn_photos::cli::main(&args).await);
+    }
+    qdn_photos::logging::init();
     let config = Config::from_env().unwrap_or_else(|err| stop(&err));
     let sdk = load_sdk_config(&config.region).await;
     let app = App::new(Context::from_sdk_config(config, &sdk).unwrap_or_else(|err| stop(&err)));

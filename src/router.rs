@@ -6,6 +6,7 @@ use lambda_http::Request;
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::job::JobId;
 use crate::routes::complete_uploads::{self, Completion};
 use crate::routes::issue_upload_url::{self, UploadRequest};
 use crate::routes::list_photos::{self, PageRequest};
@@ -51,6 +52,15 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
 }
 
 impl ApiRequest {
+    /// The job the request is about: what the caller's scope is checked against.
+    pub fn job(&self) -> &JobId {
+        match self {
+            ApiRequest::IssueUploadUrl(input) => &input.job,
+            ApiRequest::CompleteUploads(input) => &input.job,
+            ApiRequest::ListPhotos(input) => &input.job,
+        }
+    }
+
     pub fn parse(endpoint: Endpoint, req: &Request, config: &Config) -> Result<Self, ApiError> {
         Ok(match endpoint {
             Endpoint::IssueUploadUrl => {

@@ -73,7 +73,7 @@ pub fn validity_secs(session: &SigningSession, ttl_secs: u64) -> Result<u64, Api
 mod tests {
     use super::*;
     use aws_credential_types::Credentials;
-    use s3_presign::{presign_get, BucketEndpoint, GetUrlOptions};
+    use s3_presign::{BucketEndpoint, GetPresigner, GetUrlOptions};
     use std::time::{Duration, UNIX_EPOCH};
 
     const MAY_24_2013: u64 = 1_369_353_600;
@@ -89,7 +89,12 @@ mod tests {
     }
 
     /// The SDK's own presigner, with the same credentials, clock and request.
-    async fn sdk_url(creds: &Credentials, endpoint: Option<&str>, key: &str) -> String {
+    async fn sdk_url(
+        creds: &Credentials,
+        endpoint: Option<&str>,
+        key: &str,
+        version: Option<&str>,
+    ) -> String {
         use aws_sdk_s3::config::{BehaviorVersion, Region};
         use aws_sdk_s3::presigning::PresigningConfig;
         let mut conf = aws_sdk_s3::Config::builder()
@@ -109,6 +114,7 @@ mod tests {
             .get_object()
             .bucket("qdn-uploads")
             .key(key)
+            .set_version_id(version.map(str::to_owned))
             .response_content_disposition("inline");
         req.presigned(presigning).await.unwrap().uri().to_owned()
     }
@@ -138,18 +144,23 @@ mod tests {
                     BucketEndpoint::custom("http://127.0.0.1:3900", "qdn-uploads", true).unwrap(),
                 ),
             ] {
+                let presigner = GetPresigner::new(
+                    &session,
+                    &ours_endpoint,
+                    &GetUrlOptions {
+                        expires_secs: 3600,
+                        response_content_disposition: Some("inline"),
+                        x_id: Some("GetObject"),
+                    },
+                );
                 for key in keys {
-                    let ours = presign_get(
-                        &session,
-                        &ours_endpoint,
-                        key,
-                        &GetUrlOptions {
-                            expires_secs: 3600,
-                            response_content_disposition: Some("inline"),
-                            x_id: Some("GetObject"),
-                        },
-                    );
-                    assert_eq!(ours, sdk_url(&creds, endpoint, key).await);
+                    for version in [
+                        None,
+                        Some("3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo"),
+                    ] {
+                        let ours = presigner.presign_version(key, version);
+                        assert_eq!(ours, sdk_url(&creds, endpoint, key, version).await);
+                    }
                 }
             }
         }

@@ -1,7 +1,8 @@
-//! S3 I/O behind two small methods. Failures are logged with the SDK's detail and surface as a
-//! 503 with none of it.
+//! S3 I/O: what the bucket holds for the keys of a completion. Failures are logged with the SDK's
+//! detail and surface as a 503 with none of it.
 
-use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
+use aws_sdk_s3::operation::head_object::{HeadObjectError, HeadObjectOutput};
 use aws_sdk_s3::Client;
 use futures_util::future::join_all;
 use s3_presign::UtcTime;
@@ -15,10 +16,14 @@ pub struct Storage {
     bucket: String,
 }
 
+/// One object as S3 holds it now: what a completion pins.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredObject {
-    pub key: String,
+    pub key: UploadKey,
     pub size: i64,
+    pub etag: String,
+    /// `None` where the bucket is not versioned.
+    pub version_id: Option<String>,
     pub last_modified: Option<UtcTime>,
 }
 
@@ -27,46 +32,11 @@ impl Storage {
         Storage { client, bucket }
     }
 
-    /// One page of objects under `prefix`, in key order, starting after `start_after`.
-    /// Returns the objects and whether more follow.
-    pub async fn list_page(
+    /// Each key's current object, or `None` where S3 has none. HEADs run concurrently.
+    pub async fn head_objects(
         &self,
-        prefix: &str,
-        max_keys: i32,
-        start_after: Option<&str>,
-    ) -> Result<(Vec<StoredObject>, bool), ApiError> {
-        let page = self
-            .client
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(prefix)
-            .max_keys(max_keys)
-            .set_start_after(start_after.map(str::to_owned))
-            .send()
-            .await
-            .map_err(|err| {
-                tracing::warn!(error = %DisplayErrorContext(&err), "ListObjectsV2 failed");
-                ApiError::unavailable(Dependency::Storage)
-            })?;
-        let objects = page
-            .contents()
-            .iter()
-            .filter_map(|o| {
-                Some(StoredObject {
-                    key: o.key()?.to_owned(),
-                    size: o.size().unwrap_or(0),
-                    last_modified: o
-                        .last_modified()
-                        .and_then(|t| u64::try_from(t.secs()).ok())
-                        .map(UtcTime::from_unix_secs),
-                })
-            })
-            .collect();
-        Ok((objects, page.is_truncated().unwrap_or(false)))
-    }
-
-    /// The size of each object, or `None` where S3 has no such object. HEADs run concurrently.
-    pub async fn object_sizes(&self, keys: &[UploadKey]) -> Result<Vec<Option<i64>>, ApiError> {
+        keys: &[UploadKey],
+    ) -> Result<Vec<Option<StoredObject>>, ApiError> {
         let heads = keys.iter().map(|key| {
             self.client
                 .head_object()
@@ -77,14 +47,79 @@ impl Storage {
         join_all(heads)
             .await
             .into_iter()
-            .map(|result| match result {
-                Ok(head) => Ok(Some(head.content_length().unwrap_or(0))),
-                Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
-                Err(err) => {
-                    tracing::warn!(error = %DisplayErrorContext(&err), "HeadObject failed");
-                    Err(ApiError::unavailable(Dependency::Storage))
-                }
+            .zip(keys)
+            .map(|(result, key)| {
+                head_outcome(result).map(|head| {
+                    head.map(|head| StoredObject {
+                        key: key.clone(),
+                        size: head.content_length().unwrap_or(0),
+                        etag: head.e_tag().unwrap_or_default().to_owned(),
+                        version_id: head.version_id().map(str::to_owned),
+                        last_modified: head
+                            .last_modified()
+                            .and_then(|t| u64::try_from(t.secs()).ok())
+                            .map(UtcTime::from_unix_secs),
+                    })
+                })
             })
             .collect()
+    }
+}
+
+/// A HEAD's answer: the object, no object (404), or 503. S3 answers a HEAD of a missing key with
+/// 404 only to a caller allowed `s3:ListBucket` on the bucket, and with 403 otherwise; the
+/// template grants it, so a 403 here is a real refusal (a broken role or bucket policy) and is
+/// never mistaken for "not uploaded yet".
+fn head_outcome(
+    result: Result<
+        HeadObjectOutput,
+        SdkError<HeadObjectError, aws_sdk_s3::config::http::HttpResponse>,
+    >,
+) -> Result<Option<HeadObjectOutput>, ApiError> {
+    match result {
+        Ok(head) => Ok(Some(head)),
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
+        Err(err) => {
+            let status = err.raw_response().map(|r| r.status().as_u16());
+            if status == Some(403) {
+                tracing::error!(error = %DisplayErrorContext(&err), "HeadObject refused (403): the role needs s3:GetObject on jobs/* and s3:ListBucket on the bucket");
+            } else {
+                tracing::warn!(error = %DisplayErrorContext(&err), "HeadObject failed");
+            }
+            Err(ApiError::unavailable(Dependency::Storage))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::config::http::HttpResponse;
+    use aws_sdk_s3::primitives::SdkBody;
+    use aws_sdk_s3::types::error::NotFound;
+    use aws_smithy_runtime_api::http::StatusCode;
+
+    fn refused(status: u16, error: HeadObjectError) -> Result<Option<HeadObjectOutput>, ApiError> {
+        let response = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::empty());
+        head_outcome(Err(SdkError::service_error(error, response)))
+    }
+
+    // No local S3 server emulates IAM, so what AWS answers without s3:ListBucket is fed in here.
+    #[test]
+    fn a_404_is_a_missing_object_and_a_403_is_an_outage_never_a_missing_object() {
+        let not_found = HeadObjectError::NotFound(NotFound::builder().build());
+        assert_eq!(refused(404, not_found), Ok(None));
+        let forbidden = HeadObjectError::generic(
+            aws_sdk_s3::error::ErrorMetadata::builder()
+                .code("Forbidden")
+                .build(),
+        );
+        let err = refused(403, forbidden).unwrap_err();
+        assert_eq!(
+            (err.status.as_u16(), err.code),
+            (503, "storage_unavailable")
+        );
+        let head = HeadObjectOutput::builder().content_length(5).build();
+        assert!(head_outcome(Ok(head)).unwrap().is_some());
     }
 }

@@ -183,6 +183,45 @@ pub fn token_sha256_hex() -> String {
     hex::encode(Sha256::digest(TOKEN.as_bytes()))
 }
 
+/// A DynamoDB client that is never meant to be reached (for code paths that do no I/O).
+pub fn offline_dynamodb() -> aws_sdk_dynamodb::Client {
+    let conf = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+        .endpoint_url("http://127.0.0.1:9")
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(conf)
+}
+
+/// An authenticator in `mode` whose token store is [`offline_dynamodb`].
+pub fn offline_authenticator(mode: crate::config::AuthMode) -> crate::auth::Authenticator {
+    crate::auth::Authenticator::new(
+        mode,
+        crate::tokens::TokenStore::new(offline_dynamodb(), "qdn-audit".into(), 0),
+    )
+}
+
+/// [`decide`](crate::app::decide) without I/O, for the modes that do none (jwt, shared-token):
+/// the property tests, the fuzz target and the benches decide exactly as the handler does.
+pub struct OfflineDecider {
+    pub config: crate::config::Config,
+    auth: crate::auth::Authenticator,
+}
+
+impl OfflineDecider {
+    pub fn new(config: crate::config::Config) -> Self {
+        let auth = offline_authenticator(config.auth.clone());
+        OfflineDecider { config, auth }
+    }
+
+    pub fn decide(&self, req: &Request) -> Result<crate::app::Decision, crate::error::ApiError> {
+        use futures_util::FutureExt;
+        crate::app::decide(&self.config, &self.auth, req)
+            .now_or_never()
+            .expect("only tokens mode waits, and it is not used offline")
+    }
+}
+
 /// A valid configuration for tests: bucket `qdn-uploads`, table `qdn-audit`, region us-east-1,
 /// bearer [`TOKEN`], origin `http://localhost:8080`, then `overrides` (an empty value unsets).
 pub fn config(overrides: &[(&str, &str)]) -> crate::config::Config {

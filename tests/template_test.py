@@ -108,11 +108,18 @@ def iam_problems(transformed):
                 problems.append(f"wildcard resource for {actions}")
             if set(actions) & {"s3:PutObject", "s3:GetObject"} and not re.search(r"/jobs/\*\"", resource):
                 problems.append(f"object access not limited to jobs/*: {resource}")
-            if "s3:ListBucket" in actions and s.get("Condition") != {"StringLike": {"s3:prefix": "jobs/*"}}:
-                problems.append("ListBucket not conditioned on the jobs/ prefix")
+            if "s3:ListBucket" in actions:
+                # HeadObject carries no s3:prefix: a prefix condition turns 404 into 403 on AWS.
+                if "Condition" in s:
+                    problems.append("ListBucket is conditioned, so a missing object's HEAD is 403, not 404")
+                if "/" in resource:
+                    problems.append(f"ListBucket on something other than the bucket: {resource}")
+            if "s3:GetObject" in actions and "s3:GetObjectVersion" not in actions:
+                problems.append("no s3:GetObjectVersion: version-pinned photo URLs would be refused")
             if any(a.startswith("dynamodb:") for a in actions):
-                if actions != ["dynamodb:PutItem"] or s.get("Resource") != {"Fn::GetAtt": ["AuditTable", "Arn"]}:
-                    problems.append(f"DynamoDB access beyond PutItem on the table: {actions} {resource}")
+                allowed = {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
+                if not set(actions) <= allowed or s.get("Resource") != {"Fn::GetAtt": ["AuditTable", "Arn"]}:
+                    problems.append(f"DynamoDB access beyond put/get/query on the table: {actions} {resource}")
     return problems
 
 
@@ -207,14 +214,25 @@ class TemplateTest(unittest.TestCase):
         def any_s3(t):
             statements(t)[0]["Action"] = ["s3:*"]
 
-        def unconditioned_list(t):
-            del statements(t)[1]["Condition"]
+        def prefix_conditioned_list(t):
+            statements(t)[1]["Condition"] = {"StringLike": {"s3:prefix": "jobs/*"}}
+
+        def no_versions(t):
+            statements(t)[0]["Action"] = ["s3:PutObject", "s3:GetObject"]
 
         def dynamo_scan(t):
             statements(t)[2]["Action"] = ["dynamodb:PutItem", "dynamodb:Scan"]
 
-        for edit in (whole_bucket, any_s3, unconditioned_list, dynamo_scan):
+        def dynamo_delete(t):
+            statements(t)[2]["Action"] = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
+
+        for edit in (whole_bucket, any_s3, prefix_conditioned_list, no_versions, dynamo_scan, dynamo_delete):
             self.assertNotEqual(iam_problems(sam_transform(self.weakened(edit))), [], edit.__name__)
+
+    def test_retention_has_a_floor_and_every_auth_mode_is_offered(self):
+        params = self.template["Parameters"]
+        self.assertGreaterEqual(params["AuditRetentionDays"]["MinValue"], 90)
+        self.assertEqual(set(params["AuthMode"]["AllowedValues"]), {"jwt", "tokens", "shared-token", "token"})
 
     def test_catches_unprotected_table(self):
         t = self.weakened(lambda t: t["Resources"]["AuditTable"]["Properties"].pop("PointInTimeRecoverySpecification"))

@@ -6,9 +6,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use qdn_photos::app::decide;
-use qdn_photos::config::Config;
-use qdn_photos::test_util::{config, ApiEvent};
+use qdn_photos::test_util::{config, ApiEvent, OfflineDecider};
 
 /// `raw` as a client would send it: RFC 3986 characters as they are (so `%`, `&`, `=`, `+`
 /// and friends still reach the parser raw), everything else and `also` percent-encoded.
@@ -26,8 +24,8 @@ fn request_target(raw: &str, also: &str) -> String {
 }
 
 fuzz_target!(|data: &[u8]| {
-    static CONFIG: OnceLock<Config> = OnceLock::new();
-    let config = CONFIG.get_or_init(|| config(&[]));
+    static DECIDER: OnceLock<OfflineDecider> = OnceLock::new();
+    let decider = DECIDER.get_or_init(|| OfflineDecider::new(config(&[])));
     let text = String::from_utf8_lossy(data);
     let mut parts = text.splitn(5, '\n');
     let method = match parts.next().unwrap_or("").len() % 4 {
@@ -50,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(req) = event.try_request() else {
         return;
     };
-    if let Err(err) = decide(config, &req) {
+    if let Err(err) = decider.decide(&req) {
         assert!((400..500).contains(&err.status.as_u16()), "{err}");
     }
 });

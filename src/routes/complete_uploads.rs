@@ -1,6 +1,6 @@
 //! `POST /upload-url` with `{"job_id", "keys": [...]}`: records that uploads finished. Every key
-//! must be one the server could have issued for that job, and every object must exist in S3;
-//! otherwise nothing is recorded.
+//! must be one the server issued to this caller for that job, and every object must exist in S3;
+//! otherwise nothing is recorded. The record pins each object's size, ETag and version.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request};
@@ -11,7 +11,9 @@ use crate::auth::Caller;
 use crate::context::Context;
 use crate::error::ApiError;
 use crate::job::{JobId, UploadKey};
+use crate::photo_index::{PhotoRecord, UploadState};
 use crate::request::header;
+use crate::storage::StoredObject;
 
 pub const MAX_KEYS: usize = 50;
 /// Far above 50 keys' worth of JSON (~4 KiB), far below what could strain the function.
@@ -98,41 +100,117 @@ pub fn parse(req: &Request) -> Result<Completion, ApiError> {
     Ok(Completion { job, keys })
 }
 
+/// Records the completion once. The keys must have been issued to this caller (403) and be in S3
+/// (409 `objects_missing`). Sending the same keys again answers the first record (200, same
+/// `audit_id`) and writes nothing, whatever S3 holds now; keys already completed by another
+/// request are 409 `already_completed`.
 pub async fn handle(
     ctx: &Context,
     caller: &Caller,
     completion: Completion,
 ) -> Result<(StatusCode, Recorded), ApiError> {
-    let sizes = ctx.storage.object_sizes(&completion.keys).await?;
+    let states = ctx
+        .index
+        .upload_states(&completion.job, &completion.keys)
+        .await?;
+    check_issued_to(caller, &completion.keys, &states)?;
+    if let Some(earlier) = already_recorded(&completion.keys, &states)? {
+        return Ok((StatusCode::OK, earlier));
+    }
+
+    let objects = ctx.storage.head_objects(&completion.keys).await?;
     let missing: Vec<String> = completion
         .keys
         .iter()
-        .zip(&sizes)
-        .filter(|(_, size)| size.is_none())
+        .zip(&objects)
+        .filter(|(_, object)| object.is_none())
         .map(|(key, _)| key.to_string())
         .collect();
     if !missing.is_empty() {
         return Err(ApiError::objects_missing(missing));
     }
-    let total_bytes: i64 = sizes.iter().flatten().sum();
-    let audit_id = ctx
-        .audit
-        .record(
-            caller,
-            &completion.job,
-            AuditEvent::UploadCompleted {
-                keys: &completion.keys,
-                total_bytes,
-            },
-        )
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Recorded {
-            audit_id: audit_id.to_string(),
-            file_count: completion.keys.len(),
+    let objects: Vec<StoredObject> = objects.into_iter().flatten().collect();
+    let total_bytes: i64 = objects.iter().map(|o| o.size).sum();
+    let row = ctx.audit.row(
+        caller,
+        &completion.job,
+        AuditEvent::UploadCompleted {
+            objects: &objects,
             total_bytes,
         },
+    );
+    if ctx.audit.write(&row).await? {
+        return Ok((
+            StatusCode::CREATED,
+            Recorded {
+                audit_id: row.audit_id.to_string(),
+                file_count: objects.len(),
+                total_bytes,
+            },
+        ));
+    }
+    // A concurrent request completed some of these keys first: answer as a retry would.
+    let states = ctx
+        .index
+        .upload_states(&completion.job, &completion.keys)
+        .await?;
+    match already_recorded(&completion.keys, &states)? {
+        Some(earlier) => Ok((StatusCode::OK, earlier)),
+        None => Err(ApiError::internal()),
+    }
+}
+
+/// 403 unless every key was issued to this caller; 409 for a key the server has no grant for.
+fn check_issued_to(
+    caller: &Caller,
+    keys: &[UploadKey],
+    states: &[UploadState],
+) -> Result<(), ApiError> {
+    for (key, state) in keys.iter().zip(states) {
+        match &state.issued_to {
+            Some(principal) if *principal == caller.principal => {}
+            Some(_) => {
+                return Err(ApiError::forbidden(
+                    "upload_forbidden",
+                    format!("`{key}` was issued to someone else; only they can complete it."),
+                ))
+            }
+            None => {
+                return Err(ApiError::conflict(
+                    "unknown_upload",
+                    format!(
+                    "`{key}` was not issued by this service (or so long ago its grant expired)."
+                ),
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The earlier record, when one completion already holds every key; `None` when none of them is
+/// completed; 409 for a mix (the client merged keys of different completions).
+fn already_recorded(
+    keys: &[UploadKey],
+    states: &[UploadState],
+) -> Result<Option<Recorded>, ApiError> {
+    let completed: Vec<&PhotoRecord> = states.iter().filter_map(|s| s.completed.as_ref()).collect();
+    let Some(first) = completed.first() else {
+        return Ok(None);
+    };
+    if completed.len() == keys.len() && completed.iter().all(|p| p.audit_id == first.audit_id) {
+        return Ok(Some(Recorded {
+            audit_id: first.audit_id.clone(),
+            file_count: completed.len(),
+            total_bytes: completed.iter().map(|p| p.object.size).sum(),
+        }));
+    }
+    Err(ApiError::conflict(
+        "already_completed",
+        format!(
+            "{} of these keys were already completed by another request; send only the others.",
+            completed.len()
+        ),
     ))
 }
 

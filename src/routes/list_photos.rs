@@ -1,5 +1,6 @@
-//! `GET /photos?job_id=…[&limit=…][&cursor=…]`: a job's photos, oldest first, as short-lived
-//! presigned GET URLs. The cursor is the last key of the previous page (base64url), so it can
+//! `GET /photos?job_id=…[&limit=…][&cursor=…]`: a job's completed photos, oldest first, as
+//! short-lived presigned GET URLs of the versions their completion recorded. Objects that were
+//! uploaded but never completed, and anything else under the job's prefix, are not listed. The cursor is the last key of the previous page (base64url), so it can
 //! only ever point inside the job's own prefix.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -12,11 +13,10 @@ use serde::Serialize;
 use crate::auth::Caller;
 use crate::context::Context;
 use crate::error::ApiError;
-use crate::image_type::ImageType;
 use crate::job::JobId;
+use crate::photo_index::PhotoRecord;
 use crate::request::query_param;
 use crate::signing;
-use crate::storage::StoredObject;
 
 pub const DEFAULT_LIMIT: i32 = 100;
 pub const MAX_LIMIT: i32 = 1000;
@@ -35,8 +35,7 @@ pub struct Photo {
     pub url: String,
     pub size: i64,
     pub last_modified: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub content_type: Option<&'static str>,
+    pub content_type: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,15 +106,15 @@ pub async fn handle(
     page: PageRequest,
 ) -> Result<(StatusCode, PhotoPage), ApiError> {
     let config = &ctx.config;
-    let (objects, truncated) = ctx
-        .storage
-        .list_page(&page.job.prefix(), page.limit, page.start_after.as_deref())
+    let (records, more) = ctx
+        .index
+        .photo_page(&page.job, page.limit, page.start_after.as_deref())
         .await?;
     let creds = ctx.signing.credentials().await?;
     let session = ctx.signing.session(&creds, caller.now);
     let expires_secs = signing::validity_secs(&session, config.photo_url_ttl_secs)?;
-    let next_cursor = truncated
-        .then(|| objects.last().map(|o| encode_cursor(&o.key)))
+    let next_cursor = more
+        .then(|| records.last().map(|p| encode_cursor(p.object.key.as_str())))
         .flatten();
     let presigner = GetPresigner::new(
         &session,
@@ -126,28 +125,16 @@ pub async fn handle(
             x_id: Some("GetObject"),
         },
     );
-    let photos = objects
+    let photos = records
         .into_iter()
-        .map(
-            |StoredObject {
-                 key,
-                 size,
-                 last_modified,
-             }| {
-                let url = presigner.presign(&key);
-                let content_type = key
-                    .rsplit_once('.')
-                    .and_then(|(_, ext)| ImageType::by_ext(ext))
-                    .map(|t| t.mime);
-                Photo {
-                    url,
-                    size,
-                    last_modified: last_modified.map(|t| t.rfc3339()),
-                    content_type,
-                    key,
-                }
-            },
-        )
+        .map(|PhotoRecord { object, .. }| Photo {
+            // Pinned to the completed version: a later POST to the key cannot change the photo.
+            url: presigner.presign_version(object.key.as_str(), object.version_id.as_deref()),
+            size: object.size,
+            last_modified: object.last_modified.map(|t| t.rfc3339()),
+            content_type: object.key.image_type().mime,
+            key: object.key.to_string(),
+        })
         .collect();
     Ok((
         StatusCode::OK,

@@ -1,11 +1,14 @@
-//! The audit log's write condition against the DynamoDB-compatible server: the same write twice
-//! (the SDK retrying after a lost response) succeeds; any other write to an existing row is refused.
+//! The audit log's write conditions against the DynamoDB-compatible server: the same transaction
+//! twice (the SDK retrying after a lost response) succeeds; any other write to an existing row,
+//! audit or index, is refused and writes nothing.
 
 use aws_credential_types::provider::SharedCredentialsProvider;
 use qdn_photos::audit::{AuditEvent, AuditRow};
 use qdn_photos::context::Context;
-use qdn_photos::job::JobId;
+use qdn_photos::image_type::ImageType;
+use qdn_photos::job::{JobId, UploadKey};
 use qdn_photos::request::RequestMeta;
+use qdn_photos::storage::StoredObject;
 use s3_presign::UtcTime;
 use uuid::Uuid;
 
@@ -26,27 +29,30 @@ async fn a_retried_write_succeeds_and_no_other_write_overwrites_a_row() {
         source_ip: "192.0.2.1".into(),
         user_agent: "t".into(),
     };
-    let row = |audit_id: u128, total_bytes: i64| AuditRow {
-        audit_id: Uuid::from_u128(audit_id),
-        job: &job,
-        principal: "token:test",
-        meta: &meta,
-        at: UtcTime::from_unix_secs(1_795_432_800),
-        expire_at: 1_830_000_000,
-        event: AuditEvent::UploadCompleted {
-            keys: &[],
-            total_bytes,
-        },
+    let stored = |key: &UploadKey| StoredObject {
+        key: key.clone(),
+        size: 100,
+        etag: "\"e\"".into(),
+        version_id: None,
+        last_modified: None,
     };
+    let jpeg = ImageType::by_mime("image/jpeg").unwrap();
+    let photo = [stored(&UploadKey::generate(&job, jpeg))];
+    let other_photo = [stored(&UploadKey::generate(&job, jpeg))];
+    let row =
+        |audit_id, total_bytes, objects| completion(&job, &meta, audit_id, total_bytes, objects);
 
-    ctx.audit.write(&row(1, 100)).await.unwrap();
-    ctx.audit
-        .write(&row(1, 100))
-        .await
-        .expect("the same write again succeeds");
+    assert!(ctx.audit.write(&row(1, 100, &photo)).await.unwrap());
+    assert!(
+        ctx.audit.write(&row(1, 100, &photo)).await.unwrap(),
+        "the same write again succeeds"
+    );
     // Same partition and sort key (same time, same request id), another audit id.
-    let err = ctx.audit.write(&row(2, 999)).await.unwrap_err();
-    assert_eq!((err.status.as_u16(), err.code), (409, "duplicate_request"));
+    assert!(!ctx.audit.write(&row(2, 999, &other_photo)).await.unwrap());
+    // Another event completing the same photo: refused as a whole, its audit row not written.
+    let mut later = row(3, 999, &photo);
+    later.at = UtcTime::from_unix_secs(1_795_432_801);
+    assert!(!ctx.audit.write(&later).await.unwrap());
 
     let rows = stack.audit_rows(job.as_str()).await;
     assert_eq!(rows.len(), 1);
@@ -59,4 +65,28 @@ async fn a_retried_write_succeeds_and_no_other_write_overwrites_a_row() {
         "100",
         "the first row is untouched"
     );
+    let photos = stack.index_rows(job.as_str(), "PHOTO#").await;
+    assert_eq!(photos.len(), 1, "the refused writes left no photo row");
+    assert_eq!(photos[0]["audit_id"], rows[0]["audit_id"]);
+}
+
+fn completion<'a>(
+    job: &'a JobId,
+    meta: &'a RequestMeta,
+    audit_id: u128,
+    total_bytes: i64,
+    objects: &'a [StoredObject],
+) -> AuditRow<'a> {
+    AuditRow {
+        audit_id: Uuid::from_u128(audit_id),
+        job,
+        principal: "token:test",
+        meta,
+        at: UtcTime::from_unix_secs(1_795_432_800),
+        expire_at: 1_830_000_000,
+        event: AuditEvent::UploadCompleted {
+            objects,
+            total_bytes,
+        },
+    }
 }

@@ -94,3 +94,164 @@ async fn keys_of_another_job_are_refused_before_any_lookup() {
     assert_eq!(error_code(status, &body, 400), "invalid_key");
     assert!(stack.audit_rows(&job).await.is_empty());
 }
+
+/// The stack's app in shared-token mode, naming its principal `name` (two of these are two people).
+fn app_for(stack: &Stack, name: &str) -> qdn_photos::app::App {
+    stack.app(&[("SHARED_TOKEN_PRINCIPAL", name)])
+}
+
+async fn complete(
+    app: &qdn_photos::app::App,
+    job: &str,
+    keys: &[&str],
+) -> (u16, serde_json::Value) {
+    let (status, body) = call(
+        app,
+        post_json("/upload-url", &json!({"job_id": job, "keys": keys})),
+    )
+    .await;
+    (status.as_u16(), body)
+}
+
+#[tokio::test]
+async fn a_completion_pins_each_objects_size_and_etag_and_a_repeat_returns_the_same_record() {
+    let stack = Stack::get();
+    let app = stack.app(&[]);
+    let job = new_job();
+    let keys = [
+        uploaded_key(&app, &job, 300).await,
+        uploaded_key(&app, &job, 700).await,
+    ];
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+
+    let (status, first) = complete(&app, &job, &keys).await;
+    assert_eq!(status, 201, "{first}");
+    for _ in 0..3 {
+        let (status, again) = complete(&app, &job, &keys).await;
+        assert_eq!(
+            status, 200,
+            "a repeat is answered, not recorded again: {again}"
+        );
+        assert_eq!(again, first, "same audit_id, same totals");
+    }
+    let rows = stack.audit_events(&job, "upload_completed").await;
+    assert_eq!(rows.len(), 1);
+    let pinned = rows[0]["objects"].as_l().unwrap();
+    let head = stack
+        .s3()
+        .head_object()
+        .bucket(&stack.bucket)
+        .key(keys[0])
+        .send()
+        .await
+        .unwrap();
+    let first_object = pinned[0].as_m().unwrap();
+    assert_eq!(first_object["etag"].as_s().unwrap(), head.e_tag().unwrap());
+    assert_eq!(first_object["size"].as_n().unwrap(), "300");
+    let photos = stack.index_rows(&job, "PHOTO#").await;
+    assert_eq!(photos.len(), 2);
+    assert!(photos.iter().all(|p| p["audit_id"] == rows[0]["audit_id"]));
+
+    // One of them again beside a new one: a mix of completions is refused as a whole.
+    let fresh = uploaded_key(&app, &job, 10).await;
+    let (status, body) = complete(&app, &job, &[keys[0], &fresh]).await;
+    assert_eq!(
+        error_code(status.try_into().unwrap(), &body, 409),
+        "already_completed"
+    );
+    assert_eq!(stack.audit_events(&job, "upload_completed").await.len(), 1);
+}
+
+#[tokio::test]
+async fn only_the_principal_a_key_was_issued_to_may_complete_it() {
+    let stack = Stack::get();
+    let (alice, bob) = (app_for(&stack, "alice"), app_for(&stack, "bob"));
+    let job = new_job();
+    let key = uploaded_key(&alice, &job, 100).await;
+    let (status, body) = complete(&bob, &job, &[&key]).await;
+    assert_eq!(
+        error_code(status.try_into().unwrap(), &body, 403),
+        "upload_forbidden"
+    );
+    assert_eq!(complete(&alice, &job, &[&key]).await.0, 201);
+
+    // A well-formed key the server never issued.
+    let never = format!("jobs/{job}/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg");
+    let (status, body) = complete(&alice, &job, &[&never]).await;
+    assert_eq!(
+        error_code(status.try_into().unwrap(), &body, 409),
+        "unknown_upload"
+    );
+    assert_eq!(stack.audit_events(&job, "upload_completed").await.len(), 1);
+}
+
+/// Garage has no versioning, so this test runs against moto's S3 (the stack's moto serves every
+/// service on one port). moto checks no signatures, which this test does not need: it is about
+/// which version a photo URL names, and S3 serving that version after the key is written again.
+#[tokio::test]
+async fn a_repost_with_the_same_grant_after_completion_cannot_change_the_photo() {
+    let stack = Stack::get();
+    let moto = stack.dynamodb_endpoint.clone();
+    let bucket = format!(
+        "qdn-versions-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
+    let s3 = stack.s3_at(&moto, stack.credentials(), Budget::Test);
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    s3.put_bucket_versioning()
+        .bucket(&bucket)
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let app = stack.app_with(
+        &[("UPLOADS_BUCKET", &bucket), ("AWS_ENDPOINT_URL_S3", &moto)],
+        &moto,
+        &stack.dynamodb_endpoint,
+        stack.credentials(),
+    );
+    let job = new_job();
+    let grant = issue(&app, &job, "").await;
+    let recorded = photo_bytes(1, 500);
+    assert!((200..300).contains(&post_form(&grant, |_| {}, recorded.clone()).await.0));
+    let key = grant["key"].as_str().unwrap();
+    assert_eq!(complete(&app, &job, &[key]).await.0, 201);
+
+    // The grant is still valid: the same form posts other bytes to the same key.
+    let replaced = photo_bytes(2, 900);
+    assert!((200..300).contains(&post_form(&grant, |_| {}, replaced.clone()).await.0));
+    let latest = s3
+        .get_object()
+        .bucket(&bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        latest.body.collect().await.unwrap().into_bytes().to_vec(),
+        replaced,
+        "S3 took the re-POST"
+    );
+
+    let (status, page) = call(&app, get(&format!("/photos?job_id={job}"))).await;
+    assert_eq!(status.as_u16(), 200, "{page}");
+    let photo = &page["photos"][0];
+    assert_eq!(photo["size"], 500);
+    let url = photo["url"].as_str().unwrap();
+    assert!(url.contains("versionId="), "{url}");
+    let served = reqwest::get(url)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    assert_eq!(served, recorded, "the job still shows the completed bytes");
+    // And completing again answers the first record rather than pinning the new bytes.
+    let (status, body) = complete(&app, &job, &[key]).await;
+    assert_eq!((status, body["total_bytes"].as_i64()), (200, Some(500)));
+}

@@ -96,7 +96,7 @@ async fn logs_never_contain_tokens_signatures_policies_or_keys() {
     CAPTURING.with(|c| c.set(false));
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(
-        logs.contains("handled") && logs.contains("audit PutItem failed"),
+        logs.contains("handled") && logs.contains("audit TransactWriteItems failed"),
         "logging was captured:\n{logs}"
     );
     for (what, secret) in [

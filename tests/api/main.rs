@@ -3,7 +3,9 @@
 
 mod support;
 
+mod access;
 mod audit_log;
+mod cli;
 mod completions;
 mod concurrency;
 mod errors;
@@ -12,4 +14,5 @@ mod logs;
 mod outages;
 mod photos;
 mod properties;
+mod runtime_logs;
 mod uploads;

@@ -1,10 +1,11 @@
-//! `GET /photos`: listings in upload order, pagination, and presigned GET URLs that the real S3
-//! server honours (and refuses once tampered with).
+//! `GET /photos`: the job's completed photos in upload order, pagination, and presigned GET URLs
+//! that the real S3 server honours (and refuses once tampered with). Only what the record holds
+//! is listed: not an upload nobody completed, not an object another writer put in the prefix.
 
 use crate::support::*;
 use serde_json::Value;
 
-/// Uploads `len` bytes made from `seed`; returns the key and the bytes.
+/// Uploads and completes `len` bytes made from `seed`; returns the key and the bytes.
 async fn upload_seeded(
     app: &qdn_photos::app::App,
     job: &str,
@@ -12,7 +13,7 @@ async fn upload_seeded(
     len: usize,
 ) -> (String, Vec<u8>) {
     let bytes = photo_bytes(seed, len);
-    (upload(app, job, bytes.clone()).await, bytes)
+    (upload_completed(app, job, bytes.clone()).await, bytes)
 }
 
 async fn download(url: &str) -> (u16, Vec<u8>, Option<String>) {
@@ -95,6 +96,40 @@ async fn pages_follow_each_other_through_next_cursor() {
     }
     assert_eq!(pages, 3);
     assert_eq!(seen, expected);
+}
+
+#[tokio::test]
+async fn only_completed_uploads_are_listed_never_other_objects_in_the_prefix() {
+    let stack = Stack::get();
+    let app = stack.app(&[]);
+    let job = new_job();
+    let (completed, _) = upload_seeded(&app, &job, 1, 100).await;
+    let pending = upload(&app, &job, photo_bytes(2, 100)).await;
+    // Another writer (ops tooling, a leaked key) puts an HTML page where a photo would be.
+    stack
+        .s3()
+        .put_object()
+        .bucket(&stack.bucket)
+        .key(format!(
+            "jobs/{job}/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg"
+        ))
+        .content_type("text/html")
+        .body(b"<script>alert(1)</script>".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let (status, page) = call(&app, get(&format!("/photos?job_id={job}"))).await;
+    assert_eq!(status.as_u16(), 200, "{page}");
+    assert_eq!(keys(&page), std::slice::from_ref(&completed));
+
+    // Once completed, the pending upload appears too.
+    let body = serde_json::json!({"job_id": job, "keys": [pending]});
+    assert_eq!(
+        call(&app, post_json("/upload-url", &body)).await.0.as_u16(),
+        201
+    );
+    let (_, page) = call(&app, get(&format!("/photos?job_id={job}"))).await;
+    assert_eq!(keys(&page), [completed, pending]);
 }
 
 #[tokio::test]

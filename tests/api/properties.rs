@@ -10,14 +10,13 @@ use std::sync::Mutex;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config as RunnerConfig, TestCaseError, TestRunner};
-use qdn_photos::app::{decide, Decision};
-use qdn_photos::auth::authenticate;
+use qdn_photos::app::Decision;
 use qdn_photos::config::Config;
 use qdn_photos::image_type::ImageType;
 use qdn_photos::job::{JobId, UploadKey};
 use qdn_photos::router::ApiRequest;
 use qdn_photos::routes::{complete_uploads, list_photos};
-use qdn_photos::test_util::{config, ApiEvent, TOKEN};
+use qdn_photos::test_util::{config, ApiEvent, OfflineDecider, TOKEN};
 use serde_json::{json, Value};
 
 const CASES: u32 = 2000;
@@ -155,7 +154,8 @@ fn key_for(job: String) -> impl Strategy<Value = String> {
 
 #[test]
 fn generated_queries_reach_every_parser_and_are_accepted_or_refused_with_a_4xx() {
-    let cfg = test_config();
+    let decider = OfflineDecider::new(test_config());
+    let cfg = &decider.config;
     let jpeg_cursor = |job: &str| {
         let key = format!("jobs/{job}/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg");
         list_photos::encode_cursor(&key)
@@ -234,7 +234,7 @@ fn generated_queries_reach_every_parser_and_are_accepted_or_refused_with_a_4xx()
             let Ok(req) = event.try_request() else {
                 return Ok("unparsable event".into());
             };
-            match decide(&cfg, &req) {
+            match decider.decide(&req) {
                 Err(e) => {
                     prop_assert!(
                         (400..500).contains(&e.status.as_u16()),
@@ -287,7 +287,7 @@ fn generated_queries_reach_every_parser_and_are_accepted_or_refused_with_a_4xx()
 
 #[test]
 fn only_the_configured_token_authenticates_whatever_the_header() {
-    let hash = test_config().auth_token_sha256;
+    let decider = OfflineDecider::new(test_config());
     let headers = (
         prop_oneof![3 => "[A-Za-z]{0,8}", 1 => Just("Bearer".to_owned()), 1 => Just("bEaReR".to_owned())],
         prop_oneof![3 => "\\PC{0,200}", 1 => Just(TOKEN.to_owned())],
@@ -302,7 +302,7 @@ fn only_the_configured_token_authenticates_whatever_the_header() {
         let Ok(req) = event.try_request() else {
             return Ok("unparsable event".into());
         };
-        let accepted = authenticate(&req, hash.as_ref()).is_ok();
+        let accepted = decider.decide(&req).is_ok();
         let should = scheme.eq_ignore_ascii_case("bearer") && value == TOKEN;
         prop_assert_eq!(accepted, should, "{:?}", authorization);
         Ok(if accepted { "authenticated" } else { "refused" }.into())

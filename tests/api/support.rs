@@ -3,6 +3,7 @@
 //! [`ApiEvent`], so every test parses events exactly as the Lambda runtime does.
 
 use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -10,7 +11,10 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
+};
 use lambda_http::http::StatusCode;
 use lambda_http::Body;
 use qdn_photos::app::App;
@@ -156,8 +160,26 @@ impl Stack {
         ))
     }
 
-    /// All of a job's audit rows, oldest first (every page of the query).
+    /// All of a job's audit rows, oldest first (its index rows left out).
     pub async fn audit_rows(&self, job_id: &str) -> Vec<HashMap<String, AttributeValue>> {
+        let mut rows = self.partition(job_id).await;
+        rows.retain(|r| r.contains_key("event"));
+        rows
+    }
+
+    /// A job's index rows whose sort key starts with `prefix` (`GRANT#` or `PHOTO#`).
+    pub async fn index_rows(
+        &self,
+        job_id: &str,
+        prefix: &str,
+    ) -> Vec<HashMap<String, AttributeValue>> {
+        let mut rows = self.partition(job_id).await;
+        rows.retain(|r| r["sk"].as_s().is_ok_and(|sk| sk.starts_with(prefix)));
+        rows
+    }
+
+    /// Every row of the job's partition (every page of the query).
+    async fn partition(&self, job_id: &str) -> Vec<HashMap<String, AttributeValue>> {
         let dynamodb = self.dynamodb();
         let mut rows = Vec::new();
         let mut start = None;
@@ -315,6 +337,15 @@ pub async fn post_form(
     (status, resp.text().await.unwrap_or_default())
 }
 
+/// Uploads `bytes` to `job` and records the completion, asserting both; returns the key.
+pub async fn upload_completed(app: &App, job_id: &str, bytes: Vec<u8>) -> String {
+    let key = upload(app, job_id, bytes).await;
+    let body = serde_json::json!({"job_id": job_id, "keys": [key]});
+    let (status, resp) = call(app, post_json("/upload-url", &body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{resp}");
+    key
+}
+
 pub fn set_field(fields: &mut [(String, String)], name: &str, value: &str) {
     let field = fields
         .iter_mut()
@@ -328,4 +359,115 @@ pub fn photo_bytes(seed: u8, len: usize) -> Vec<u8> {
     (0..len)
         .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
         .collect()
+}
+
+/// A moto server (DynamoDB) of one test's own, with the stack's table: stopping or flooding it
+/// disturbs no other test.
+pub struct OwnDynamo {
+    pub port: u16,
+    child: Option<Child>,
+}
+
+impl OwnDynamo {
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts moto on a free port (any port when `port` is `None`), checking that what answers
+    /// there is this moto: another process may take a port between our choosing it and moto
+    /// binding it, and then moto exits and we choose again.
+    pub async fn start(port: Option<u16>, stack: &Stack) -> OwnDynamo {
+        for _ in 0..10 {
+            let port = port.unwrap_or_else(|| {
+                let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                listener.local_addr().unwrap().port()
+            });
+            let launcher = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/moto_server.py");
+            let child = Command::new("python")
+                .args([launcher, "-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("the venv's python on PATH (make test puts it there)");
+            let mut own = OwnDynamo {
+                port,
+                child: Some(child),
+            };
+            if own.answers().await {
+                own.create_table(stack).await;
+                return own;
+            }
+            own.stop();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("moto did not start on a free port in 10 tries");
+    }
+
+    /// Whether this moto process is up and answering its own API (not some other listener).
+    async fn answers(&mut self) -> bool {
+        let url = format!("{}/moto-api/", self.endpoint());
+        let client = reqwest::Client::new();
+        for _ in 0..600 {
+            let exited = self
+                .child
+                .as_mut()
+                .is_none_or(|c| c.try_wait().ok().flatten().is_some());
+            if exited {
+                return false;
+            }
+            let ok = client
+                .get(&url)
+                .timeout(Duration::from_secs(5))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ok {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+
+    async fn create_table(&self, stack: &Stack) {
+        let key = |name: &str, kind| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .unwrap()
+        };
+        let attr = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap()
+        };
+        stack
+            .dynamodb_at(&self.endpoint(), Budget::Test)
+            .create_table()
+            .table_name(&stack.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key("pk", KeyType::Hash))
+            .key_schema(key("sk", KeyType::Range))
+            .attribute_definitions(attr("pk"))
+            .attribute_definitions(attr("sk"))
+            .send()
+            .await
+            .expect("create table");
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().ok();
+            child.wait().ok();
+        }
+    }
+}
+
+impl Drop for OwnDynamo {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
