@@ -7,9 +7,9 @@ use crate::image_type::ImageType;
 
 const MAX_PRESIGN_SECS: u64 = 604_800; // SigV4's limit for presigned requests: 7 days.
 const MAX_S3_POST_BYTES: u64 = 5 * 1024 * 1024 * 1024; // S3's single-request object limit.
-/// The audit record must outlive everything it speaks for: a grant (at most 7 days), an
-/// overwritten version (kept 30 days by the bucket's lifecycle rule) and the invoice cycle in which
-/// field work is disputed (net 30–60). 90 days covers all three with room.
+/// The audit record must outlive every grant it speaks for (7 days at most), reach past the invoice
+/// cycle in which field work is disputed (net 30–60), and cover CloudTrail's 90-day event history,
+/// the other record of who touched the bucket, so the two can always be read side by side.
 pub const MIN_AUDIT_RETENTION_DAYS: u64 = 90;
 /// A revoked token keeps working for at most this long in a warm function (the lookup cache).
 pub const MAX_TOKEN_CACHE_SECS: u64 = 60;

@@ -1,8 +1,10 @@
 //! qdn-photos: presigned S3 POST uploads, job photo listings and a DynamoDB audit log, served as
-//! one AWS Lambda function behind API Gateway. `main.rs` only wires [`app::App`] to the runtime.
+//! one AWS Lambda function behind API Gateway. `main.rs` only wires [`app::App`] to the runtime, or
+//! runs an operator command ([`cli`]).
 //!
-//! Imports run one way: `app` → `router` → `routes` → {`context`, `signing`, `storage`, `audit`},
-//! and the signing itself is the I/O-free `s3-presign` crate.
+//! Imports run one way: `app` → {`auth`, `router`} → `routes` → `context` → {`signing`, `storage`,
+//! `audit`, `photo_index`, `tokens`}, and the signing itself is the I/O-free `s3-presign` crate.
+//! `cli` (the operator commands of the same binary) and `bucket_check` sit beside the request path.
 
 pub mod app;
 pub mod audit;

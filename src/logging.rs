@@ -10,7 +10,7 @@ use lambda_http::tracing::subscriber::fmt;
 /// Crates whose TRACE/DEBUG output may contain a request or response as it is.
 const PINNED: [&str; 3] = ["lambda_runtime", "lambda_runtime_api_client", "lambda_http"];
 
-/// The filter for `level` (a `RUST_LOG`-style string), with [`PINNED`] held at INFO.
+/// The filter for `level` (a `RUST_LOG`-style string), with the runtime crates held at INFO.
 pub fn filter(level: &str) -> EnvFilter {
     let mut filter = EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info"));
     for target in PINNED {

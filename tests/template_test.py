@@ -63,6 +63,8 @@ def bucket_problems(t):
     lifecycle = bucket.get("LifecycleConfiguration", {}).get("Rules", [])
     if not any("AbortIncompleteMultipartUpload" in r and r.get("Status") == "Enabled" for r in lifecycle):
         problems.append("bucket: incomplete multipart uploads are never aborted")
+    if any("NoncurrentVersionExpiration" in r for r in lifecycle):
+        problems.append("bucket: noncurrent versions expire, so a replayed grant would in time delete a pinned photo")
     statements = t["Resources"]["UploadsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     if not any(
         s["Effect"] == "Deny" and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
@@ -197,7 +199,11 @@ class TemplateTest(unittest.TestCase):
         def unversioned(t):
             del t["Resources"]["UploadsBucket"]["Properties"]["VersioningConfiguration"]
 
-        for edit in (public, star, put_cors, unversioned):
+        def expiring_versions(t):
+            rules = t["Resources"]["UploadsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+            rules.append({"Id": "x", "Status": "Enabled", "NoncurrentVersionExpiration": {"NoncurrentDays": 30}})
+
+        for edit in (public, star, put_cors, unversioned, expiring_versions):
             self.assertNotEqual(bucket_problems(self.weakened(edit)), [], edit.__name__)
 
     def test_catches_api_wildcard_origin(self):

@@ -1,4 +1,4 @@
-//! One module per route; each turns a parsed request into a response body or an [`ApiError`].
+//! One module per route; each turns a parsed request into a response body or an [`ApiError`](crate::error::ApiError).
 
 pub mod complete_uploads;
 pub mod issue_upload_url;
