@@ -85,7 +85,7 @@ fn request_parsing(c: &mut Criterion) {
         "/events/get-upload-url.json"
     ))
     .unwrap();
-    let config = config(&[("AUTH_TOKEN_SHA256", "")]);
+    let config = config(&[("AUTH_MODE", "jwt")]);
     c.bench_function(
         "request_parsing (API Gateway event → route → checked query)",
         |b| {
