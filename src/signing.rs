@@ -5,7 +5,7 @@
 use std::time::SystemTime;
 
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use s3_presign::{Signer, SigningSession};
+use s3_presign::{PostForm, PostPresigner, Signer, SigningSession, UploadPolicy};
 
 use crate::error::{ApiError, Dependency};
 
@@ -33,6 +33,7 @@ impl s3_presign::Credentials for SdkCredentials {
 pub struct Signing {
     credentials: SharedCredentialsProvider,
     signer: Signer<SdkCredentials>,
+    post: PostPresigner,
 }
 
 impl Signing {
@@ -40,6 +41,7 @@ impl Signing {
         Signing {
             credentials,
             signer: Signer::new(region),
+            post: PostPresigner::new(),
         }
     }
 
@@ -57,6 +59,11 @@ impl Signing {
 
     pub fn session<'c>(&self, creds: &'c SdkCredentials, now: SystemTime) -> SigningSession<'c> {
         self.signer.session(creds, now)
+    }
+
+    /// A presigned POST form; the policy's constant prefix is hashed once per signing key.
+    pub fn presign_post(&self, session: &SigningSession, policy: &UploadPolicy) -> PostForm {
+        self.post.presign(session, policy)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::Request;
-use s3_presign::{presign_post, PostForm, UploadPolicy, UtcTime};
+use s3_presign::{PostForm, UploadPolicy, UtcTime};
 use serde::Serialize;
 
 use crate::audit::AuditEvent;
@@ -107,7 +107,7 @@ pub async fn handle(
         )
         .await?;
 
-    let fields = presign_post(
+    let fields = ctx.signing.presign_post(
         &session,
         &UploadPolicy {
             bucket: &config.uploads_bucket,

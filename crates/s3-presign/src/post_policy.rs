@@ -4,10 +4,14 @@
 //! Every condition here is checked by S3 itself when the browser posts, so the server's decisions
 //! (exact key, exact type, size range, expiry, metadata) cannot be changed by the client.
 
+use std::sync::{Mutex, PoisonError};
+
+use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use hmac::Mac;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::sigv4::{SigningSession, ALGORITHM};
+use crate::sigv4::{hex_signature, HmacSha256, SigningSession, ALGORITHM};
 use crate::utc::UtcTime;
 
 /// What one upload may be, decided by the server.
@@ -48,55 +52,154 @@ impl Serialize for PostForm {
     }
 }
 
-/// The policy document as JSON. Uploads must be at least one byte: an empty photo is never useful.
-pub fn policy_json(session: &SigningSession, p: &UploadPolicy) -> Vec<u8> {
-    let mut json = Vec::with_capacity(
-        420 + p.bucket.len()
-            + p.key.len()
-            + p.metadata
-                .iter()
-                .map(|(n, v)| n.len() + v.len() + 8)
-                .sum::<usize>()
-            + session.session_token().map_or(0, str::len),
-    );
-    json.extend_from_slice(br#"{"expiration":""#);
-    json.extend_from_slice(p.expires_at.rfc3339().as_bytes());
-    json.extend_from_slice(br#"","conditions":[{"bucket":"#);
-    push_json_str(&mut json, p.bucket);
-    json.extend_from_slice(br#"},{"key":"#);
-    push_json_str(&mut json, p.key);
-    json.extend_from_slice(br#"},{"Content-Type":"#);
-    push_json_str(&mut json, p.content_type);
-    json.extend_from_slice(br#"},["content-length-range",1,"#);
-    json.extend_from_slice(itoa::Buffer::new().format(p.max_bytes).as_bytes());
-    json.extend_from_slice(br#"],{"success_action_status":"201"}"#);
-    for (name, value) in p.metadata {
-        json.extend_from_slice(b",{");
-        push_json_str(&mut json, name);
-        json.push(b':');
-        push_json_str(&mut json, value);
-        json.push(b'}');
+/// Issues presigned POSTs, keeping the part of the policy that is the same for every upload
+/// signed with one key (bucket, algorithm, credential, session token) already base64-encoded and
+/// already fed to the HMAC. Lambda's ~0.8 KB session token is then hashed once per key, not once
+/// per upload. One per process; it holds the prefix of the last key and bucket used.
+#[derive(Default)]
+pub struct PostPresigner {
+    cached: Mutex<Option<PolicyPrefix>>,
+}
+
+impl PostPresigner {
+    pub fn new() -> Self {
+        Self::default()
     }
-    json.extend_from_slice(br#",{"x-amz-algorithm":""#);
+
+    /// The same form as [`presign_post`], byte for byte.
+    pub fn presign(&self, session: &SigningSession, p: &UploadPolicy) -> PostForm {
+        // A poisoned lock means a panic elsewhere mid-update; the slot is still valid or None.
+        let mut slot = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
+        let prefix = match slot.take() {
+            Some(hit) if hit.key_id == session.key_id() && hit.bucket == p.bucket => hit,
+            _ => PolicyPrefix::new(session, p.bucket),
+        };
+        let (policy, mac) = prefix.start(suffix_capacity(p));
+        *slot = Some(prefix);
+        drop(slot);
+        finish(session, p, policy, mac)
+    }
+}
+
+/// Signs `p` and returns the form fields. Field names and casing are those S3 documents.
+pub fn presign_post(session: &SigningSession, p: &UploadPolicy) -> PostForm {
+    let (policy, mac) = PolicyPrefix::new(session, p.bucket).start(suffix_capacity(p));
+    finish(session, p, policy, mac)
+}
+
+/// The policy's constant part as base64, and the HMAC state after it. The JSON prefix is padded
+/// with spaces to a multiple of 3 bytes, where base64 groups end, so the base64 of the whole
+/// policy is this base64 followed by the base64 of the rest: the signed string (the base64 text)
+/// can then be hashed in two pieces. S3 reads the conditions in any order.
+struct PolicyPrefix {
+    key_id: u64,
+    bucket: String,
+    base64: String,
+    mac: HmacSha256,
+}
+
+impl PolicyPrefix {
+    fn new(session: &SigningSession, bucket: &str) -> Self {
+        let json = prefix_json(session, bucket);
+        let base64 = STANDARD.encode(&json);
+        let mut mac = session.keyed_mac().clone();
+        mac.update(base64.as_bytes());
+        PolicyPrefix {
+            key_id: session.key_id(),
+            bucket: bucket.to_owned(),
+            base64,
+            mac,
+        }
+    }
+
+    /// A policy buffer holding the prefix, and the HMAC state to continue from.
+    fn start(&self, rest: usize) -> (String, HmacSha256) {
+        let mut policy = String::with_capacity(self.base64.len() + rest);
+        policy.push_str(&self.base64);
+        (policy, self.mac.clone())
+    }
+}
+
+/// `{"conditions":[` and the conditions that depend only on the signing key and bucket, padded.
+fn prefix_json(session: &SigningSession, bucket: &str) -> Vec<u8> {
+    let mut json =
+        Vec::with_capacity(200 + bucket.len() + session.session_token().map_or(0, str::len));
+    json.extend_from_slice(br#"{"conditions":[{"bucket":"#);
+    push_json_str(&mut json, bucket);
+    json.extend_from_slice(br#"},{"x-amz-algorithm":""#);
     json.extend_from_slice(ALGORITHM.as_bytes());
     json.extend_from_slice(br#""},{"x-amz-credential":"#);
     push_json_str(&mut json, session.credential());
-    json.extend_from_slice(br#"},{"x-amz-date":""#);
-    json.extend_from_slice(session.amz_date().as_bytes());
-    json.extend_from_slice(br#""}"#);
+    json.push(b'}');
     if let Some(token) = session.session_token() {
         json.extend_from_slice(br#",{"x-amz-security-token":"#);
         push_json_str(&mut json, token);
         json.push(b'}');
     }
-    json.extend_from_slice(b"]}");
+    json.extend_from_slice(br#",{"success_action_status":"201"},"#);
+    while json.len() % 3 != 0 {
+        json.push(b' ');
+    }
     json
 }
 
-/// Signs `p` and returns the form fields. Field names and casing are those S3 documents.
-pub fn presign_post(session: &SigningSession, p: &UploadPolicy) -> PostForm {
-    let policy = base64::engine::general_purpose::STANDARD.encode(policy_json(session, p));
-    let signature = session.sign(policy.as_bytes());
+/// The per-upload conditions and the expiration, closing the document. Uploads must be at least
+/// one byte: an empty photo is never useful.
+fn suffix_json(session: &SigningSession, p: &UploadPolicy, json: &mut Vec<u8>) {
+    json.extend_from_slice(br#"{"x-amz-date":""#);
+    json.extend_from_slice(session.amz_date().as_bytes());
+    json.extend_from_slice(br#""},{"Content-Type":"#);
+    push_json_str(json, p.content_type);
+    json.extend_from_slice(br#"},["content-length-range",1,"#);
+    json.extend_from_slice(itoa::Buffer::new().format(p.max_bytes).as_bytes());
+    json.extend_from_slice(br#"]"#);
+    for (name, value) in p.metadata {
+        json.extend_from_slice(b",{");
+        push_json_str(json, name);
+        json.push(b':');
+        push_json_str(json, value);
+        json.push(b'}');
+    }
+    json.extend_from_slice(br#",{"key":"#);
+    push_json_str(json, p.key);
+    json.extend_from_slice(br#"}],"expiration":""#);
+    json.extend_from_slice(p.expires_at.rfc3339().as_bytes());
+    json.extend_from_slice(br#""}"#);
+}
+
+/// Room for the base64 of the suffix.
+fn suffix_capacity(p: &UploadPolicy) -> usize {
+    let json = 180
+        + p.key.len()
+        + p.content_type.len()
+        + p.metadata
+            .iter()
+            .map(|(n, v)| n.len() + v.len() + 8)
+            .sum::<usize>();
+    json / 3 * 4 + 4
+}
+
+/// The policy document as JSON, as S3 decodes it.
+#[cfg(test)]
+fn policy_json(session: &SigningSession, p: &UploadPolicy) -> Vec<u8> {
+    let mut json = prefix_json(session, p.bucket);
+    suffix_json(session, p, &mut json);
+    json
+}
+
+/// Appends the per-upload part to `policy` (which holds the prefix), signs, and lays out the form.
+fn finish(
+    session: &SigningSession,
+    p: &UploadPolicy,
+    mut policy: String,
+    mut mac: HmacSha256,
+) -> PostForm {
+    let mut json = Vec::with_capacity(suffix_capacity(p));
+    suffix_json(session, p, &mut json);
+    let prefix_len = policy.len();
+    STANDARD.encode_string(&json, &mut policy);
+    mac.update(&policy.as_bytes()[prefix_len..]);
+    let signature = hex_signature(mac);
     let mut fields = Vec::with_capacity(9 + p.metadata.len());
     fields.push(("key", p.key.to_owned()));
     fields.push(("Content-Type", p.content_type.to_owned()));
@@ -127,8 +230,8 @@ fn push_json_str(out: &mut Vec<u8>, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sigv4::tests::{at, example_creds};
-    use crate::sigv4::Signer;
+    use crate::sigv4::tests::{at, example_creds, EXAMPLE_AKID};
+    use crate::sigv4::{Signer, StaticCredentials};
     use serde_json::{json, Value};
 
     /// The policy of AWS's "Browser-Based Upload using HTTP POST (Using AWS Signature Version 4)"
@@ -176,14 +279,14 @@ mod tests {
                 "expiration": "2015-12-29T00:15:00Z",
                 "conditions": [
                     {"bucket": "qdn-uploads"},
-                    {"key": "jobs/j-12345/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg"},
-                    {"Content-Type": "image/jpeg"},
-                    ["content-length-range", 1, 52_428_800],
-                    {"success_action_status": "201"},
-                    {"x-amz-meta-job-id": "j-12345"},
                     {"x-amz-algorithm": "AWS4-HMAC-SHA256"},
                     {"x-amz-credential": "AKIAIOSFODNN7EXAMPLE/20151229/us-east-1/s3/aws4_request"},
-                    {"x-amz-date": "20151229T000000Z"}
+                    {"success_action_status": "201"},
+                    {"x-amz-date": "20151229T000000Z"},
+                    {"Content-Type": "image/jpeg"},
+                    ["content-length-range", 1, 52_428_800],
+                    {"x-amz-meta-job-id": "j-12345"},
+                    {"key": "jobs/j-12345/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg"}
                 ]
             })
         );
@@ -220,9 +323,7 @@ mod tests {
             form.get("x-amz-signature").unwrap().as_bytes(),
             &expected_sig[..]
         );
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(policy_b64)
-            .unwrap();
+        let decoded = STANDARD.decode(policy_b64).unwrap();
         let policy: Value = serde_json::from_slice(&decoded).unwrap();
         // Every condition that names a form field has that field, with the same value.
         for cond in policy["conditions"].as_array().unwrap() {
@@ -248,9 +349,7 @@ mod tests {
             form.get("x-amz-security-token"),
             Some("FwoGZXIvYXdzEJr//////////wEaDOa+/session==")
         );
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(form.get("policy").unwrap())
-            .unwrap();
+        let decoded = STANDARD.decode(form.get("policy").unwrap()).unwrap();
         let policy: Value = serde_json::from_slice(&decoded).unwrap();
         assert!(policy["conditions"].as_array().unwrap().contains(
             &json!({"x-amz-security-token": "FwoGZXIvYXdzEJr//////////wEaDOa+/session=="})
@@ -259,6 +358,65 @@ mod tests {
         let n = form.fields.len();
         assert_eq!(form.fields[n - 2].0, "policy");
         assert_eq!(form.fields[n - 1].0, "x-amz-signature");
+    }
+
+    #[test]
+    fn the_constant_prefix_ends_where_a_base64_group_ends_whatever_the_token() {
+        let signer = Signer::new("us-east-1");
+        for token_len in 0..7 {
+            let token = "t".repeat(token_len);
+            let creds = example_creds((token_len > 0).then_some(token.as_str()));
+            let session = signer.session(&creds, at(DEC_29_2015));
+            for bucket in ["b12", "qdn-uploads", "qdn-uploads-2"] {
+                let json = prefix_json(&session, bucket);
+                assert_eq!(json.len() % 3, 0, "token {token_len}, bucket {bucket}");
+                let mut p = example_policy(UtcTime::from_unix_secs(DEC_29_2015 + 900));
+                p.bucket = bucket;
+                let form = presign_post(&session, &p);
+                let decoded = STANDARD.decode(form.get("policy").unwrap()).unwrap();
+                assert_eq!(decoded, policy_json(&session, &p));
+                let policy: Value = serde_json::from_slice(&decoded).unwrap();
+                assert_eq!(policy["conditions"][0], json!({ "bucket": bucket }));
+            }
+        }
+    }
+
+    #[test]
+    fn the_cached_prefix_signs_exactly_what_the_uncached_path_signs() {
+        let signer = Signer::new("us-east-1");
+        let presigner = PostPresigner::new();
+        let plain = example_creds(None);
+        let token_a = example_creds(Some("token-a/+=="));
+        let token_b = example_creds(Some("token-b-longer/+=="));
+        let rotated = StaticCredentials::new(EXAMPLE_AKID, "rotated-secret");
+        let expires = UtcTime::from_unix_secs(DEC_29_2015 + 900);
+        // Every change of key, token, day or bucket must show in the form, then back again.
+        let steps: [(&StaticCredentials, u64, &str); 8] = [
+            (&plain, DEC_29_2015, "qdn-uploads"),
+            (&plain, DEC_29_2015 + 5, "qdn-uploads"),
+            (&token_a, DEC_29_2015 + 5, "qdn-uploads"),
+            (&token_b, DEC_29_2015 + 6, "qdn-uploads"),
+            (&token_b, DEC_29_2015 + 6, "other-bucket"),
+            (&token_b, DEC_29_2015 + 86_400, "other-bucket"),
+            (&rotated, DEC_29_2015 + 86_400, "other-bucket"),
+            (&plain, DEC_29_2015, "qdn-uploads"),
+        ];
+        let mut seen = Vec::new();
+        for (creds, now, bucket) in steps {
+            let session = signer.session(creds, at(now));
+            let mut p = example_policy(expires);
+            p.bucket = bucket;
+            let cached = presigner.presign(&session, &p);
+            let uncached = presign_post(&session, &p);
+            assert_eq!(cached, uncached, "{bucket} at {now}");
+            let sig = session.sign(cached.get("policy").unwrap().as_bytes());
+            assert_eq!(cached.get("x-amz-signature").unwrap().as_bytes(), &sig[..]);
+            seen.push(cached);
+        }
+        assert_eq!(seen[0], seen[7]);
+        for i in 1..7 {
+            assert_ne!(seen[i - 1], seen[i], "step {i}");
+        }
     }
 
     #[test]

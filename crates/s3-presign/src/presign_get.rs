@@ -1,6 +1,8 @@
 //! Presigned GET URLs (SigV4 query-string auth) for private objects, built in one pass into the
 //! URL buffer: the canonical request is hashed straight from the URL's own path and query bytes.
 
+use std::sync::Arc;
+
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 
@@ -43,7 +45,7 @@ pub struct GetPresigner<'s> {
     /// `X-Amz-Algorithm=…&X-Amz-Expires=N&X-Amz-SignedHeaders=host&X-Amz-Signature=`
     query_amz: String,
     /// `&X-Amz-Security-Token=…`, or empty.
-    token_param: String,
+    token_param: Arc<str>,
     /// The canonical query up to where a `versionId` sorts: `X-Amz-*`, then `response-*`.
     canonical_before_version: String,
     /// The rest of the canonical request: `&x-id=…`, the host header, the payload marker.
@@ -81,11 +83,7 @@ impl<'s> GetPresigner<'s> {
         amz_head.push_str(session.amz_date());
         amz_head.push_str("&X-Amz-Expires=");
         amz_head.push_str(itoa::Buffer::new().format(req.expires_secs));
-        let mut token_param = String::new();
-        if let Some(token) = session.session_token() {
-            token_param.push_str("&X-Amz-Security-Token=");
-            uri_encode(&mut token_param, token, true);
-        }
+        let token_param = session.token_query().clone();
         const SIGNED_HEADERS: &str = "&X-Amz-SignedHeaders=host";
 
         let mut query_head = String::with_capacity(x_id.len() + disposition.len() + 3);

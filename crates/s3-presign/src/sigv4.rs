@@ -3,18 +3,20 @@
 //!
 //! Pure: credentials and the clock are passed in; nothing here does I/O.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+use crate::presign_get::uri_encode;
 use crate::utc::UtcTime;
 
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 const SERVICE: &str = "s3";
 
-type HmacSha256 = Hmac<Sha256>;
+pub(crate) type HmacSha256 = Hmac<Sha256>;
 
 /// What signing needs of a credential set. The key cache keeps a clone of the credentials it
 /// derived from, so implement this on something cheap to clone that does not copy the secret
@@ -80,10 +82,16 @@ pub struct Signer<C> {
 }
 
 struct CachedKey<C> {
+    id: u64,
     creds: C,
     date: [u8; 8],
     mac: HmacSha256,
+    token_query: Arc<str>,
 }
+
+/// Every derived key gets an id no other key (of any `Signer`) shares, so what is built from a
+/// session (a POST policy's constant prefix) can be cached under it.
+static NEXT_KEY_ID: AtomicU64 = AtomicU64::new(1);
 
 impl<C: Credentials> Signer<C> {
     pub fn new(region: impl Into<String>) -> Self {
@@ -97,7 +105,7 @@ impl<C: Credentials> Signer<C> {
     pub fn session<'c>(&self, creds: &'c C, now: SystemTime) -> SigningSession<'c> {
         let now = UtcTime::from_system_time(now);
         let date = now.date_stamp();
-        let mac = self.keyed_mac(creds, &date);
+        let (key_id, mac, token_query) = self.keyed_mac(creds, &date);
         let date = std::str::from_utf8(&date).unwrap_or_default();
         let mut credential = String::with_capacity(creds.access_key_id().len() + 48);
         credential.push_str(creds.access_key_id());
@@ -107,7 +115,9 @@ impl<C: Credentials> Signer<C> {
             credential.push_str(part);
         }
         SigningSession {
+            key_id,
             session_token: creds.session_token(),
+            token_query,
             expiry: creds
                 .expiry()
                 .map(|t| UtcTime::from_system_time(t).unix_secs),
@@ -119,7 +129,7 @@ impl<C: Credentials> Signer<C> {
         }
     }
 
-    fn keyed_mac(&self, creds: &C, date: &[u8; 8]) -> HmacSha256 {
+    fn keyed_mac(&self, creds: &C, date: &[u8; 8]) -> (u64, HmacSha256, Arc<str>) {
         // A poisoned lock only means another request panicked mid-update; the slot is still a valid
         // cache entry or None, so carry on rather than fail every later request.
         let mut slot = self.cached.lock().unwrap_or_else(PoisonError::into_inner);
@@ -127,23 +137,38 @@ impl<C: Credentials> Signer<C> {
             c.date == *date
                 && c.creds.access_key_id() == creds.access_key_id()
                 && c.creds.secret_access_key() == creds.secret_access_key()
+                // Not part of the key, but of what is cached under its id.
+                && c.creds.session_token() == creds.session_token()
         }) {
-            return hit.mac.clone();
+            return (hit.id, hit.mac.clone(), hit.token_query.clone());
         }
         let key = derive_signing_key(creds.secret_access_key(), date, &self.region, SERVICE);
         let mac = new_mac(&key);
+        let id = NEXT_KEY_ID.fetch_add(1, Ordering::Relaxed);
+        let mut token_query = String::new();
+        if let Some(token) = creds.session_token() {
+            token_query.push_str("&X-Amz-Security-Token=");
+            uri_encode(&mut token_query, token, true);
+        }
+        let token_query: Arc<str> = token_query.into();
         *slot = Some(CachedKey {
+            id,
             creds: creds.clone(),
             date: *date,
             mac: mac.clone(),
+            token_query: token_query.clone(),
         });
-        mac
+        (id, mac, token_query)
     }
 }
 
 /// One request's signing state: the time, the credential scope and the keyed HMAC.
 pub struct SigningSession<'c> {
+    /// Names the signing key, the access key id and the session token: the same id, the same three.
+    key_id: u64,
     session_token: Option<&'c str>,
+    /// `&X-Amz-Security-Token=…` URI-encoded (empty without a token), encoded once per key.
+    token_query: Arc<str>,
     /// The credentials' expiry, in Unix seconds.
     expiry: Option<u64>,
     now: UtcTime,
@@ -190,6 +215,20 @@ impl SigningSession<'_> {
         Some(ttl_secs.min(left))
     }
 
+    /// `&X-Amz-Security-Token=…` for a query string, or empty.
+    pub fn token_query(&self) -> &Arc<str> {
+        &self.token_query
+    }
+
+    pub(crate) fn key_id(&self) -> u64 {
+        self.key_id
+    }
+
+    /// The day's signing key, loaded into an HMAC state with nothing hashed yet.
+    pub(crate) fn keyed_mac(&self) -> &HmacSha256 {
+        &self.mac
+    }
+
     /// Lower-case hex HMAC-SHA256 of `string_to_sign` under the day's signing key.
     pub fn sign(&self, string_to_sign: &[u8]) -> [u8; 64] {
         self.sign_parts(&[string_to_sign])
@@ -201,8 +240,13 @@ impl SigningSession<'_> {
         for part in parts {
             mac.update(part);
         }
-        hex32(&mac.finalize().into_bytes().into())
+        hex_signature(mac)
     }
+}
+
+/// The lower-case hex signature of everything `mac` has been fed.
+pub(crate) fn hex_signature(mac: HmacSha256) -> [u8; 64] {
+    hex32(&mac.finalize().into_bytes().into())
 }
 
 /// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")
