@@ -78,6 +78,9 @@ impl App {
             ApiRequest::CompleteUploads(input) => {
                 reply(complete_uploads::handle(ctx, caller, input).await)
             }
+            ApiRequest::ReportUploads(input) => {
+                reply(complete_uploads::handle_report(ctx, caller, input).await)
+            }
             ApiRequest::ListPhotos(input) => reply(list_photos::handle(ctx, caller, input).await),
         }
     }

@@ -36,6 +36,13 @@ pub enum AuditEvent<'a> {
         objects: &'a [StoredObject],
         total_bytes: i64,
     },
+    /// A client said it uploaded `file_count` files (the legacy body, no keys): its claim,
+    /// recorded as such. Nothing was checked against S3.
+    UploadReported {
+        file_count: u32,
+        /// The client's own clock, as it sent it; the row's `at` is the server's.
+        client_timestamp: Option<&'a str>,
+    },
 }
 
 impl AuditEvent<'_> {
@@ -43,6 +50,7 @@ impl AuditEvent<'_> {
         match self {
             AuditEvent::UploadUrlIssued { .. } => "upload_url_issued",
             AuditEvent::UploadCompleted { .. } => "upload_completed",
+            AuditEvent::UploadReported { .. } => "upload_reported",
         }
     }
 
@@ -78,6 +86,16 @@ impl AuditEvent<'_> {
                     .iter()
                     .map(|o| AttributeValue::M(object_attributes(o)));
                 put("objects", AttributeValue::L(pinned.collect()));
+            }
+            AuditEvent::UploadReported {
+                file_count,
+                client_timestamp,
+            } => {
+                put("file_count", AttributeValue::N(file_count.to_string()));
+                put("verified", AttributeValue::Bool(false));
+                if let Some(t) = client_timestamp {
+                    put("client_timestamp", AttributeValue::S(t.to_owned()));
+                }
             }
         }
     }
@@ -170,6 +188,7 @@ impl AuditRow<'_> {
                     photo
                 })
                 .collect(),
+            AuditEvent::UploadReported { .. } => Vec::new(),
         }
     }
 }

@@ -7,7 +7,7 @@ use lambda_http::Request;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::job::JobId;
-use crate::routes::complete_uploads::{self, Completion};
+use crate::routes::complete_uploads::{self, ClientReport, Completion, PostedUploads};
 use crate::routes::issue_upload_url::{self, UploadRequest};
 use crate::routes::list_photos::{self, PageRequest};
 
@@ -32,6 +32,8 @@ pub enum Endpoint {
 pub enum ApiRequest {
     IssueUploadUrl(UploadRequest),
     CompleteUploads(Completion),
+    /// The legacy completion body: the client's unverified report.
+    ReportUploads(ClientReport),
     ListPhotos(PageRequest),
 }
 
@@ -57,6 +59,7 @@ impl ApiRequest {
         match self {
             ApiRequest::IssueUploadUrl(input) => &input.job,
             ApiRequest::CompleteUploads(input) => &input.job,
+            ApiRequest::ReportUploads(input) => &input.job,
             ApiRequest::ListPhotos(input) => &input.job,
         }
     }
@@ -66,7 +69,10 @@ impl ApiRequest {
             Endpoint::IssueUploadUrl => {
                 ApiRequest::IssueUploadUrl(issue_upload_url::parse(req, config)?)
             }
-            Endpoint::CompleteUploads => ApiRequest::CompleteUploads(complete_uploads::parse(req)?),
+            Endpoint::CompleteUploads => match complete_uploads::parse(req)? {
+                PostedUploads::Completion(c) => ApiRequest::CompleteUploads(c),
+                PostedUploads::Report(r) => ApiRequest::ReportUploads(r),
+            },
             Endpoint::ListPhotos => ApiRequest::ListPhotos(list_photos::parse(req)?),
         })
     }

@@ -1,6 +1,11 @@
 //! `POST /upload-url` with `{"job_id", "keys": [...]}`: records that uploads finished. Every key
 //! must be one the server issued to this caller for that job, and every object must exist in S3;
 //! otherwise nothing is recorded. The record pins each object's size, ETag and version.
+//!
+//! The dashboard deployed before this service sends `{"job_id", "file_count", "timestamp"}`
+//! instead, with no keys. That is recorded too, as what it is: the client's own, unverified
+//! report (`upload_reported`, 202), at the server's time, with the client's timestamp kept beside
+//! it as a claim. It never counts as a completion and never makes a photo listable.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request};
@@ -14,16 +19,39 @@ use crate::job::{JobId, UploadKey};
 use crate::photo_index::{PhotoRecord, UploadState};
 use crate::request::header;
 use crate::storage::StoredObject;
+use s3_presign::UtcTime;
 
 pub const MAX_KEYS: usize = 50;
 /// Far above 50 keys' worth of JSON (~4 KiB), far below what could strain the function.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// The most files one legacy report may claim (a job drawer holds far fewer photos).
+pub const MAX_REPORTED_FILES: u32 = 1000;
+
+/// Both body shapes; which fields are present decides which one it is.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CompletionBody {
     job_id: String,
-    keys: Vec<String>,
+    keys: Option<Vec<String>>,
+    file_count: Option<u32>,
+    timestamp: Option<String>,
+}
+
+/// What a `POST /upload-url` body is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PostedUploads {
+    Completion(Completion),
+    Report(ClientReport),
+}
+
+/// A legacy body: the client says it uploaded `file_count` files to `job`, at `client_timestamp`.
+/// Nothing in it can be checked against S3, so it is recorded as a claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientReport {
+    pub job: JobId,
+    pub file_count: u32,
+    pub client_timestamp: Option<String>,
 }
 
 /// A checked completion: a valid job id and 1–50 distinct keys of that job.
@@ -40,7 +68,16 @@ pub struct Recorded {
     pub total_bytes: i64,
 }
 
-pub fn parse(req: &Request) -> Result<Completion, ApiError> {
+/// The answer to a legacy report: recorded, and said to be unverified.
+#[derive(Debug, Serialize)]
+pub struct ReportRecorded {
+    pub audit_id: String,
+    pub file_count: u32,
+    pub verified: bool,
+    pub recorded_at: String,
+}
+
+pub fn parse(req: &Request) -> Result<PostedUploads, ApiError> {
     if let Some(content_type) = header(req, "content-type") {
         let essence = content_type.split(';').next().unwrap_or("").trim();
         if !essence.eq_ignore_ascii_case("application/json") {
@@ -75,14 +112,62 @@ pub fn parse(req: &Request) -> Result<Completion, ApiError> {
         )
     })?;
     let job = JobId::parse(&body.job_id)?;
-    if body.keys.is_empty() || body.keys.len() > MAX_KEYS {
+    let keys = match (body.keys, body.file_count, body.timestamp) {
+        (Some(keys), None, None) => keys,
+        (None, Some(file_count), timestamp) => {
+            return parse_report(job, file_count, timestamp).map(PostedUploads::Report)
+        }
+        (Some(_), _, _) => {
+            return Err(ApiError::bad_request(
+                "mixed_completion",
+                "Send `keys` (a completion S3 confirms) or `file_count` (an unverified report), not both.",
+            ))
+        }
+        (None, None, _) => {
+            return Err(ApiError::bad_request(
+                "missing_keys",
+                r#"Send {"job_id": …, "keys": […]} with the keys of the finished uploads."#,
+            ))
+        }
+    };
+    parse_keys(job, &keys).map(PostedUploads::Completion)
+}
+
+fn parse_report(
+    job: JobId,
+    file_count: u32,
+    timestamp: Option<String>,
+) -> Result<ClientReport, ApiError> {
+    if file_count == 0 || file_count > MAX_REPORTED_FILES {
+        return Err(ApiError::bad_request(
+            "invalid_file_count",
+            format!("`file_count` must be 1 to {MAX_REPORTED_FILES}."),
+        ));
+    }
+    if let Some(t) = &timestamp {
+        if !is_rfc3339(t) {
+            return Err(ApiError::bad_request(
+                "invalid_timestamp",
+                "`timestamp` must be an RFC 3339 time, e.g. 2026-11-24T09:30:00Z.",
+            ));
+        }
+    }
+    Ok(ClientReport {
+        job,
+        file_count,
+        client_timestamp: timestamp,
+    })
+}
+
+fn parse_keys(job: JobId, raw_keys: &[String]) -> Result<Completion, ApiError> {
+    if raw_keys.is_empty() || raw_keys.len() > MAX_KEYS {
         return Err(ApiError::bad_request(
             "invalid_key_count",
             format!("`keys` must list 1 to {MAX_KEYS} keys."),
         ));
     }
-    let mut keys = Vec::with_capacity(body.keys.len());
-    for (i, raw) in body.keys.iter().enumerate() {
+    let mut keys = Vec::with_capacity(raw_keys.len());
+    for (i, raw) in raw_keys.iter().enumerate() {
         let key = UploadKey::parse(&job, raw).ok_or_else(|| {
             ApiError::bad_request(
                 "invalid_key",
@@ -158,6 +243,77 @@ pub async fn handle(
         Some(earlier) => Ok((StatusCode::OK, earlier)),
         None => Err(ApiError::internal()),
     }
+}
+
+/// `2026-11-24T09:30:00Z`, with optional fractional seconds and a `Z` or `±HH:MM` offset: what
+/// `Date.toISOString()` and every other RFC 3339 writer produce. Only checked, never interpreted.
+fn is_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    let num = |range: std::ops::Range<usize>, max: u32| {
+        b.get(range.clone())
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+            && s[range].parse::<u32>().is_ok_and(|n| n <= max)
+    };
+    let at = |i: usize, c: u8| b.get(i) == Some(&c);
+    let date_time = num(0..4, 9999)
+        && at(4, b'-')
+        && num(5..7, 12)
+        && at(7, b'-')
+        && num(8..10, 31)
+        && (at(10, b'T') || at(10, b't'))
+        && num(11..13, 23)
+        && at(13, b':')
+        && num(14..16, 59)
+        && at(16, b':')
+        && num(17..19, 60);
+    if !date_time || s.len() > 40 {
+        return false;
+    }
+    let mut rest = &s[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return false;
+        }
+        rest = &frac[digits..];
+    }
+    match rest.as_bytes() {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => {
+            [h1, h2, m1, m2].iter().all(|d| d.is_ascii_digit())
+                && (h1 - b'0') * 10 + (h2 - b'0') <= 23
+                && (m1 - b'0') * 10 + (m2 - b'0') <= 59
+        }
+        _ => false,
+    }
+}
+
+/// Records a legacy report as the client's claim: 202, since nothing was verified.
+pub async fn handle_report(
+    ctx: &Context,
+    caller: &Caller,
+    report: ClientReport,
+) -> Result<(StatusCode, ReportRecorded), ApiError> {
+    let audit_id = ctx
+        .audit
+        .record(
+            caller,
+            &report.job,
+            AuditEvent::UploadReported {
+                file_count: report.file_count,
+                client_timestamp: report.client_timestamp.as_deref(),
+            },
+        )
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        ReportRecorded {
+            audit_id: audit_id.to_string(),
+            file_count: report.file_count,
+            verified: false,
+            recorded_at: UtcTime::from_system_time(caller.now).rfc3339_millis(),
+        },
+    ))
 }
 
 /// 403 unless every key was issued to this caller; 409 for a key the server has no grant for.
@@ -237,10 +393,9 @@ mod tests {
 
     #[test]
     fn a_valid_completion_is_its_job_and_its_keys_in_order() {
-        let c = parse(&post(
+        let c = completion(&post(
             &json!({"job_id": "j-1", "keys": [K1, K2]}).to_string(),
-        ))
-        .unwrap();
+        ));
         assert_eq!(c.job.as_str(), "j-1");
         let keys: Vec<&str> = c.keys.iter().map(UploadKey::as_str).collect();
         assert_eq!(keys, [K1, K2]);
@@ -256,7 +411,7 @@ mod tests {
             ("", (400, "missing_body")),
             ("{", (400, "invalid_json")),
             ("[]", (400, "invalid_json")),
-            (r#"{"job_id": "j-1"}"#, (400, "invalid_json")),
+            (r#"{"job_id": "j-1"}"#, (400, "missing_keys")),
             (
                 &json!({"job_id": "j-1", "keys": [K1], "extra": 1}).to_string(),
                 (400, "invalid_json"),
@@ -295,6 +450,105 @@ mod tests {
         ];
         for (body, expected) in cases {
             assert_eq!(code_of(body), expected, "{body:.80}");
+        }
+    }
+
+    fn completion(req: &Request) -> Completion {
+        match parse(req).unwrap() {
+            PostedUploads::Completion(c) => c,
+            other => panic!("not a completion: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_legacy_body_is_a_report_and_never_a_completion() {
+        let report = |body: serde_json::Value| match parse(&post(&body.to_string())) {
+            Ok(PostedUploads::Report(r)) => Ok(r),
+            Ok(other) => panic!("not a report: {other:?}"),
+            Err(e) => Err((e.status.as_u16(), e.code)),
+        };
+        let r = report(
+            json!({"job_id": "j-12345", "file_count": 3, "timestamp": "2026-11-24T09:30:00.123Z"}),
+        )
+        .unwrap();
+        assert_eq!(
+            (r.job.as_str(), r.file_count, r.client_timestamp.as_deref()),
+            ("j-12345", 3, Some("2026-11-24T09:30:00.123Z"))
+        );
+        let r = report(json!({"job_id": "j-1", "file_count": 1})).unwrap();
+        assert_eq!(r.client_timestamp, None);
+        for (body, expected) in [
+            (
+                json!({"job_id": "j-1", "file_count": 0}),
+                (400, "invalid_file_count"),
+            ),
+            (
+                json!({"job_id": "j-1", "file_count": 1001}),
+                (400, "invalid_file_count"),
+            ),
+            (
+                json!({"job_id": "j-1", "file_count": -1}),
+                (400, "invalid_json"),
+            ),
+            (
+                json!({"job_id": "j-1", "file_count": "3"}),
+                (400, "invalid_json"),
+            ),
+            (
+                json!({"job_id": "j-1", "file_count": 2, "timestamp": "yesterday"}),
+                (400, "invalid_timestamp"),
+            ),
+            (
+                json!({"job_id": "j-1", "file_count": 2, "user": "x"}),
+                (400, "invalid_json"),
+            ),
+            (
+                json!({"job_id": "j-1", "file_count": 1, "keys": [K1]}),
+                (400, "mixed_completion"),
+            ),
+            (
+                json!({"job_id": "j-1", "keys": [K1], "timestamp": "2026-11-24T09:30:00Z"}),
+                (400, "mixed_completion"),
+            ),
+            (
+                json!({"job_id": "j-1", "timestamp": "2026-11-24T09:30:00Z"}),
+                (400, "missing_keys"),
+            ),
+            (
+                json!({"job_id": "../j", "file_count": 1}),
+                (400, "invalid_job_id"),
+            ),
+        ] {
+            assert_eq!(report(body.clone()).unwrap_err(), expected, "{body}");
+        }
+    }
+
+    #[test]
+    fn timestamps_are_rfc_3339_or_refused() {
+        for good in [
+            "2026-11-24T09:30:00Z",
+            "2026-11-24t09:30:00z",
+            "2026-11-24T09:30:00.1Z",
+            "2026-11-24T09:30:00.123456789+05:30",
+            "2026-11-24T23:59:60-08:00",
+        ] {
+            assert!(is_rfc3339(good), "{good}");
+        }
+        for bad in [
+            "",
+            "2026-11-24",
+            "2026-11-24 09:30:00Z",
+            "2026-13-24T09:30:00Z",
+            "2026-11-24T24:30:00Z",
+            "2026-11-24T09:30:00",
+            "2026-11-24T09:30:00.Z",
+            "2026-11-24T09:30:00+5:30",
+            "2026-11-24T09:30:00+05:30x",
+            "+026-11-24T09:30:00Z",
+            "２026-11-24T09:30:00Z",
+            "2026-11-24T09:30:00.1234567890123456789012Z",
+        ] {
+            assert!(!is_rfc3339(bad), "{bad}");
         }
     }
 

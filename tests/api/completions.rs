@@ -255,3 +255,66 @@ async fn a_repost_with_the_same_grant_after_completion_cannot_change_the_photo()
     let (status, body) = complete(&app, &job, &[key]).await;
     assert_eq!((status, body["total_bytes"].as_i64()), (200, Some(500)));
 }
+
+#[tokio::test]
+async fn the_legacy_body_is_recorded_as_the_clients_unverified_report() {
+    let stack = Stack::get();
+    let app = stack.app(&[]);
+    let job = new_job();
+    // What the dashboard deployed before this service sends: no keys, a count and its own clock.
+    let claimed_time = "2020-01-02T03:04:05.678Z";
+    let (status, body) = call(
+        &app,
+        post_json(
+            "/upload-url",
+            &json!({"job_id": job, "file_count": 3, "timestamp": claimed_time}),
+        ),
+    )
+    .await;
+    assert_eq!(status.as_u16(), 202, "{body}");
+    assert_eq!(body["verified"], false);
+    assert_eq!(body["file_count"], 3);
+
+    let reports = stack.audit_events(&job, "upload_reported").await;
+    assert_eq!(reports.len(), 1);
+    let row = &reports[0];
+    assert_eq!(
+        row["audit_id"].as_s().unwrap(),
+        body["audit_id"].as_str().unwrap()
+    );
+    assert_eq!(row["file_count"].as_n().unwrap(), "3");
+    assert_eq!(row["verified"].as_bool().unwrap(), &false);
+    assert_eq!(row["client_timestamp"].as_s().unwrap(), claimed_time);
+    // The row's time is the server's, not the client's claim.
+    let at = row["at"].as_s().unwrap();
+    assert_eq!(at, body["recorded_at"].as_str().unwrap());
+    assert!(at.as_str() > "2026-01-01", "{at}");
+    assert!(row.get("keys").is_none());
+    // A report is no completion: nothing becomes listable, no index row is written.
+    assert!(stack
+        .audit_events(&job, "upload_completed")
+        .await
+        .is_empty());
+    assert_eq!(stack.audit_rows(&job).await.len(), 1);
+    let (status, photos) = call(&app, get(&format!("/photos?job_id={job}"))).await;
+    assert_eq!(status.as_u16(), 200);
+    assert_eq!(photos["photos"], json!([]));
+
+    // Without the timestamp it is still a report; unknown fields are still refused.
+    let (status, _) = call(
+        &app,
+        post_json("/upload-url", &json!({"job_id": job, "file_count": 1})),
+    )
+    .await;
+    assert_eq!(status.as_u16(), 202);
+    let (status, body) = call(
+        &app,
+        post_json(
+            "/upload-url",
+            &json!({"job_id": job, "file_count": 1, "uploaded_by": "x"}),
+        ),
+    )
+    .await;
+    assert_eq!(error_code(status, &body, 400), "invalid_json");
+    assert_eq!(stack.audit_events(&job, "upload_reported").await.len(), 2);
+}

@@ -15,6 +15,7 @@ use qdn_photos::config::Config;
 use qdn_photos::image_type::ImageType;
 use qdn_photos::job::{JobId, UploadKey};
 use qdn_photos::router::ApiRequest;
+use qdn_photos::routes::complete_uploads::PostedUploads;
 use qdn_photos::routes::{complete_uploads, list_photos};
 use qdn_photos::test_util::{config, ApiEvent, OfflineDecider, TOKEN};
 use serde_json::{json, Value};
@@ -259,6 +260,7 @@ fn generated_queries_reach_every_parser_and_are_accepted_or_refused_with_a_4xx()
                         Ok("accepted photos".into())
                     }
                     ApiRequest::CompleteUploads(_) => Ok("accepted completion".into()),
+                    ApiRequest::ReportUploads(_) => Ok("accepted report".into()),
                 },
             }
         },
@@ -319,7 +321,7 @@ fn completion_body() -> impl Strategy<Value = String> {
         (Just(job), keys)
     });
     let bend = (
-        0u8..16,
+        0u8..17,
         "\\PC{0,40}",
         any::<Index>(),
         (0u8..8, any::<Index>(), any::<char>(), valid_job_id()),
@@ -348,6 +350,8 @@ fn completion_body() -> impl Strategy<Value = String> {
             }
             13 => body["keys"] = json!(junk),
             14 => return junk,
+            // The legacy body: a client's count of files instead of keys.
+            15 => body = json!({"job_id": job, "file_count": at.index(2000)}),
             _ => {
                 body.as_object_mut().unwrap().remove("job_id");
             }
@@ -368,7 +372,13 @@ fn generated_completion_bodies_are_accepted_only_when_every_key_is_the_jobs() {
                 prop_assert!((400..500).contains(&e.status.as_u16()), "{e}");
                 Ok(format!("refused {}", e.code))
             }
-            Ok(c) => {
+            Ok(PostedUploads::Report(report)) => {
+                let limit = complete_uploads::MAX_REPORTED_FILES;
+                prop_assert!((1..=limit).contains(&report.file_count));
+                prop_assert!(body.contains(report.job.as_str()));
+                Ok("accepted report".into())
+            }
+            Ok(PostedUploads::Completion(c)) => {
                 prop_assert!(!c.keys.is_empty() && c.keys.len() <= complete_uploads::MAX_KEYS);
                 for (i, key) in c.keys.iter().enumerate() {
                     let reparsed = UploadKey::parse(&c.job, key.as_str());
@@ -380,7 +390,9 @@ fn generated_completion_bodies_are_accepted_only_when_every_key_is_the_jobs() {
         }
     });
     assert_reached(&counts, "accepted", 0.1);
+    assert_reached(&counts, "accepted report", 0.01);
     for code in [
+        "invalid_file_count",
         "invalid_key",
         "invalid_json",
         "invalid_job_id",
