@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, Dependency};
-use crate::job::{JobId, UploadKey};
+use crate::job::{JobId, UploadKey, UploadMethod};
 use crate::photo_index::{grant_sort_key, object_attributes, partition_key, photo_sort_key};
 use crate::request::RequestMeta;
 use crate::storage::StoredObject;
@@ -28,6 +28,8 @@ pub enum AuditEvent<'a> {
     /// A presigned POST was issued (written before it is signed: no row, no credential).
     UploadUrlIssued {
         key: &'a UploadKey,
+        /// POST (a form, up to `max_bytes`) or PUT (exactly `max_bytes`).
+        method: UploadMethod,
         max_bytes: u64,
         expires_at: UtcTime,
     },
@@ -61,10 +63,12 @@ impl AuditEvent<'_> {
         match *self {
             AuditEvent::UploadUrlIssued {
                 key,
+                method,
                 max_bytes,
                 expires_at,
             } => {
                 put("key", AttributeValue::S(key.as_str().to_owned()));
+                put("method", AttributeValue::S(method.as_str().to_owned()));
                 put(
                     "content_type",
                     AttributeValue::S(key.image_type().mime.to_owned()),
@@ -356,6 +360,7 @@ mod tests {
             &meta,
             AuditEvent::UploadUrlIssued {
                 key: &key,
+                method: UploadMethod::Post,
                 max_bytes: 1234,
                 expires_at: UtcTime::from_unix_secs(1_795_433_700),
             },
@@ -433,6 +438,7 @@ mod tests {
             &meta,
             AuditEvent::UploadUrlIssued {
                 key: &key,
+                method: UploadMethod::Post,
                 max_bytes: 1,
                 expires_at: UtcTime::from_unix_secs(1_795_433_700),
             },

@@ -113,6 +113,24 @@ impl fmt::Display for UploadKey {
     }
 }
 
+/// How the client will send the bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadMethod {
+    /// A browser form: any size from 1 byte to `max_bytes`, checked by the policy.
+    Post,
+    /// One PUT of exactly `max_bytes` bytes, checked by the signed `Content-Length`.
+    Put,
+}
+
+impl UploadMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UploadMethod::Post => "POST",
+            UploadMethod::Put => "PUT",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

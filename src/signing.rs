@@ -173,6 +173,57 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn put_urls_are_byte_identical_to_the_sdk_presigner() {
+        use aws_sdk_s3::config::{BehaviorVersion, Region};
+        use aws_sdk_s3::presigning::PresigningConfig;
+        let signing = signing("eu-west-1");
+        let creds = Credentials::new(
+            "AKIDEXAMPLE",
+            "secret/key+x",
+            Some("IQoJb3Jp/Z2luX2Vj+EHsa==".into()),
+            None,
+            "t",
+        );
+        let conf = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .credentials_provider(creds.clone())
+            .endpoint_url("http://127.0.0.1:3900")
+            .force_path_style(true);
+        let client = aws_sdk_s3::Client::from_conf(conf.build());
+        let key = "jobs/j-1/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.heic";
+        let sdk = client
+            .put_object()
+            .bucket("qdn-uploads")
+            .key(key)
+            .content_type("image/heic")
+            .content_length(123_456)
+            .presigned(
+                PresigningConfig::builder()
+                    .start_time(at(MAY_24_2013 + 4321))
+                    .expires_in(Duration::from_secs(900))
+                    .build()
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let ours_creds = SdkCredentials(creds);
+        let session = signing.session(&ours_creds, at(MAY_24_2013 + 4321));
+        let ours = s3_presign::presign_put(
+            &session,
+            &BucketEndpoint::custom("http://127.0.0.1:3900", "qdn-uploads", true).unwrap(),
+            key,
+            &s3_presign::PutUrlOptions {
+                expires_secs: 900,
+                content_type: "image/heic",
+                content_length: 123_456,
+            },
+        );
+        assert_eq!(ours, sdk.uri());
+        assert!(ours.contains("X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost"));
+    }
+
     #[test]
     fn expired_credentials_sign_nothing() {
         let signing = signing("us-east-1");

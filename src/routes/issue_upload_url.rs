@@ -1,9 +1,11 @@
-//! `GET /upload-url?job_id=…[&content_type=…][&size=…]`: a presigned POST for one new object.
-//! The audit row is written before anything is signed; no row, no credential.
+//! `GET /upload-url?job_id=…[&content_type=…][&size=…][&method=put]`: a presigned POST (a browser
+//! form) or, with `method=put` and an exact `size`, a presigned PUT (one request with the photo as
+//! its body, for iOS Shortcuts and curl) for one new object. The audit row is written before
+//! anything is signed; no row, no credential.
 
 use lambda_http::http::StatusCode;
 use lambda_http::Request;
-use s3_presign::{PostForm, UploadPolicy, UtcTime};
+use s3_presign::{presign_put, PostForm, PutUrlOptions, UploadPolicy, UtcTime};
 use serde::Serialize;
 
 use crate::audit::AuditEvent;
@@ -12,18 +14,33 @@ use crate::config::Config;
 use crate::context::Context;
 use crate::error::ApiError;
 use crate::image_type::ImageType;
-use crate::job::{JobId, UploadKey};
+use crate::job::{JobId, UploadKey, UploadMethod};
 use crate::request::query_param;
 use crate::signing;
 
 #[derive(Debug, Serialize)]
 pub struct UploadUrl {
+    /// `POST` (send `fields`, then the file, as a multipart form) or `PUT` (send the photo as the
+    /// body, with exactly `headers`).
+    pub method: &'static str,
     pub url: String,
-    pub fields: PostForm,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<PostForm>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub headers: Option<PutHeaders>,
     pub key: String,
     pub expires_at: String,
     pub max_bytes: u64,
     pub content_type: &'static str,
+}
+
+/// The headers a presigned PUT was signed with: S3 refuses the upload unless they are sent as is.
+#[derive(Debug, Serialize)]
+pub struct PutHeaders {
+    #[serde(rename = "Content-Type")]
+    pub content_type: &'static str,
+    #[serde(rename = "Content-Length")]
+    pub content_length: String,
 }
 
 /// What the query asks for, checked against the configuration.
@@ -31,7 +48,9 @@ pub struct UploadUrl {
 pub struct UploadRequest {
     pub job: JobId,
     pub image: ImageType,
+    /// The most a POST may carry; exactly what a PUT must carry.
     pub max_bytes: u64,
+    pub method: UploadMethod,
 }
 
 pub fn parse(req: &Request, config: &Config) -> Result<UploadRequest, ApiError> {
@@ -57,8 +76,25 @@ pub fn parse(req: &Request, config: &Config) -> Result<UploadRequest, ApiError> 
                 })?
         }
     };
+    let method = match query_param(req, "method")? {
+        None => UploadMethod::Post,
+        Some(m) if m.eq_ignore_ascii_case("post") => UploadMethod::Post,
+        Some(m) if m.eq_ignore_ascii_case("put") => UploadMethod::Put,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_method",
+                "`method` must be post (a form upload) or put (one request with the photo as its body).",
+            ))
+        }
+    };
     // A declared size narrows the signed size range to it; it can never widen it.
     let max_bytes = match query_param(req, "size")? {
+        None if method == UploadMethod::Put => {
+            return Err(ApiError::bad_request(
+                "size_required",
+                "method=put needs `size`, the photo's exact length in bytes: S3 checks it.",
+            ))
+        }
         None => config.max_upload_bytes,
         Some(size) => match size.parse::<u64>() {
             Ok(0) | Err(_) => {
@@ -80,6 +116,7 @@ pub fn parse(req: &Request, config: &Config) -> Result<UploadRequest, ApiError> 
         job,
         image,
         max_bytes,
+        method,
     })
 }
 
@@ -101,28 +138,53 @@ pub async fn handle(
             &upload.job,
             AuditEvent::UploadUrlIssued {
                 key: &key,
+                method: upload.method,
                 max_bytes: upload.max_bytes,
                 expires_at,
             },
         )
         .await?;
 
-    let fields = ctx.signing.presign_post(
-        &session,
-        &UploadPolicy {
-            bucket: &config.uploads_bucket,
-            key: key.as_str(),
-            content_type: upload.image.mime,
-            metadata: &[("x-amz-meta-job-id", upload.job.as_str())],
-            max_bytes: upload.max_bytes,
-            expires_at,
-        },
-    );
+    let (url, fields, headers) = match upload.method {
+        UploadMethod::Post => {
+            let fields = ctx.signing.presign_post(
+                &session,
+                &UploadPolicy {
+                    bucket: &config.uploads_bucket,
+                    key: key.as_str(),
+                    content_type: upload.image.mime,
+                    metadata: &[("x-amz-meta-job-id", upload.job.as_str())],
+                    max_bytes: upload.max_bytes,
+                    expires_at,
+                },
+            );
+            (config.bucket_endpoint.post_url(), Some(fields), None)
+        }
+        UploadMethod::Put => {
+            let url = presign_put(
+                &session,
+                &config.bucket_endpoint,
+                key.as_str(),
+                &PutUrlOptions {
+                    expires_secs: validity,
+                    content_type: upload.image.mime,
+                    content_length: upload.max_bytes,
+                },
+            );
+            let headers = PutHeaders {
+                content_type: upload.image.mime,
+                content_length: upload.max_bytes.to_string(),
+            };
+            (url, None, Some(headers))
+        }
+    };
     Ok((
         StatusCode::OK,
         UploadUrl {
-            url: config.bucket_endpoint.post_url(),
+            method: upload.method.as_str(),
+            url,
             fields,
+            headers,
             key: key.to_string(),
             expires_at: expires_at.rfc3339(),
             max_bytes: upload.max_bytes,
@@ -168,6 +230,36 @@ mod tests {
                 "invalid_size",
                 "{bad:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_put_needs_its_exact_size_and_any_other_method_is_refused() {
+        let put = parse_query("job_id=j-1&method=put&size=10").unwrap();
+        assert_eq!((put.method, put.max_bytes), (UploadMethod::Put, 10));
+        assert_eq!(
+            parse_query("job_id=j-1&method=PUT&size=1000")
+                .unwrap()
+                .method,
+            UploadMethod::Put
+        );
+        assert_eq!(
+            parse_query("job_id=j-1&method=post").unwrap().method,
+            UploadMethod::Post
+        );
+        assert_eq!(
+            parse_query("job_id=j-1").unwrap().method,
+            UploadMethod::Post
+        );
+        for (query, code) in [
+            ("job_id=j-1&method=put", "size_required"),
+            ("job_id=j-1&method=put&size=0", "invalid_size"),
+            ("job_id=j-1&method=put&size=1001", "file_too_large"),
+            ("job_id=j-1&method=get", "invalid_method"),
+            ("job_id=j-1&method=", "invalid_method"),
+            ("job_id=j-1&method=put&method=post", "repeated_parameter"),
+        ] {
+            assert_eq!(parse_query(query).unwrap_err().code, code, "{query}");
         }
     }
 

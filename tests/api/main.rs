@@ -14,5 +14,6 @@ mod logs;
 mod outages;
 mod photos;
 mod properties;
+mod put_uploads;
 mod runtime_logs;
 mod uploads;

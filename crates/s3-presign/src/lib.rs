@@ -4,7 +4,8 @@
 //!   content type, size range, expiry, metadata) S3 itself enforces. The Rust AWS SDK has no
 //!   presigned POST (aws-sdk-rust#863). [`PostPresigner`] keeps the policy's constant prefix
 //!   (with the session token) hashed, so a token costs nothing per upload.
-//! - [`presign_get`]: presigned GET URLs, byte-identical to aws-sdk-s3's `presigned()` output.
+//! - [`presign_get`]: presigned GET URLs (and [`presign_put`]: PUTs of one exact type and size),
+//!   byte-identical to aws-sdk-s3's `presigned()` output.
 //! - [`sigv4`]: signing keys derived once per day and kept inside a keyed HMAC state, so a
 //!   signature costs one HMAC over the string to sign; [`sigv4::Credentials`] is the only thing a
 //!   caller implements (or use [`sigv4::StaticCredentials`]).
@@ -32,6 +33,6 @@ pub mod utc;
 
 pub use endpoint::BucketEndpoint;
 pub use post_policy::{presign_post, PostForm, PostPresigner, UploadPolicy};
-pub use presign_get::{presign_get, GetPresigner, GetUrlOptions};
+pub use presign_get::{presign_get, presign_put, GetPresigner, GetUrlOptions, PutUrlOptions};
 pub use sigv4::{Credentials, Signer, SigningSession, StaticCredentials};
 pub use utc::UtcTime;

@@ -1,5 +1,7 @@
 //! Presigned GET URLs (SigV4 query-string auth) for private objects, built in one pass into the
 //! URL buffer: the canonical request is hashed straight from the URL's own path and query bytes.
+//! The same builder makes presigned PUTs whose `Content-Type` and `Content-Length` are signed
+//! headers, so S3 refuses any other type or size ([`presign_put`]).
 
 use std::sync::Arc;
 
@@ -31,11 +33,49 @@ pub fn presign_get(
     GetPresigner::new(session, endpoint, options).presign(key)
 }
 
+/// A presigned PUT of exactly `content_length` bytes of `content_type`: both are signed
+/// headers, so the uploader must send them as signed and S3 refuses anything else.
+#[derive(Debug, Clone, Copy)]
+pub struct PutUrlOptions<'a> {
+    pub expires_secs: u64,
+    pub content_type: &'a str,
+    pub content_length: u64,
+}
+
+/// Presigns `PUT key` in aws-sdk-s3's layout for `put_object().content_type(…)
+/// .content_length(…).presigned(…)`.
+pub fn presign_put(
+    session: &SigningSession,
+    endpoint: &BucketEndpoint,
+    key: &str,
+    options: &PutUrlOptions,
+) -> String {
+    let length = itoa::Buffer::new()
+        .format(options.content_length)
+        .to_owned();
+    let signed = [
+        ("content-length", length.as_str()),
+        ("content-type", options.content_type),
+    ];
+    GetPresigner::build(
+        session,
+        endpoint,
+        "PUT\n",
+        options.expires_secs,
+        None,
+        Some("PutObject"),
+        &signed,
+    )
+    .presign(key)
+}
+
 /// Presigns many keys with one session and the same options (a `/photos` page): everything but
 /// the key (and its version) is encoded once, and the canonical request's constant parts are kept
 /// ready to hash.
 pub struct GetPresigner<'s> {
     session: &'s SigningSession<'s>,
+    /// `GET\n` (or `PUT\n` for [`presign_put`]): the canonical request's first line.
+    method_line: &'static str,
     /// `{origin}{path prefix}/`
     url_base: String,
     /// Where the canonical path starts in a URL: right after the origin.
@@ -58,19 +98,41 @@ impl<'s> GetPresigner<'s> {
         endpoint: &BucketEndpoint,
         req: &GetUrlOptions,
     ) -> Self {
+        Self::build(
+            session,
+            endpoint,
+            "GET\n",
+            req.expires_secs,
+            req.response_content_disposition,
+            req.x_id,
+            &[],
+        )
+    }
+
+    /// `headers`: signed besides `host`, lower-case names sorted before `host`, values as sent.
+    fn build(
+        session: &'s SigningSession<'s>,
+        endpoint: &BucketEndpoint,
+        method_line: &'static str,
+        expires_secs: u64,
+        response_content_disposition: Option<&str>,
+        x_id: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Self {
         let mut url_base =
             String::with_capacity(endpoint.origin().len() + endpoint.path().len() + 1);
         url_base.push_str(endpoint.origin());
         url_base.push_str(endpoint.path());
         url_base.push('/');
 
+        let op = x_id;
         let mut x_id = String::new();
-        if let Some(op) = req.x_id {
+        if let Some(op) = op {
             x_id.push_str("x-id=");
             uri_encode(&mut x_id, op, true);
         }
         let mut disposition = String::new();
-        if let Some(d) = req.response_content_disposition {
+        if let Some(d) = response_content_disposition {
             disposition.push_str("response-content-disposition=");
             uri_encode(&mut disposition, d, true);
         }
@@ -82,9 +144,17 @@ impl<'s> GetPresigner<'s> {
         amz_head.push_str("&X-Amz-Date=");
         amz_head.push_str(session.amz_date());
         amz_head.push_str("&X-Amz-Expires=");
-        amz_head.push_str(itoa::Buffer::new().format(req.expires_secs));
+        amz_head.push_str(itoa::Buffer::new().format(expires_secs));
         let token_param = session.token_query().clone();
-        const SIGNED_HEADERS: &str = "&X-Amz-SignedHeaders=host";
+        let mut signed_names = String::with_capacity(48);
+        for (name, _) in headers {
+            signed_names.push_str(name);
+            signed_names.push(';');
+        }
+        signed_names.push_str("host");
+        let mut signed_param = String::from("&X-Amz-SignedHeaders=");
+        uri_encode(&mut signed_param, &signed_names, true);
+        let signed_param = signed_param.as_str();
 
         let mut query_head = String::with_capacity(x_id.len() + disposition.len() + 3);
         query_head.push('?');
@@ -94,7 +164,7 @@ impl<'s> GetPresigner<'s> {
         }
         let mut query_amz = String::with_capacity(amz_head.len() + 48);
         query_amz.push_str(&amz_head);
-        query_amz.push_str(SIGNED_HEADERS);
+        query_amz.push_str(signed_param);
         query_amz.push_str("&X-Amz-Signature=");
 
         // The canonical query is sorted by name: `X-Amz-*` (token among them), then lower-case
@@ -104,7 +174,7 @@ impl<'s> GetPresigner<'s> {
         canonical_before_version.push('\n');
         canonical_before_version.push_str(&amz_head);
         canonical_before_version.push_str(&token_param);
-        canonical_before_version.push_str(SIGNED_HEADERS);
+        canonical_before_version.push_str(signed_param);
         if !disposition.is_empty() {
             canonical_before_version.push('&');
             canonical_before_version.push_str(&disposition);
@@ -114,12 +184,22 @@ impl<'s> GetPresigner<'s> {
             canonical_after_version.push('&');
             canonical_after_version.push_str(&x_id);
         }
-        canonical_after_version.push_str("\nhost:");
+        canonical_after_version.push('\n');
+        for (name, value) in headers {
+            canonical_after_version.push_str(name);
+            canonical_after_version.push(':');
+            canonical_after_version.push_str(value.trim());
+            canonical_after_version.push('\n');
+        }
+        canonical_after_version.push_str("host:");
         canonical_after_version.push_str(endpoint.host());
-        canonical_after_version.push_str("\n\nhost\nUNSIGNED-PAYLOAD");
+        canonical_after_version.push_str("\n\n");
+        canonical_after_version.push_str(&signed_names);
+        canonical_after_version.push_str("\nUNSIGNED-PAYLOAD");
 
         GetPresigner {
             session,
+            method_line,
             origin_len: endpoint.origin().len(),
             url_base,
             query_head,
@@ -155,7 +235,7 @@ impl<'s> GetPresigner<'s> {
         url.push_str(&self.url_base);
         uri_encode(&mut url, key, false);
         let mut hasher = Sha256::new();
-        hasher.update(b"GET\n");
+        hasher.update(self.method_line.as_bytes());
         hasher.update(&url.as_bytes()[self.origin_len..]);
         hasher.update(self.canonical_before_version.as_bytes());
         if !version.is_empty() {

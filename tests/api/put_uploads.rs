@@ -1,0 +1,249 @@
+//! `GET /upload-url?method=put`: a presigned PUT for iOS Shortcuts and curl, enforced by the real
+//! S3 server (Garage) through its signed `Content-Type` and `Content-Length`; and the README's
+//! curl script, run against the function behind a local HTTP front.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper_util::rt::TokioIo;
+use lambda_http::Body;
+use qdn_photos::app::App;
+use serde_json::json;
+
+use crate::support::*;
+
+async fn put(url: &str, content_type: &str, bytes: Vec<u8>) -> (u16, String) {
+    let resp = reqwest::Client::new()
+        .put(url)
+        .header("content-type", content_type)
+        .body(bytes)
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .expect("PUT to S3");
+    let status = resp.status().as_u16();
+    (status, resp.text().await.unwrap_or_default())
+}
+
+fn assert_refused(status: u16, body: &str) {
+    assert!(
+        (400..500).contains(&status),
+        "S3 should refuse, got {status}: {body}"
+    );
+}
+
+#[tokio::test]
+async fn a_put_url_takes_exactly_the_signed_bytes_type_and_key() {
+    let stack = Stack::get();
+    let app = stack.app(&[]);
+    let job = new_job();
+    let bytes = photo_bytes(9, 4321);
+    let grant = issue(&app, &job, "&method=put&size=4321&content_type=image/png").await;
+    assert_eq!(grant["method"], "PUT");
+    assert_eq!(
+        grant["headers"],
+        json!({"Content-Type": "image/png", "Content-Length": "4321"})
+    );
+    assert!(grant.get("fields").is_none());
+    let key = grant["key"].as_str().unwrap().to_owned();
+    let url = grant["url"].as_str().unwrap().to_owned();
+    assert!(url.contains(&key), "{url}");
+
+    // Audited before it was handed out, as a PUT of exactly that size.
+    let rows = stack.audit_events(&job, "upload_url_issued").await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["method"].as_s().unwrap(), "PUT");
+    assert_eq!(rows[0]["max_bytes"].as_n().unwrap(), "4321");
+
+    // One byte short, one byte long, another type, another key: S3 refuses each, stores nothing.
+    let (status, body) = put(&url, "image/png", bytes[..4320].to_vec()).await;
+    assert_refused(status, &body);
+    let mut long = bytes.clone();
+    long.push(0);
+    let (status, body) = put(&url, "image/png", long).await;
+    assert_refused(status, &body);
+    let (status, body) = put(&url, "image/jpeg", bytes.clone()).await;
+    assert_refused(status, &body);
+    let (status, body) = put(&url, "text/html", bytes.clone()).await;
+    assert_refused(status, &body);
+    let other_key = format!("jobs/{job}/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.png");
+    let (status, body) = put(&url.replace(&key, &other_key), "image/png", bytes.clone()).await;
+    assert_refused(status, &body);
+    assert_eq!(stack.object(&key).await, None);
+    assert_eq!(stack.object(&other_key).await, None);
+
+    // The signed bytes are stored, with the signed type, and complete like a POSTed upload.
+    let (status, body) = put(&url, "image/png", bytes.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(stack.object(&key).await.as_deref(), Some(&bytes[..]));
+    let head = stack
+        .s3()
+        .head_object()
+        .bucket(&stack.bucket)
+        .key(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.content_type(), Some("image/png"));
+    let (status, body) = call(
+        &app,
+        post_json("/upload-url", &json!({"job_id": job, "keys": [key]})),
+    )
+    .await;
+    assert_eq!(status.as_u16(), 201, "{body}");
+    assert_eq!(body["total_bytes"], 4321);
+}
+
+#[tokio::test]
+async fn a_put_url_is_cut_to_the_ttl_like_a_post() {
+    let stack = Stack::get();
+    let app = stack.app(&[("UPLOAD_URL_TTL_SECS", "1")]);
+    let grant = issue(&app, &new_job(), "&method=put&size=10").await;
+    let url = grant["url"].as_str().unwrap();
+    assert!(url.contains("X-Amz-Expires=1&"), "{url}");
+    // Garage counts whole seconds from X-Amz-Date: 3 s later the URL is dead.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (status, body) = put(url, "image/jpeg", photo_bytes(1, 10)).await;
+    assert_refused(status, &body);
+    assert_eq!(stack.object(grant["key"].as_str().unwrap()).await, None);
+}
+
+/// The function behind a plain HTTP listener, as API Gateway puts it behind HTTPS: each request
+/// becomes the HTTP API event `ApiEvent` builds, and the function's answer goes back as is.
+async fn http_front(app: App) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    let app = Arc::new(app);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req| serve(app.clone(), req));
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+async fn serve(
+    app: Arc<App>,
+    req: hyper::Request<Incoming>,
+) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = req.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut event = ApiEvent::new(parts.method.as_str(), path);
+    for (name, value) in &parts.headers {
+        event = event.header(name.as_str(), value.to_str().unwrap_or_default());
+    }
+    if !body.is_empty() {
+        event = event.body(std::str::from_utf8(&body).unwrap_or_default());
+    }
+    let resp = app.handle(event.request()).await;
+    let mut out = hyper::Response::builder().status(resp.status());
+    for (name, value) in resp.headers() {
+        out = out.header(name, value);
+    }
+    let bytes = match resp.body() {
+        Body::Text(t) => Bytes::from(t.clone()),
+        Body::Binary(b) => Bytes::from(b.clone()),
+        _ => Bytes::new(),
+    };
+    Ok(out.body(Full::new(bytes)).unwrap())
+}
+
+async fn run_script(api: &str, token: &str, args: &[&str]) -> (i32, String, String) {
+    let out = tokio::process::Command::new("bash")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/upload-photo.sh"
+        ))
+        .args(args)
+        .env("QDN_API", api)
+        .env("QDN_TOKEN", token)
+        .output()
+        .await
+        .expect("bash runs");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
+}
+
+#[tokio::test]
+async fn the_readmes_curl_script_uploads_and_records_photos() {
+    let stack = Stack::get();
+    let api = http_front(stack.app(&[])).await;
+    let job = new_job();
+    let dir = std::env::temp_dir().join(format!("qdn-curl-{job}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let jpeg = dir.join("site front.JPG");
+    let png = dir.join("meter.png");
+    std::fs::write(&jpeg, photo_bytes(4, 70_000)).unwrap();
+    std::fs::write(&png, photo_bytes(5, 1_234)).unwrap();
+
+    let (code, stdout, stderr) = run_script(
+        &api,
+        qdn_photos::test_util::TOKEN,
+        &[&job, jpeg.to_str().unwrap(), png.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
+    assert!(
+        stdout.contains(&format!("recorded 2 photo(s) for job {job}")),
+        "{stdout}"
+    );
+
+    // Both stored byte for byte with their types, one completion naming both, both listed.
+    let completed = stack.audit_events(&job, "upload_completed").await;
+    assert_eq!(completed.len(), 1);
+    let keys: Vec<String> = completed[0]["keys"]
+        .as_l()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_s().unwrap().clone())
+        .collect();
+    assert!(
+        keys[0].ends_with(".jpg") && keys[1].ends_with(".png"),
+        "{keys:?}"
+    );
+    assert_eq!(stack.object(&keys[0]).await, Some(photo_bytes(4, 70_000)));
+    assert_eq!(stack.object(&keys[1]).await, Some(photo_bytes(5, 1_234)));
+    let issued = stack.audit_events(&job, "upload_url_issued").await;
+    assert!(issued.iter().all(|r| r["method"].as_s().unwrap() == "PUT"));
+    let (_, page) = call(&stack.app(&[]), get(&format!("/photos?job_id={job}"))).await;
+    assert_eq!(page["photos"].as_array().unwrap().len(), 2);
+
+    // A wrong token, a missing file and a bad job id: non-zero, the reason said, nothing issued.
+    let (code, _, stderr) = run_script(&api, "wrong", &[&job, png.to_str().unwrap()]).await;
+    assert_eq!(code, 1);
+    assert!(stderr.contains("401 unauthorized"), "{stderr}");
+    let (code, _, stderr) =
+        run_script(&api, qdn_photos::test_util::TOKEN, &[&job, "/nope.jpg"]).await;
+    assert_eq!(code, 1);
+    assert!(stderr.contains("no such file"), "{stderr}");
+    let (code, _, stderr) = run_script(
+        &api,
+        qdn_photos::test_util::TOKEN,
+        &["../x", png.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(code, 1);
+    assert!(stderr.contains("invalid_job_id"), "{stderr}");
+    let (code, _, _) = run_script(&api, qdn_photos::test_util::TOKEN, &[&job]).await;
+    assert_eq!(code, 2, "usage");
+    assert_eq!(stack.audit_events(&job, "upload_url_issued").await.len(), 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
