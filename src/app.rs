@@ -4,13 +4,13 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use serde::Serialize;
 
 use crate::auth::{authorize, Authenticator, Caller};
 use crate::config::Config;
 use crate::context::Context;
 use crate::cors;
 use crate::error::ApiError;
+use crate::metrics::RequestMetrics;
 use crate::request::route_path;
 use crate::response;
 use crate::router::{route, ApiRequest, Route};
@@ -56,38 +56,57 @@ impl App {
     /// Answers one request. Every outcome, including every error, is a JSON response.
     pub async fn handle(&self, req: Request) -> Response<Body> {
         let origin = cors::allowed_origin(&self.ctx.config.allowed_origins, &req);
-        let mut resp = match decide(&self.ctx.config, &self.ctx.auth, &req).await {
-            Err(err) => response::error(&err),
-            Ok(Decision::Preflight { methods }) => cors::preflight(origin, methods),
-            Ok(Decision::Call { caller, request }) => self
-                .call(&caller, request)
-                .await
-                .unwrap_or_else(|err| response::error(&err)),
+        let mut metrics = RequestMetrics::default();
+        let outcome = match decide(&self.ctx.config, &self.ctx.auth, &req).await {
+            Err(err) => Err(err),
+            Ok(Decision::Preflight { methods }) => Ok(cors::preflight(origin, methods)),
+            Ok(Decision::Call { caller, request }) => {
+                self.call(&caller, request, &mut metrics).await
+            }
         };
+        let mut resp = outcome.unwrap_or_else(|err| {
+            metrics = RequestMetrics::failed(&err);
+            response::error(&err)
+        });
         cors::add_headers(resp.headers_mut(), origin);
         tracing::info!(method = %req.method(), path = route_path(&req), status = resp.status().as_u16(), "handled");
+        if let Some(target) = &self.ctx.config.metrics {
+            target.publish(&metrics);
+        }
         resp
     }
 
-    async fn call(&self, caller: &Caller, request: ApiRequest) -> Result<Response<Body>, ApiError> {
+    async fn call(
+        &self,
+        caller: &Caller,
+        request: ApiRequest,
+        metrics: &mut RequestMetrics,
+    ) -> Result<Response<Body>, ApiError> {
         let ctx = &self.ctx;
-        match request {
+        Ok(match request {
             ApiRequest::IssueUploadUrl(input) => {
-                reply(issue_upload_url::handle(ctx, caller, input).await)
+                let (status, body) = issue_upload_url::handle(ctx, caller, input).await?;
+                metrics.urls_issued = 1;
+                response::json(status, &body)
             }
             ApiRequest::CompleteUploads(input) => {
-                reply(complete_uploads::handle(ctx, caller, input).await)
+                let (status, body) = complete_uploads::handle(ctx, caller, input).await?;
+                // A repeat (200) answers the first record; only a new record counts.
+                if status == StatusCode::CREATED {
+                    metrics.completions = 1;
+                    metrics.bytes_completed = u64::try_from(body.total_bytes).unwrap_or(0);
+                }
+                response::json(status, &body)
             }
             ApiRequest::ReportUploads(input) => {
-                reply(complete_uploads::handle_report(ctx, caller, input).await)
+                let (status, body) = complete_uploads::handle_report(ctx, caller, input).await?;
+                metrics.unverified_reports = 1;
+                response::json(status, &body)
             }
-            ApiRequest::ListPhotos(input) => reply(list_photos::handle(ctx, caller, input).await),
-        }
+            ApiRequest::ListPhotos(input) => {
+                let (status, body) = list_photos::handle(ctx, caller, input).await?;
+                response::json(status, &body)
+            }
+        })
     }
-}
-
-fn reply<T: Serialize>(
-    result: Result<(StatusCode, T), ApiError>,
-) -> Result<Response<Body>, ApiError> {
-    result.map(|(status, body)| response::json(status, &body))
 }

@@ -4,6 +4,7 @@
 use s3_presign::BucketEndpoint;
 
 use crate::image_type::ImageType;
+use crate::metrics::MetricsTarget;
 
 const MAX_PRESIGN_SECS: u64 = 604_800; // SigV4's limit for presigned requests: 7 days.
 const MAX_S3_POST_BYTES: u64 = 5 * 1024 * 1024 * 1024; // S3's single-request object limit.
@@ -51,6 +52,8 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// How long audit rows are kept before DynamoDB's TTL may remove them.
     pub audit_retention_days: u64,
+    /// CloudWatch metrics (EMF on stdout) when `METRICS_NAMESPACE` is set; none otherwise.
+    pub metrics: Option<MetricsTarget>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,6 +179,21 @@ impl Config {
             allowed_origins.push(origin.to_owned());
         }
 
+        let metrics = match get("METRICS_NAMESPACE") {
+            None => None,
+            Some(namespace) if is_metrics_namespace(&namespace) => Some(MetricsTarget::new(
+                namespace,
+                // Set by Lambda; `local` under cargo lambda or in tests.
+                get("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|| "local".into()),
+            )),
+            Some(_) => {
+                return Err(err(
+                    "METRICS_NAMESPACE",
+                    "must be 1-255 characters of letters, digits and . - _ / # :, not starting with AWS/",
+                ))
+            }
+        };
+
         Ok(Config {
             uploads_bucket,
             audit_table,
@@ -189,8 +207,18 @@ impl Config {
             auth,
             allowed_origins,
             audit_retention_days,
+            metrics,
         })
     }
+}
+
+/// CloudWatch's namespace rules; `AWS/` is reserved for AWS's own metrics.
+fn is_metrics_namespace(ns: &str) -> bool {
+    (1..=255).contains(&ns.len())
+        && !ns.starts_with("AWS/")
+        && ns
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-_/#: ".contains(&b))
 }
 
 fn auth_mode(get: &impl Fn(&str) -> Option<String>) -> Result<AuthMode, ConfigError> {
@@ -316,6 +344,7 @@ mod tests {
             "https://qdn-uploads.s3.us-east-1.amazonaws.com/"
         );
         assert!(c.allowed_origins.is_empty());
+        assert_eq!(c.metrics, None);
         assert_eq!(
             c.auth,
             AuthMode::Jwt(JwtClaims {
@@ -359,6 +388,25 @@ mod tests {
     }
 
     #[test]
+    fn metrics_go_to_the_namespace_under_the_functions_name() {
+        let c = parse(&[("METRICS_NAMESPACE", "QDN/Photos")]).unwrap();
+        let target = c.metrics.unwrap();
+        assert_eq!(
+            (target.namespace.as_str(), target.function_name.as_str()),
+            ("QDN/Photos", "local")
+        );
+        let c = parse(&[
+            ("METRICS_NAMESPACE", "QDNPhotos"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "qdn-photos-PhotosFunction-x1"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.metrics.unwrap().function_name,
+            "qdn-photos-PhotosFunction-x1"
+        );
+    }
+
+    #[test]
     fn each_bad_setting_stops_the_start_naming_its_variable() {
         let cases: &[(&str, &str, &str)] = &[
             ("UPLOADS_BUCKET", "", "UPLOADS_BUCKET"),
@@ -390,6 +438,9 @@ mod tests {
             ("AUTH_TOKEN_SHA256", "abc", "AUTH_TOKEN_SHA256"),
             ("AUTH_TOKEN_SHA256", &"g".repeat(64), "AUTH_TOKEN_SHA256"),
             ("ALLOWED_ORIGINS", "*", "ALLOWED_ORIGINS"),
+            ("METRICS_NAMESPACE", "AWS/Lambda", "METRICS_NAMESPACE"),
+            ("METRICS_NAMESPACE", "QDN{Photos}", "METRICS_NAMESPACE"),
+            ("METRICS_NAMESPACE", &"n".repeat(256), "METRICS_NAMESPACE"),
             (
                 "ALLOWED_ORIGINS",
                 "https://a.example/path",

@@ -19,6 +19,7 @@ pub mod error;
 pub mod image_type;
 pub mod job;
 pub mod logging;
+pub mod metrics;
 pub mod photo_index;
 pub mod request;
 pub mod response;

@@ -142,7 +142,8 @@ fn body_of(response: &Value) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn at_trace_level_the_runtimes_logs_hold_no_token_jwt_policy_or_signature() {
+async fn at_trace_level_the_runtimes_logs_hold_no_token_jwt_policy_or_signature_and_whole_metrics()
+{
     let stack = Stack::get();
     let job = new_job();
     let token = qdn_photos::tokens::TokenStore::new(stack.dynamodb(), stack.table.clone(), 0)
@@ -169,6 +170,7 @@ async fn at_trace_level_the_runtimes_logs_hold_no_token_jwt_policy_or_signature(
         // Asking for TRACE everywhere, the runtime crates by name too.
         .env("RUST_LOG", "trace,lambda_runtime=trace,lambda_http=trace")
         .env("AUTH_MODE", "tokens")
+        .env("METRICS_NAMESPACE", "QDNPhotos")
         .env("ALLOWED_ORIGINS", "http://localhost:8080")
         .env_remove("AUTH_TOKEN_SHA256")
         .stdout(Stdio::piped())
@@ -227,11 +229,29 @@ async fn at_trace_level_the_runtimes_logs_hold_no_token_jwt_policy_or_signature(
 
     function.start_kill().unwrap();
     function.wait().await.unwrap();
+    let stdout = String::from_utf8_lossy(&stdout.await.unwrap()).into_owned();
     let logs = format!(
-        "{}{}",
-        String::from_utf8_lossy(&stdout.await.unwrap()),
+        "{stdout}{}",
         String::from_utf8_lossy(&stderr.await.unwrap())
     );
+
+    // One EMF line per invocation, whole among the TRACE output, counting what each request did.
+    let emf: Vec<Value> = stdout
+        .lines()
+        .filter(|line| line.starts_with('{') && line.contains(r#""_aws":{"#))
+        .map(|line| serde_json::from_str(line).expect("an EMF line is one JSON document"))
+        .collect();
+    let counted = |name: &str| {
+        emf.iter()
+            .map(|doc| doc[name].as_u64().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(counted("UrlsIssued"), [1, 0, 0, 0]);
+    assert_eq!(counted("Completions"), [0, 1, 0, 0]);
+    assert_eq!(counted("BytesCompleted"), [0, 64, 0, 0]);
+    assert_eq!(counted("AuthRefusals"), [0, 0, 0, 1]);
+    assert!(emf.iter().all(|doc| doc["FunctionName"] == "qdn-photos"
+        && doc["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "QDNPhotos"));
     // TRACE was on: the function's own and the SDK's most verbose lines are there.
     assert!(logs.contains("handled") && logs.contains("TRACE"), "{logs}");
     for (what, secret) in [
