@@ -153,6 +153,159 @@ def table_and_function_problems(t):
     return problems
 
 
+def instantiate(t, params):
+    """What CloudFormation creates from `t` with `params` (others at their defaults): conditions
+    evaluated, resources and outputs whose condition is false dropped, Fn::If chosen and
+    AWS::NoValue removed. Enough of CloudFormation for this template's conditions."""
+    values = {name: str(p.get("Default", "")) for name, p in t["Parameters"].items()}
+    values.update(params)
+
+    def value(x):
+        if isinstance(x, dict) and "Ref" in x:
+            return values[x["Ref"]]
+        return x
+
+    def holds(expr):
+        if isinstance(expr, dict) and "Condition" in expr:
+            return holds(t["Conditions"][expr["Condition"]])
+        (fn, args), = expr.items()
+        if fn == "Fn::Equals":
+            return value(args[0]) == value(args[1])
+        if fn == "Fn::Not":
+            return not holds(args[0])
+        if fn == "Fn::And":
+            return all(holds(a) for a in args)
+        if fn == "Fn::Or":
+            return any(holds(a) for a in args)
+        raise ValueError(f"no evaluation for {fn}")
+
+    no_value = object()
+
+    def resolve(node):
+        if isinstance(node, dict):
+            if set(node) == {"Fn::If"}:
+                name, yes, no = node["Fn::If"]
+                return resolve(yes if holds({"Condition": name}) else no)
+            if node == {"Ref": "AWS::NoValue"}:
+                return no_value
+            out = {k: resolve(v) for k, v in node.items()}
+            return {k: v for k, v in out.items() if v is not no_value}
+        if isinstance(node, list):
+            return [v for v in (resolve(x) for x in node) if v is not no_value]
+        return node
+
+    def kept(section):
+        return {
+            name: resolve(r)
+            for name, r in t.get(section, {}).items()
+            if "Condition" not in r or holds({"Condition": r["Condition"]})
+        }
+
+    return {"Resources": kept("Resources"), "Outputs": kept("Outputs")}
+
+
+DOMAIN = {"DomainName": "api.quickdumpnow.com",
+          "CertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abcd-1234"}
+
+
+def domain_problems(t):
+    problems = []
+    bare = instantiate(t, {})
+    for name in ("ApiDomainName", "ApiDomainMapping"):
+        if name in bare["Resources"]:
+            problems.append(f"{name} is created without a DomainName")
+    if "DomainTarget" in bare["Outputs"]:
+        problems.append("DomainTarget is output without a DomainName")
+    if bare["Outputs"]["ApiUrl"]["Value"] != {"Fn::GetAtt": ["HttpApi", "ApiEndpoint"]}:
+        problems.append("without a domain, ApiUrl is not the execute-api endpoint")
+    named = instantiate(t, DOMAIN)["Resources"]
+    domain = named.get("ApiDomainName", {}).get("Properties", {})
+    mapping = named.get("ApiDomainMapping", {}).get("Properties", {})
+    if domain.get("DomainName") != {"Ref": "DomainName"}:
+        problems.append("no domain name resource for DomainName")
+    config = (domain.get("DomainNameConfigurations") or [{}])[0]
+    if config.get("CertificateArn") != {"Ref": "CertificateArn"} or config.get("SecurityPolicy") != "TLS_1_2":
+        problems.append(f"the domain is not served with CertificateArn over TLS 1.2: {config}")
+    if mapping != {"ApiId": {"Ref": "HttpApi"}, "DomainName": {"Ref": "ApiDomainName"},
+                   "Stage": {"Ref": "HttpApiStage"}}:
+        problems.append(f"the domain is not mapped to the API's stage: {mapping}")
+    outputs = instantiate(t, DOMAIN)["Outputs"]
+    if outputs["ApiUrl"]["Value"] != {"Fn::Sub": "https://${DomainName}"}:
+        problems.append("with a domain, ApiUrl is not https://DomainName")
+    if "DomainTarget" not in outputs:
+        problems.append("no DomainTarget output to point DNS at")
+    rule = t.get("Rules", {}).get("CustomDomainNeedsCertificate", {})
+    if "CertificateArn" not in json.dumps(rule.get("Assertions")):
+        problems.append("a DomainName without a CertificateArn is not refused before deploying")
+    return problems
+
+
+def access_log_problems(t):
+    problems = []
+    settings = t["Resources"]["HttpApiStage"]["Properties"].get("AccessLogSettings", {})
+    if settings.get("DestinationArn") != {"Fn::GetAtt": ["AccessLogGroup", "Arn"]}:
+        return ["the API's access logs go nowhere"]
+    try:
+        fields = json.loads(settings["Format"])
+    except (KeyError, ValueError) as e:
+        return [f"access log format is not one JSON object: {e}"]
+    values = " ".join(fields.values())
+    for needed in ("$context.requestId", "$context.status", "$context.routeKey", "$context.identity.sourceIp"):
+        if needed not in values:
+            problems.append(f"access logs lack {needed}")
+    # Headers and claims could carry a bearer token or a person's details.
+    for leaking in ("$request.header", "$context.authorizer.claims", "$request.querystring"):
+        if leaking in values:
+            problems.append(f"access logs include {leaking}")
+    group = t["Resources"].get("AccessLogGroup", {}).get("Properties", {})
+    if group.get("RetentionInDays") != {"Ref": "AccessLogRetentionDays"}:
+        problems.append("access logs are kept forever (no retention parameter)")
+    return problems
+
+
+def emitted_metrics():
+    """The metric names the function writes (src/metrics.rs)."""
+    with open(os.path.join(ROOT, "src", "metrics.rs")) as f:
+        return set(re.findall(r'\("([A-Za-z0-9]+)", "(?:Count|Bytes)"', f.read()))
+
+
+EXPECTED_ALARMS = {
+    ("AWS/ApiGateway", "5xx"),
+    ("custom", "AuditFailures"),
+    ("custom", "S3Failures"),
+    ("AWS/Lambda", "Throttles"),
+    ("AWS/Lambda", "Errors"),
+}
+
+
+def alarm_problems(t):
+    problems = []
+    topic = "arn:aws:sns:us-east-1:123456789012:qdn-ops"
+    emitted = emitted_metrics()
+    for params, actions in (({}, None), ({"AlarmTopicArn": topic}, [{"Ref": "AlarmTopicArn"}])):
+        alarms = of_type(instantiate(t, params)["Resources"], "AWS::CloudWatch::Alarm")
+        watched = set()
+        for name, alarm in alarms.items():
+            props = alarm["Properties"]
+            stats = [m["MetricStat"]["Metric"] for m in props.get("Metrics", []) if "MetricStat" in m]
+            for metric in stats or [props]:
+                namespace = metric.get("Namespace")
+                if namespace == {"Ref": "MetricsNamespace"}:
+                    namespace = "custom"
+                    if metric["MetricName"] not in emitted:
+                        problems.append(f"{name} watches {metric['MetricName']}, which the function never writes")
+                watched.add((namespace, metric["MetricName"]))
+                dims = {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])}
+                if dims not in ({"FunctionName": {"Ref": "PhotosFunction"}}, {"ApiId": {"Ref": "HttpApi"}}):
+                    problems.append(f"{name} watches {dims}, not this stack's function or API")
+            for key in ("AlarmActions", "OKActions"):
+                if props.get(key) != actions:
+                    problems.append(f"{name} {key} is {props.get(key)} with AlarmTopicArn={params}")
+        for missing in sorted(EXPECTED_ALARMS - watched):
+            problems.append(f"no alarm on {missing}")
+    return problems
+
+
 class TemplateTest(unittest.TestCase):
     def setUp(self):
         self.template = load_template()
@@ -234,6 +387,48 @@ class TemplateTest(unittest.TestCase):
 
         for edit in (whole_bucket, any_s3, prefix_conditioned_list, no_versions, dynamo_scan, dynamo_delete):
             self.assertNotEqual(iam_problems(sam_transform(self.weakened(edit))), [], edit.__name__)
+
+    def test_custom_domain_exists_only_when_named(self):
+        self.assertEqual(domain_problems(self.template), [])
+
+    def test_access_logs_are_json_without_headers_and_expire(self):
+        self.assertEqual(access_log_problems(self.template), [])
+
+    def test_alarms_watch_the_functions_metrics_and_notify_the_topic(self):
+        self.assertEqual(alarm_problems(self.template), [])
+        self.assertTrue(emitted_metrics() >= {"UrlsIssued", "AuditFailures", "S3Failures"})
+
+    def test_catches_an_unconditional_domain_or_leaky_logs_or_dead_alarms(self):
+        def unconditional_mapping(t):
+            del t["Resources"]["ApiDomainMapping"]["Condition"]
+
+        def http_only_domain(t):
+            t["Resources"]["ApiDomainName"]["Properties"]["DomainNameConfigurations"][0]["SecurityPolicy"] = "TLS_1_0"
+
+        for edit in (unconditional_mapping, http_only_domain):
+            self.assertNotEqual(domain_problems(self.weakened(edit)), [], edit.__name__)
+
+        def log_headers(t):
+            settings = t["Resources"]["HttpApiStage"]["Properties"]["AccessLogSettings"]
+            settings["Format"] = settings["Format"].replace("}", ',"auth":"$request.header.Authorization"}')
+
+        def forever(t):
+            del t["Resources"]["AccessLogGroup"]["Properties"]["RetentionInDays"]
+
+        for edit in (log_headers, forever):
+            self.assertNotEqual(access_log_problems(self.weakened(edit)), [], edit.__name__)
+
+        def renamed_metric(t):
+            t["Resources"]["AuditFailuresAlarm"]["Properties"]["MetricName"] = "AuditErrors"
+
+        def silent(t):
+            del t["Resources"]["S3FailuresAlarm"]["Properties"]["AlarmActions"]
+
+        def no_throttle_alarm(t):
+            del t["Resources"]["FunctionThrottlesAlarm"]
+
+        for edit in (renamed_metric, silent, no_throttle_alarm):
+            self.assertNotEqual(alarm_problems(self.weakened(edit)), [], edit.__name__)
 
     def test_retention_has_a_floor_and_every_auth_mode_is_offered(self):
         params = self.template["Parameters"]
