@@ -86,19 +86,22 @@ fn request_parsing(c: &mut Criterion) {
     ))
     .unwrap();
     let config = config(&[("AUTH_MODE", "jwt")]);
-    c.bench_function(
-        "request_parsing (API Gateway event → route → checked query)",
-        |b| {
-            b.iter(|| {
-                let req = lambda_http::request::from_str(black_box(&event)).unwrap();
-                let Route::Endpoint(endpoint) = route(req.method(), route_path(&req)).unwrap()
-                else {
-                    unreachable!("a GET")
-                };
-                ApiRequest::parse(endpoint, &req, &config).unwrap()
-            })
-        },
-    );
+    let check = |req: &lambda_http::Request| {
+        let Route::Endpoint(endpoint) = route(req.method(), route_path(req)).unwrap() else {
+            unreachable!("a GET")
+        };
+        ApiRequest::parse(endpoint, req, &config).unwrap()
+    };
+    let mut group =
+        c.benchmark_group("request_parsing (API Gateway event → route → checked query)");
+    // What the function runs (`event::parse`), beside lambda_http's own reading of the event.
+    group.bench_function("event::parse", |b| {
+        b.iter(|| check(&qdn_photos::event::parse(black_box(&event)).unwrap().0))
+    });
+    group.bench_function("lambda_http::request::from_str", |b| {
+        b.iter(|| check(&lambda_http::request::from_str(black_box(&event)).unwrap()))
+    });
+    group.finish();
     // The same with the bearer check and the caller's request context: all `decide` does.
     let event = ApiEvent::get("/upload-url?job_id=j-12345&content_type=image%2Fjpeg&size=2048")
         .bearer(TOKEN)
@@ -112,7 +115,7 @@ fn request_parsing(c: &mut Criterion) {
         "request_decision (event → route → caller → checked query)",
         |b| {
             b.iter(|| {
-                let req = lambda_http::request::from_str(black_box(&event)).unwrap();
+                let (req, _) = qdn_photos::event::parse(black_box(&event)).unwrap();
                 decider.decide(&req).unwrap()
             })
         },

@@ -16,6 +16,7 @@ pub mod config;
 pub mod context;
 pub mod cors;
 pub mod error;
+pub mod event;
 pub mod image_type;
 pub mod job;
 pub mod logging;

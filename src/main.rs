@@ -1,9 +1,8 @@
 //! The Lambda entry point: read the configuration, build the clients once, serve requests.
 //! With arguments, an operator command instead (`qdn-photos tokens …`, see `cli.rs`).
 
-use std::convert::Infallible;
-
-use lambda_http::{run, service_fn, Error, Request};
+use lambda_http::lambda_runtime::{self, LambdaEvent};
+use lambda_http::{service_fn, Error};
 use qdn_photos::app::App;
 use qdn_photos::clients::load_sdk_config;
 use qdn_photos::config::{Config, ConfigError};
@@ -20,10 +19,15 @@ async fn main() -> Result<(), Error> {
     let sdk = load_sdk_config(&config.region).await;
     let app = App::new(Context::from_sdk_config(config, &sdk).unwrap_or_else(|err| stop(&err)));
     // `run` lets each invocation's future borrow `app`, which lives until the runtime stops.
+    // The event arrives unparsed: `event::parse` reads an HTTP API event in one pass (lambda_http's
+    // own `run` would try each event shape in turn), and anything else as lambda_http does.
     let app = &app;
-    run(service_fn(move |req: Request| async move {
-        Ok::<_, Infallible>(app.handle(req).await)
-    }))
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<Box<serde_json::value::RawValue>>| async move {
+            let (req, origin) = qdn_photos::event::parse(event.payload.get())?;
+            Ok::<_, Error>(qdn_photos::event::response(origin, app.handle(req).await))
+        },
+    ))
     .await
 }
 

@@ -34,7 +34,9 @@ pub fn error(err: &ApiError) -> Response<Body> {
 }
 
 fn with_body(status: StatusCode, bytes: Vec<u8>) -> Response<Body> {
-    let mut resp = Response::new(Body::Binary(bytes));
+    // JSON is UTF-8: sent as text, not base64 (a binary body is base64-encoded for API Gateway).
+    let body = String::from_utf8(bytes).map_or_else(|e| Body::Binary(e.into_bytes()), Body::Text);
+    let mut resp = Response::new(body);
     *resp.status_mut() = status;
     let headers = resp.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

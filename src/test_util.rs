@@ -1,6 +1,6 @@
 //! The one API Gateway event builder, shared by unit tests, integration tests, the fuzz target
-//! and the benches (feature `test-util`). Events are parsed by lambda_http exactly as the Lambda
-//! runtime parses what API Gateway sends.
+//! and the benches (feature `test-util`). Events are read by `event::parse`, exactly as the
+//! function reads what API Gateway sends.
 
 use lambda_http::Request;
 use serde_json::{json, Map, Value};
@@ -146,9 +146,12 @@ impl ApiEvent {
         })
     }
 
-    /// The event as the runtime hands it to the function; `Err` where lambda_http refuses it.
+    /// The event as the function reads it (`event::parse`, as in production); `Err` where it
+    /// refuses the event.
     pub fn try_request(&self) -> Result<Request, lambda_http::Error> {
-        lambda_http::request::from_str(&self.to_json()).map_err(Into::into)
+        crate::event::parse(&self.to_json())
+            .map(|(req, _)| req)
+            .map_err(Into::into)
     }
 
     pub fn request(&self) -> Request {

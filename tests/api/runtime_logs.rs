@@ -138,7 +138,8 @@ where
 }
 
 fn body_of(response: &Value) -> Value {
-    serde_json::from_str(response["body"].as_str().unwrap_or("null")).unwrap()
+    serde_json::from_str(response["body"].as_str().unwrap_or("null"))
+        .unwrap_or_else(|e| panic!("{e}: {response}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
