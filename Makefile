@@ -1,9 +1,9 @@
 # qdn-photos — see README.md. Every target installs what it needs (scripts/bootstrap.sh).
 SHELL := /bin/bash
-.PHONY: dev test bench fuzz build deploy stack-up stack-down events invoke lint tokens check-bucket clean help
+.PHONY: dev test bench fuzz build deploy sam-build stack-up stack-down events invoke lint tokens check-bucket clean help
 
 help:
-	@echo "make dev | test | bench | fuzz [FUZZ_SECONDS=300] | build [ARCH=arm64|x86_64] | deploy | lint | invoke EVENT=events/… | tokens ARGS=… | check-bucket BUCKET=… [ORIGIN=…] | stack-up | stack-down | clean"
+	@echo "make dev | test | bench | fuzz [FUZZ_SECONDS=300] | build [ARCH=arm64|x86_64] | deploy | sam-build | lint | invoke EVENT=events/… | tokens ARGS=… | check-bucket BUCKET=… [ORIGIN=…] | stack-up | stack-down | clean"
 
 dev:            ## local stack + the function under cargo lambda watch on :9000
 	scripts/dev.sh
@@ -24,6 +24,9 @@ build:          ## release zip for Lambda (target/lambda/qdn-photos/bootstrap.zi
 
 deploy:         ## sam build + sam deploy (--guided the first time)
 	scripts/deploy.sh
+
+sam-build:      ## sam build (rust-cargolambda through cargo lambda; offline): .aws-sam/build/PhotosFunction/bootstrap
+	scripts/deploy.sh --build-only
 
 stack-up:       ## just the local S3 (Garage) and DynamoDB (moto) servers
 	scripts/bootstrap.sh && scripts/stack.sh up
