@@ -30,6 +30,9 @@ cat <<MSG
   Or do a whole upload (URL, POST to S3, completion, listing) from another terminal:
     TOKEN=$DEV_TOKEN scripts/demo-upload.sh path/to/photo.jpg j-12345
 
+  Or upload the way an iOS Shortcut does (presigned PUT, one request per photo, then the completion):
+    QDN_API=http://127.0.0.1:$API_PORT QDN_TOKEN=$DEV_TOKEN scripts/upload-photo.sh j-12345 path/to/photo.jpg
+
   List the job's photos:
     curl -s -H 'Authorization: Bearer $DEV_TOKEN' 'http://127.0.0.1:$API_PORT/photos?job_id=j-12345'
 
