@@ -153,6 +153,18 @@ fn key_for(job: String) -> impl Strategy<Value = String> {
         })
 }
 
+/// What a decision says, without the clock: the refusal's status and code, or the accepted
+/// request with who asked and from where.
+fn outcome(decision: &Result<Decision, qdn_photos::error::ApiError>) -> String {
+    match decision {
+        Err(e) => format!("{} {}", e.status, e.code),
+        Ok(Decision::Preflight { methods }) => format!("preflight {methods}"),
+        Ok(Decision::Call { caller, request }) => {
+            format!("{request:?} {} {:?}", caller.principal, caller.meta)
+        }
+    }
+}
+
 #[test]
 fn generated_queries_reach_every_parser_and_are_accepted_or_refused_with_a_4xx() {
     let decider = OfflineDecider::new(test_config());
@@ -235,6 +247,13 @@ fn generated_queries_reach_every_parser_and_are_accepted_or_refused_with_a_4xx()
             let Ok(req) = event.try_request() else {
                 return Ok("unparsable event".into());
             };
+            // The function's own reading of the event decides exactly as lambda_http's would.
+            let reference = lambda_http::request::from_str(&event.to_json())
+                .expect("lambda_http reads what event::parse reads");
+            prop_assert_eq!(
+                outcome(&decider.decide(&req)),
+                outcome(&decider.decide(&reference))
+            );
             match decider.decide(&req) {
                 Err(e) => {
                     prop_assert!(
@@ -302,8 +321,16 @@ fn only_the_configured_token_authenticates_whatever_the_header() {
             .header("origin", &value)
             .header("user-agent", &value);
         let Ok(req) = event.try_request() else {
+            // lambda_http refuses exactly the same events (headers HTTP cannot carry).
+            prop_assert!(lambda_http::request::from_str(&event.to_json()).is_err());
             return Ok("unparsable event".into());
         };
+        let reference = lambda_http::request::from_str(&event.to_json())
+            .expect("lambda_http reads what event::parse reads");
+        prop_assert_eq!(
+            outcome(&decider.decide(&req)),
+            outcome(&decider.decide(&reference))
+        );
         let accepted = decider.decide(&req).is_ok();
         let should = scheme.eq_ignore_ascii_case("bearer") && value == TOKEN;
         prop_assert_eq!(accepted, should, "{:?}", authorization);
