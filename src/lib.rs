@@ -22,6 +22,7 @@ pub mod job;
 pub mod logging;
 pub mod metrics;
 pub mod photo_index;
+pub mod pipeline;
 pub mod request;
 pub mod response;
 pub mod router;

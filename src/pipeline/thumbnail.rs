@@ -1,0 +1,292 @@
+//! Thumbnails: decode (JPEG at the smallest DCT scale that still covers the target, so a 12 MP
+//! photo is decoded at 1/8), turn upright by EXIF orientation, fit the longest edge, encode a JPEG
+//! with no metadata at all (a new file: the original's GPS position never reaches it). Declared
+//! dimensions are checked against a pixel budget before anything is decoded.
+
+use std::io::Cursor;
+
+use image::codecs::jpeg::JpegEncoder;
+use image::imageops::{self, FilterType};
+use image::{DynamicImage, ImageFormat, ImageReader, Limits, RgbImage};
+
+use crate::image_type::ImageType;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThumbnailSpec {
+    /// Longest edge of the thumbnail, in pixels.
+    pub max_edge: u32,
+    /// Largest width × height decoded at all (decompression bombs declare billions).
+    pub max_pixels: u64,
+    pub quality: u8,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thumbnail {
+    pub jpeg: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ThumbnailError {
+    /// A type no decoder here reads (HEIC, AVIF): the strip shows a placeholder.
+    Unsupported,
+    /// Declared larger than `max_pixels`; refused before decoding.
+    TooLarge { width: u64, height: u64 },
+    /// Not decodable as what it claims to be.
+    Undecodable(String),
+}
+
+impl ThumbnailError {
+    /// What the record says of the thumbnail.
+    pub fn status(&self) -> &'static str {
+        match self {
+            ThumbnailError::Unsupported => "unsupported",
+            ThumbnailError::TooLarge { .. } => "too_large",
+            ThumbnailError::Undecodable(_) => "undecodable",
+        }
+    }
+}
+
+pub fn make(
+    bytes: &[u8],
+    kind: ImageType,
+    orientation: u16,
+    spec: &ThumbnailSpec,
+) -> Result<Thumbnail, ThumbnailError> {
+    let image = match kind.ext {
+        "jpg" => decode_jpeg(bytes, spec)?,
+        "png" => decode_other(bytes, ImageFormat::Png, spec)?,
+        "gif" => decode_other(bytes, ImageFormat::Gif, spec)?,
+        "webp" => decode_other(bytes, ImageFormat::WebP, spec)?,
+        _ => return Err(ThumbnailError::Unsupported),
+    };
+    let upright = orient(image, orientation);
+    let (w, h) = fit(upright.width(), upright.height(), spec.max_edge);
+    // Triangle (bilinear over the whole source footprint) after a 1/8 DCT decode: the source is
+    // at most ~2× the target, where a wider kernel buys nothing visible.
+    let small = imageops::resize(&upright, w, h, FilterType::Triangle);
+    let mut jpeg = Vec::with_capacity((w * h) as usize / 4);
+    JpegEncoder::new_with_quality(&mut jpeg, spec.quality)
+        .encode_image(&small)
+        .map_err(|e| ThumbnailError::Undecodable(e.to_string()))?;
+    Ok(Thumbnail {
+        jpeg,
+        width: w,
+        height: h,
+    })
+}
+
+fn check_budget(width: u64, height: u64, spec: &ThumbnailSpec) -> Result<(), ThumbnailError> {
+    if width == 0 || height == 0 {
+        return Err(ThumbnailError::Undecodable("zero-sized image".into()));
+    }
+    if width.saturating_mul(height) > spec.max_pixels {
+        return Err(ThumbnailError::TooLarge { width, height });
+    }
+    Ok(())
+}
+
+fn decode_jpeg(bytes: &[u8], spec: &ThumbnailSpec) -> Result<RgbImage, ThumbnailError> {
+    let bad = |e: jpeg_decoder::Error| ThumbnailError::Undecodable(e.to_string());
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    decoder.read_info().map_err(bad)?;
+    let info = decoder
+        .info()
+        .ok_or_else(|| ThumbnailError::Undecodable("no frame".into()))?;
+    check_budget(u64::from(info.width), u64::from(info.height), spec)?;
+    let edge = u16::try_from(spec.max_edge).unwrap_or(u16::MAX);
+    let (w, h) = decoder.scale(edge, edge).map_err(bad)?;
+    let pixels = decoder.decode().map_err(bad)?;
+    let (w, h) = (u32::from(w), u32::from(h));
+    let rgb = match info.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => pixels,
+        jpeg_decoder::PixelFormat::L8 => pixels.iter().flat_map(|&l| [l, l, l]).collect(),
+        jpeg_decoder::PixelFormat::L16 => pixels
+            .chunks_exact(2)
+            .flat_map(|l| [l[0], l[0], l[0]])
+            .collect(),
+        jpeg_decoder::PixelFormat::CMYK32 => pixels
+            .chunks_exact(4)
+            .flat_map(|p| {
+                let k = u16::from(p[3]);
+                [p[0], p[1], p[2]].map(|c| ((u16::from(c) * k) / 255) as u8)
+            })
+            .collect(),
+    };
+    RgbImage::from_raw(w, h, rgb)
+        .ok_or_else(|| ThumbnailError::Undecodable("short pixel data".into()))
+}
+
+fn decode_other(
+    bytes: &[u8],
+    format: ImageFormat,
+    spec: &ThumbnailSpec,
+) -> Result<RgbImage, ThumbnailError> {
+    let bad = |e: image::ImageError| ThumbnailError::Undecodable(e.to_string());
+    let (w, h) = ImageReader::with_format(Cursor::new(bytes), format)
+        .into_dimensions()
+        .map_err(bad)?;
+    check_budget(u64::from(w), u64::from(h), spec)?;
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(w);
+    limits.max_image_height = Some(h);
+    limits.max_alloc = Some(spec.max_pixels.saturating_mul(8));
+    reader.limits(limits);
+    let image: DynamicImage = reader.decode().map_err(bad)?;
+    Ok(image.into_rgb8())
+}
+
+/// EXIF orientation 1–8 applied: the thumbnail stands as the camera's user saw it.
+fn orient(image: RgbImage, orientation: u16) -> RgbImage {
+    match orientation {
+        2 => imageops::flip_horizontal(&image),
+        3 => imageops::rotate180(&image),
+        4 => imageops::flip_vertical(&image),
+        5 => imageops::flip_horizontal(&imageops::rotate90(&image)),
+        6 => imageops::rotate90(&image),
+        7 => imageops::flip_horizontal(&imageops::rotate270(&image)),
+        8 => imageops::rotate270(&image),
+        _ => image,
+    }
+}
+
+/// `(w, h)` scaled so the longest edge is at most `max_edge`, never enlarged, never 0.
+fn fit(w: u32, h: u32, max_edge: u32) -> (u32, u32) {
+    let longest = w.max(h);
+    if longest <= max_edge {
+        return (w, h);
+    }
+    let scale = |x: u32| {
+        ((u64::from(x) * u64::from(max_edge) + u64::from(longest) / 2) / u64::from(longest)).max(1)
+            as u32
+    };
+    (scale(w), scale(h))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::test_images::{camera_jpeg, quadrant_colors, QUADRANTS};
+
+    const SPEC: ThumbnailSpec = ThumbnailSpec {
+        max_edge: 320,
+        max_pixels: 100_000_000,
+        quality: 80,
+    };
+
+    fn jpeg() -> ImageType {
+        ImageType::by_ext("jpg").unwrap()
+    }
+
+    #[test]
+    fn the_longest_edge_fits_and_nothing_is_enlarged() {
+        assert_eq!(fit(4032, 3024, 320), (320, 240));
+        assert_eq!(fit(3024, 4032, 320), (240, 320));
+        assert_eq!(fit(100, 50, 320), (100, 50));
+        assert_eq!(fit(10_000, 1, 320), (320, 1));
+    }
+
+    #[test]
+    fn every_orientation_stands_the_photo_upright() {
+        // Stored sideways as cameras do, tagged with how to turn it; upright it reads QUADRANTS.
+        for orientation in 1..=8u16 {
+            let file = camera_jpeg(640, 480, orientation, None, 90);
+            let thumb = make(&file, jpeg(), orientation, &SPEC).unwrap();
+            assert_eq!(
+                (thumb.width, thumb.height),
+                (320, 240),
+                "orientation {orientation}"
+            );
+            let decoded = image::load_from_memory(&thumb.jpeg).unwrap().into_rgb8();
+            assert_eq!(
+                quadrant_colors(&decoded),
+                QUADRANTS,
+                "orientation {orientation}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_thumbnail_carries_no_metadata() {
+        let file = camera_jpeg(640, 480, 1, Some((51.5, -0.12)), 90);
+        let thumb = make(&file, jpeg(), 1, &SPEC).unwrap();
+        assert!(thumb.jpeg.starts_with(&[0xFF, 0xD8]));
+        assert!(
+            !thumb.jpeg.windows(4).any(|w| w == b"Exif"),
+            "no EXIF segment"
+        );
+        assert_eq!(
+            crate::pipeline::photo_metadata::read(&thumb.jpeg).location,
+            None
+        );
+    }
+
+    #[test]
+    fn png_gif_and_webp_are_thumbnailed_and_heic_is_unsupported() {
+        let image = DynamicImage::ImageRgb8(RgbImage::from_fn(800, 400, |x, _| {
+            image::Rgb([(x % 256) as u8, 0, 0])
+        }));
+        for (ext, format) in [
+            ("png", ImageFormat::Png),
+            ("gif", ImageFormat::Gif),
+            ("webp", ImageFormat::WebP),
+        ] {
+            let mut bytes = Vec::new();
+            image
+                .write_to(&mut Cursor::new(&mut bytes), format)
+                .unwrap();
+            let thumb = make(&bytes, ImageType::by_ext(ext).unwrap(), 1, &SPEC).unwrap();
+            assert_eq!((thumb.width, thumb.height), (320, 160), "{ext}");
+        }
+        let heic = ImageType::by_ext("heic").unwrap();
+        assert_eq!(
+            make(b"....ftypheic", heic, 1, &SPEC),
+            Err(ThumbnailError::Unsupported)
+        );
+    }
+
+    #[test]
+    fn a_bomb_is_refused_from_its_header_before_decoding() {
+        // A PNG header declaring 100,000 × 100,000 pixels and no pixel data at all.
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        png.extend_from_slice(&100_000u32.to_be_bytes());
+        png.extend_from_slice(&100_000u32.to_be_bytes());
+        png.extend_from_slice(&[8, 2, 0, 0, 0]);
+        let crc = crate::pipeline::test_images::crc32(&png[12..29]);
+        png.extend_from_slice(&crc.to_be_bytes());
+        // Then an empty IDAT and the end: everything a reader needs to report the size.
+        for chunk in [&b"IDAT"[..], b"IEND"] {
+            png.extend_from_slice(&[0, 0, 0, 0]);
+            png.extend_from_slice(chunk);
+            png.extend_from_slice(&crate::pipeline::test_images::crc32(chunk).to_be_bytes());
+        }
+        let png_type = ImageType::by_ext("png").unwrap();
+        assert_eq!(
+            make(&png, png_type, 1, &SPEC),
+            Err(ThumbnailError::TooLarge {
+                width: 100_000,
+                height: 100_000
+            })
+        );
+        // A JPEG whose SOF declares 60,000 × 60,000.
+        let mut big = camera_jpeg(64, 64, 1, None, 90);
+        let sof = big.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        big[sof + 5..sof + 7].copy_from_slice(&60_000u16.to_be_bytes());
+        big[sof + 7..sof + 9].copy_from_slice(&60_000u16.to_be_bytes());
+        assert_eq!(
+            make(&big, jpeg(), 1, &SPEC),
+            Err(ThumbnailError::TooLarge {
+                width: 60_000,
+                height: 60_000
+            })
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_its_type_is_undecodable() {
+        let err = make(b"hello, not a photo", jpeg(), 1, &SPEC).unwrap_err();
+        assert_eq!(err.status(), "undecodable");
+    }
+}
