@@ -53,6 +53,11 @@ impl App {
         App { ctx }
     }
 
+    /// The context, for the pipeline role, which shares it.
+    pub fn context(&self) -> &Context {
+        &self.ctx
+    }
+
     /// Answers one request. Every outcome, including every error, is a JSON response.
     pub async fn handle(&self, req: Request) -> Response<Body> {
         let origin = cors::allowed_origin(&self.ctx.config.allowed_origins, &req);

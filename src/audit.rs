@@ -18,7 +18,10 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::{ApiError, Dependency};
 use crate::job::{JobId, UploadKey, UploadMethod};
-use crate::photo_index::{grant_sort_key, object_attributes, partition_key, photo_sort_key};
+use crate::photo_index::{
+    grant_sort_key, object_attributes, object_sort_key, partition_key, photo_sort_key, ObjectFacts,
+    ObjectRecord,
+};
 use crate::request::RequestMeta;
 use crate::storage::StoredObject;
 
@@ -38,6 +41,17 @@ pub enum AuditEvent<'a> {
         objects: &'a [StoredObject],
         total_bytes: i64,
     },
+    /// S3 stored an object of a job, and the pipeline checked its bytes against its type: what it
+    /// holds (size, ETag, version, sequencer, type), what its EXIF says, and its thumbnail.
+    ObjectStored {
+        object: &'a ObjectFacts,
+        record: &'a ObjectRecord,
+    },
+    /// S3 stored an object whose bytes are not its declared type: the version was removed.
+    UploadRejected {
+        object: &'a ObjectFacts,
+        record: &'a ObjectRecord,
+    },
     /// A client said it uploaded `file_count` files (the legacy body, no keys): its claim,
     /// recorded as such. Nothing was checked against S3.
     UploadReported {
@@ -53,6 +67,8 @@ impl AuditEvent<'_> {
             AuditEvent::UploadUrlIssued { .. } => "upload_url_issued",
             AuditEvent::UploadCompleted { .. } => "upload_completed",
             AuditEvent::UploadReported { .. } => "upload_reported",
+            AuditEvent::ObjectStored { .. } => "object_stored",
+            AuditEvent::UploadRejected { .. } => "upload_rejected",
         }
     }
 
@@ -90,6 +106,11 @@ impl AuditEvent<'_> {
                     .iter()
                     .map(|o| AttributeValue::M(object_attributes(o)));
                 put("objects", AttributeValue::L(pinned.collect()));
+            }
+            AuditEvent::ObjectStored { object, record }
+            | AuditEvent::UploadRejected { object, record } => {
+                item.extend(object.attributes());
+                item.extend(record.attributes());
             }
             AuditEvent::UploadReported {
                 file_count,
@@ -193,6 +214,15 @@ impl AuditRow<'_> {
                 })
                 .collect(),
             AuditEvent::UploadReported { .. } => Vec::new(),
+            // One per stored version, whatever S3 redelivers; as lasting as the photo.
+            AuditEvent::ObjectStored { object, record }
+            | AuditEvent::UploadRejected { object, record } => {
+                let version = object.version_id.as_deref();
+                let mut marker = base(object_sort_key(&object.key, version));
+                marker.extend(object.attributes());
+                marker.extend(record.attributes());
+                vec![marker]
+            }
         }
     }
 }

@@ -5,6 +5,7 @@ use s3_presign::BucketEndpoint;
 
 use crate::image_type::ImageType;
 use crate::metrics::MetricsTarget;
+use crate::pipeline::thumbnail::ThumbnailSpec;
 
 const MAX_PRESIGN_SECS: u64 = 604_800; // SigV4's limit for presigned requests: 7 days.
 const MAX_S3_POST_BYTES: u64 = 5 * 1024 * 1024 * 1024; // S3's single-request object limit.
@@ -54,6 +55,8 @@ pub struct Config {
     pub audit_retention_days: u64,
     /// CloudWatch metrics (EMF on stdout) when `METRICS_NAMESPACE` is set; none otherwise.
     pub metrics: Option<MetricsTarget>,
+    /// (The pipeline role) the thumbnails' size, and the pixel budget of anything decoded.
+    pub thumbnail: ThumbnailSpec,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,6 +182,15 @@ impl Config {
             allowed_origins.push(origin.to_owned());
         }
 
+        let thumbnail = ThumbnailSpec {
+            max_edge: number("THUMBNAIL_MAX_EDGE", 320, 2048)? as u32,
+            max_pixels: number("THUMBNAIL_MAX_PIXELS", 100_000_000, 1_000_000_000)?,
+            quality: 80,
+        };
+        if thumbnail.max_edge < 16 {
+            return Err(err("THUMBNAIL_MAX_EDGE", "must be from 16 to 2048"));
+        }
+
         let metrics = match get("METRICS_NAMESPACE") {
             None => None,
             Some(namespace) if is_metrics_namespace(&namespace) => Some(MetricsTarget::new(
@@ -208,6 +220,7 @@ impl Config {
             allowed_origins,
             audit_retention_days,
             metrics,
+            thumbnail,
         })
     }
 }
@@ -346,6 +359,10 @@ mod tests {
         assert!(c.allowed_origins.is_empty());
         assert_eq!(c.metrics, None);
         assert_eq!(
+            (c.thumbnail.max_edge, c.thumbnail.max_pixels),
+            (320, 100_000_000)
+        );
+        assert_eq!(
             c.auth,
             AuthMode::Jwt(JwtClaims {
                 jobs_claim: "custom:jobs".into(),
@@ -439,6 +456,9 @@ mod tests {
             ("AUTH_TOKEN_SHA256", &"g".repeat(64), "AUTH_TOKEN_SHA256"),
             ("ALLOWED_ORIGINS", "*", "ALLOWED_ORIGINS"),
             ("METRICS_NAMESPACE", "AWS/Lambda", "METRICS_NAMESPACE"),
+            ("THUMBNAIL_MAX_EDGE", "8", "THUMBNAIL_MAX_EDGE"),
+            ("THUMBNAIL_MAX_EDGE", "4096", "THUMBNAIL_MAX_EDGE"),
+            ("THUMBNAIL_MAX_PIXELS", "0", "THUMBNAIL_MAX_PIXELS"),
             ("METRICS_NAMESPACE", "QDN{Photos}", "METRICS_NAMESPACE"),
             ("METRICS_NAMESPACE", &"n".repeat(256), "METRICS_NAMESPACE"),
             (

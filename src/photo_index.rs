@@ -55,6 +55,121 @@ pub fn object_attributes(object: &StoredObject) -> HashMap<String, AttributeValu
     item
 }
 
+pub const OBJECT: &str = "OBJECT#";
+
+/// `OBJECT#{file}#{version}`: the pipeline's record of one stored version (`null` where the
+/// bucket is unversioned), written once however often S3 delivers its event.
+pub fn object_sort_key(key: &UploadKey, version: Option<&str>) -> String {
+    format!("{OBJECT}{}#{}", key.file_name(), version.unwrap_or("null"))
+}
+
+/// Where the thumbnail of one stored version goes: outside `jobs/`, so writing it never
+/// triggers the pipeline again.
+pub fn thumbnail_key(key: &UploadKey, version: Option<&str>) -> String {
+    format!("thumbs/{}/{}.jpg", key.as_str(), version.unwrap_or("null"))
+}
+
+/// One stored version, as S3's event and the object itself describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectFacts {
+    pub key: UploadKey,
+    pub size: u64,
+    pub etag: Option<String>,
+    pub version_id: Option<String>,
+    /// Orders S3's events for one key.
+    pub sequencer: Option<String>,
+    /// As S3 stored it (the signed one).
+    pub content_type: String,
+}
+
+impl ObjectFacts {
+    pub fn attributes(&self) -> HashMap<String, AttributeValue> {
+        let mut item = HashMap::with_capacity(6);
+        item.insert(
+            "key".into(),
+            AttributeValue::S(self.key.as_str().to_owned()),
+        );
+        item.insert("size".into(), AttributeValue::N(self.size.to_string()));
+        item.insert(
+            "content_type".into(),
+            AttributeValue::S(self.content_type.clone()),
+        );
+        for (name, value) in [
+            ("etag", &self.etag),
+            ("version_id", &self.version_id),
+            ("sequencer", &self.sequencer),
+        ] {
+            if let Some(v) = value {
+                item.insert(name.to_owned(), AttributeValue::S(v.clone()));
+            }
+        }
+        item
+    }
+}
+
+/// What the pipeline found in one stored object, as its record keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectRecord {
+    /// `false`: the bytes were not the declared type; the object was removed.
+    pub accepted: bool,
+    /// `created`, `unsupported`, `too_large` or `undecodable`.
+    pub thumbnail: Option<String>,
+    pub thumbnail_key: Option<String>,
+    pub captured_at: Option<String>,
+    pub location: Option<(f64, f64)>,
+    pub camera_model: Option<String>,
+}
+
+impl ObjectRecord {
+    /// No record yet: the pipeline has not (or not yet) seen this version.
+    pub fn unprocessed() -> Self {
+        ObjectRecord {
+            accepted: true,
+            thumbnail: None,
+            thumbnail_key: None,
+            captured_at: None,
+            location: None,
+            camera_model: None,
+        }
+    }
+
+    pub fn attributes(&self) -> HashMap<String, AttributeValue> {
+        let mut item = HashMap::with_capacity(8);
+        item.insert("accepted".into(), AttributeValue::Bool(self.accepted));
+        let mut text = |name: &str, value: &Option<String>| {
+            if let Some(v) = value {
+                item.insert(name.to_owned(), AttributeValue::S(v.clone()));
+            }
+        };
+        text("thumbnail", &self.thumbnail);
+        text("thumbnail_key", &self.thumbnail_key);
+        text("captured_at", &self.captured_at);
+        text("camera_model", &self.camera_model);
+        if let Some((lat, lon)) = self.location {
+            item.insert("latitude".into(), AttributeValue::N(format!("{lat:.7}")));
+            item.insert("longitude".into(), AttributeValue::N(format!("{lon:.7}")));
+        }
+        item
+    }
+
+    pub fn from_item(item: &HashMap<String, AttributeValue>) -> Self {
+        let s = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+        let f = |name: &str| item.get(name)?.as_n().ok()?.parse::<f64>().ok();
+        ObjectRecord {
+            accepted: item
+                .get("accepted")
+                .and_then(|v| v.as_bool().ok())
+                .copied()
+                .unwrap_or(true),
+            thumbnail: s("thumbnail"),
+            thumbnail_key: s("thumbnail_key"),
+            captured_at: s("captured_at"),
+            location: f("latitude").zip(f("longitude")),
+            camera_model: s("camera_model"),
+        }
+    }
+}
+
 /// A completed upload, as recorded: the object as it was pinned, and the completion's audit id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhotoRecord {
@@ -117,42 +232,8 @@ impl PhotoIndex {
             .iter()
             .flat_map(|k| [item_key(grant_sort_key(k)), item_key(photo_sort_key(k))])
             .collect();
-        let mut found: HashMap<String, HashMap<String, AttributeValue>> = HashMap::new();
-        // At most 50 keys → 100 items: one BatchGetItem, plus rounds for what DynamoDB left over.
-        for round in 0.. {
-            if wanted.is_empty() {
-                break;
-            }
-            if round == 5 {
-                tracing::warn!("BatchGetItem left items unprocessed five times");
-                return Err(ApiError::unavailable(Dependency::AuditLog));
-            }
-            let request = KeysAndAttributes::builder()
-                .set_keys(Some(std::mem::take(&mut wanted)))
-                .consistent_read(true)
-                .build()
-                .map_err(|_| ApiError::internal())?;
-            let out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, request)
-                .send()
-                .await
-                .map_err(ApiError::sdk_failure("BatchGetItem", Dependency::AuditLog))?;
-            for item in out
-                .responses()
-                .and_then(|r| r.get(&self.table))
-                .into_iter()
-                .flatten()
-            {
-                if let Some(sk) = item.get("sk").and_then(|v| v.as_s().ok()) {
-                    found.insert(sk.clone(), item.clone());
-                }
-            }
-            if let Some(left) = out.unprocessed_keys().and_then(|u| u.get(&self.table)) {
-                wanted = left.keys().to_vec();
-            }
-        }
+        // At most 50 keys → 100 items: one BatchGetItem.
+        let found = self.batch_get(std::mem::take(&mut wanted)).await?;
         Ok(keys
             .iter()
             .map(|k| UploadState {
@@ -164,6 +245,83 @@ impl PhotoIndex {
                     .and_then(|item| PhotoRecord::from_item(job, item)),
             })
             .collect())
+    }
+
+    /// What the pipeline recorded of each (key, version): thumbnail, evidence, or rejection.
+    pub async fn object_records(
+        &self,
+        job: &JobId,
+        objects: &[(&UploadKey, Option<&str>)],
+    ) -> Result<Vec<Option<ObjectRecord>>, ApiError> {
+        let pk = partition_key(job);
+        let wanted = objects
+            .iter()
+            .map(|(key, version)| {
+                HashMap::from([
+                    ("pk".to_owned(), AttributeValue::S(pk.clone())),
+                    (
+                        "sk".to_owned(),
+                        AttributeValue::S(object_sort_key(key, *version)),
+                    ),
+                ])
+            })
+            .collect();
+        let found = self.batch_get(wanted).await?;
+        Ok(objects
+            .iter()
+            .map(|(key, version)| {
+                found
+                    .get(&object_sort_key(key, *version))
+                    .map(ObjectRecord::from_item)
+            })
+            .collect())
+    }
+
+    /// Items by key, consistently read, 100 per BatchGetItem (DynamoDB's limit), retrying what
+    /// DynamoDB leaves unprocessed; keyed by `sk` (all wanted items share one partition).
+    async fn batch_get(
+        &self,
+        wanted: Vec<HashMap<String, AttributeValue>>,
+    ) -> Result<HashMap<String, HashMap<String, AttributeValue>>, ApiError> {
+        let mut found = HashMap::with_capacity(wanted.len());
+        for chunk in wanted.chunks(100) {
+            let mut pending = chunk.to_vec();
+            for round in 0.. {
+                if pending.is_empty() {
+                    break;
+                }
+                if round == 5 {
+                    tracing::warn!("BatchGetItem left items unprocessed five times");
+                    return Err(ApiError::unavailable(Dependency::AuditLog));
+                }
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut pending)))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|_| ApiError::internal())?;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(ApiError::sdk_failure("BatchGetItem", Dependency::AuditLog))?;
+                for item in out
+                    .responses()
+                    .and_then(|r| r.get(&self.table))
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(sk) = item.get("sk").and_then(|v| v.as_s().ok()) {
+                        found.insert(sk.clone(), item.clone());
+                    }
+                }
+                if let Some(left) = out.unprocessed_keys().and_then(|u| u.get(&self.table)) {
+                    pending = left.keys().to_vec();
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// One page of the job's completed photos in key (= upload) order, after `start_after` (a

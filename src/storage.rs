@@ -66,6 +66,90 @@ impl Storage {
     }
 }
 
+/// An object's bytes (or their first part) as the pipeline reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectBytes {
+    pub bytes: Vec<u8>,
+    pub content_type: Option<String>,
+}
+
+impl Storage {
+    /// `key` at `version` (the latest when `None`): its first `first_bytes` bytes, or all of
+    /// it; `None` when S3 no longer has it (deleted, or a version since removed).
+    pub async fn read(
+        &self,
+        key: &str,
+        version: Option<&str>,
+        first_bytes: Option<u64>,
+    ) -> Result<Option<ObjectBytes>, ApiError> {
+        let got = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .set_version_id(version.map(str::to_owned))
+            .set_range(first_bytes.map(|n| format!("bytes=0-{}", n.saturating_sub(1))))
+            .send()
+            .await;
+        let out = match got {
+            Ok(out) => out,
+            Err(err)
+                if err.as_service_error().is_some_and(|e| e.is_no_such_key())
+                    || err
+                        .raw_response()
+                        .is_some_and(|r| r.status().as_u16() == 404) =>
+            {
+                return Ok(None)
+            }
+            Err(err) => return Err(ApiError::sdk_failure("GetObject", Dependency::Storage)(err)),
+        };
+        let content_type = out.content_type().map(str::to_owned);
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(ApiError::sdk_failure("GetObject body", Dependency::Storage))?
+            .into_bytes()
+            .to_vec();
+        Ok(Some(ObjectBytes {
+            bytes,
+            content_type,
+        }))
+    }
+
+    /// Stores a thumbnail: immutable (its key names the version it shows), cached a year.
+    pub async fn put_thumbnail(&self, key: &str, jpeg: Vec<u8>) -> Result<(), ApiError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type("image/jpeg")
+            .cache_control("private, max-age=31536000, immutable")
+            .body(jpeg.into())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(ApiError::sdk_failure(
+                "PutObject (thumbnail)",
+                Dependency::Storage,
+            ))
+    }
+
+    /// Removes one stored version for good (the latest object where the bucket is unversioned);
+    /// removing what is already gone succeeds.
+    pub async fn delete_version(&self, key: &str, version: Option<&str>) -> Result<(), ApiError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .set_version_id(version.map(str::to_owned))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(ApiError::sdk_failure("DeleteObject", Dependency::Storage))
+    }
+}
+
 /// A HEAD's answer: the object, no object (404), or 503. S3 answers a HEAD of a missing key with
 /// 404 only to a caller allowed `s3:ListBucket` on the bucket, and with 403 otherwise; the
 /// template grants it, so a 403 here is a real refusal (a broken role or bucket policy) and is

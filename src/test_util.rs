@@ -246,3 +246,43 @@ pub fn config(overrides: &[(&str, &str)]) -> crate::config::Config {
     })
     .unwrap_or_else(|err| panic!("test configuration: {err}"))
 }
+
+/// An S3 event notification as AWS sends it (eventVersion 2.1) for objects just stored: `(key,
+/// size, ETag, versionId)`, keys form-encoded as S3 writes them (`+` for a space).
+pub fn s3_event(bucket: &str, objects: &[(&str, u64, &str, Option<&str>)]) -> String {
+    let records: Vec<Value> = objects
+        .iter()
+        .enumerate()
+        .map(|(i, (key, size, etag, version))| {
+            let encoded: String = url_form_encode(key);
+            json!({
+                "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                "eventTime": "2026-11-24T10:00:00.000Z", "eventName": "ObjectCreated:Post",
+                "userIdentity": {"principalId": "AWS:AROAEXAMPLE:qdn-photos"},
+                "requestParameters": {"sourceIPAddress": SOURCE_IP},
+                "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810", "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},
+                "s3": {
+                    "s3SchemaVersion": "1.0", "configurationId": "jobs-photos",
+                    "bucket": {"name": bucket, "ownerIdentity": {"principalId": "A3NL1KOZZKExample"},
+                               "arn": format!("arn:aws:s3:::{bucket}")},
+                    "object": {"key": encoded, "size": size, "eTag": etag, "versionId": version,
+                               "sequencer": format!("0055AED6DCD9028{i:03X}")}
+                }
+            })
+        })
+        .collect();
+    json!({ "Records": records }).to_string()
+}
+
+/// `application/x-www-form-urlencoded` as S3 writes keys in events: `/` kept, space as `+`.
+fn url_form_encode(key: &str) -> String {
+    key.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -14,7 +14,7 @@ use crate::auth::Caller;
 use crate::context::Context;
 use crate::error::ApiError;
 use crate::job::JobId;
-use crate::photo_index::PhotoRecord;
+use crate::photo_index::{ObjectRecord, PhotoRecord};
 use crate::request::query_param;
 use crate::signing;
 
@@ -36,6 +36,20 @@ pub struct Photo {
     pub size: i64,
     pub last_modified: Option<String>,
     pub content_type: &'static str,
+    /// The pipeline's 320-px JPEG, when it made one (not for HEIC, not yet processed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumbnail_url: Option<String>,
+    /// From the photo's EXIF, when it had one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub captured_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Location {
+    pub latitude: f64,
+    pub longitude: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,15 +139,33 @@ pub async fn handle(
             x_id: Some("GetObject"),
         },
     );
+    // What the pipeline found in each pinned version: its thumbnail and evidence, or that its
+    // bytes were not a photo (such a version was removed and is not listed).
+    let pinned: Vec<_> = records
+        .iter()
+        .map(|p| (&p.object.key, p.object.version_id.as_deref()))
+        .collect();
+    let found = ctx.index.object_records(&page.job, &pinned).await?;
     let photos = records
         .into_iter()
-        .map(|PhotoRecord { object, .. }| Photo {
-            // Pinned to the completed version: a later POST to the key cannot change the photo.
-            url: presigner.presign_version(object.key.as_str(), object.version_id.as_deref()),
-            size: object.size,
-            last_modified: object.last_modified.map(|t| t.rfc3339()),
-            content_type: object.key.image_type().mime,
-            key: object.key.to_string(),
+        .zip(found)
+        .filter(|(_, found)| found.as_ref().is_none_or(|r| r.accepted))
+        .map(|(PhotoRecord { object, .. }, found)| {
+            let found = found.unwrap_or_else(ObjectRecord::unprocessed);
+            Photo {
+                // Pinned to the completed version: a later POST to the key cannot change the photo.
+                url: presigner.presign_version(object.key.as_str(), object.version_id.as_deref()),
+                size: object.size,
+                last_modified: object.last_modified.map(|t| t.rfc3339()),
+                content_type: object.key.image_type().mime,
+                key: object.key.to_string(),
+                thumbnail_url: found.thumbnail_key.map(|k| presigner.presign(&k)),
+                captured_at: found.captured_at,
+                location: found.location.map(|(latitude, longitude)| Location {
+                    latitude,
+                    longitude,
+                }),
+            }
         })
         .collect();
     Ok((

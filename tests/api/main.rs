@@ -13,6 +13,7 @@ mod events;
 mod logs;
 mod outages;
 mod photos;
+mod pipeline;
 mod properties;
 mod put_uploads;
 mod runtime_logs;

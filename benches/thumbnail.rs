@@ -1,0 +1,33 @@
+//! The pipeline's thumbnail of a 12-megapixel camera photo (4032×3024, JPEG quality 90, EXIF
+//! orientation 6) to a 320-px JPEG: decode at 1/8 in the DCT domain, turn upright, fit, encode.
+//! `make bench` runs sharp (libvips) and Pillow on the same file beside it (scripts/bench_thumbnail.py).
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use qdn_photos::image_type::ImageType;
+use qdn_photos::pipeline::test_images::photo_like_jpeg;
+use qdn_photos::pipeline::thumbnail::{make, ThumbnailSpec};
+
+fn thumbnail(c: &mut Criterion) {
+    let photo = match std::env::var("BENCH_PHOTO") {
+        Ok(path) => std::fs::read(path).expect("BENCH_PHOTO is readable"),
+        Err(_) => photo_like_jpeg(4032, 3024, 6, 90),
+    };
+    let spec = ThumbnailSpec {
+        max_edge: 320,
+        max_pixels: 100_000_000,
+        quality: 80,
+    };
+    let jpeg = ImageType::by_ext("jpg").unwrap();
+    let mut group = c.benchmark_group("thumbnail");
+    group.sample_size(20);
+    group.bench_function(
+        format!("ours, 12 MP JPEG ({} bytes) to 320 px", photo.len()),
+        |b| b.iter(|| make(black_box(&photo), jpeg, 6, &spec).unwrap()),
+    );
+    group.finish();
+}
+
+criterion_group!(benches, thumbnail);
+criterion_main!(benches);

@@ -1,0 +1,237 @@
+//! One S3 event, record by record: verify the bytes against the declared type (a ranged GET),
+//! read the EXIF evidence, make the thumbnail, and record it all once per stored version. A
+//! mismatch removes that version and records the rejection. S3 delivers at least once and in no
+//! particular order: a version already recorded is skipped (after finishing an interrupted
+//! rejection), and two deliveries racing each other write one record (the audit transaction's
+//! conditions).
+
+use std::time::SystemTime;
+
+use crate::audit::AuditEvent;
+use crate::auth::{Caller, JobScope};
+use crate::context::Context;
+use crate::error::ApiError;
+use crate::job::{JobId, UploadKey};
+use crate::photo_index::{thumbnail_key, ObjectFacts, ObjectRecord};
+use crate::pipeline::photo_metadata::{self, PhotoMetadata};
+use crate::pipeline::s3_event::StoredEvent;
+use crate::pipeline::thumbnail::{self, ThumbnailError, ThumbnailSpec};
+use crate::request::RequestMeta;
+
+/// Enough for the magic number, and for a JPEG's EXIF block (APP1 holds at most 64 KiB).
+const HEAD_BYTES: u64 = 128 * 1024;
+
+/// The principal of every row the pipeline writes.
+pub const PRINCIPAL: &str = "s3:pipeline";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Not an object this service issued (another bucket, outside `jobs/`, not an upload key),
+    /// or no longer in S3.
+    Ignored(&'static str),
+    /// This version's record exists: a redelivered event.
+    AlreadyRecorded,
+    /// Recorded; the thumbnail's status (`created`, `unsupported`, `too_large`, `undecodable`).
+    Stored { thumbnail: &'static str },
+    /// The bytes were not the declared type: recorded, and the version removed.
+    Rejected,
+}
+
+impl Outcome {
+    pub fn label(&self) -> String {
+        match self {
+            Outcome::Ignored(why) => format!("ignored: {why}"),
+            Outcome::AlreadyRecorded => "already recorded".into(),
+            Outcome::Stored { thumbnail } => format!("stored, thumbnail {thumbnail}"),
+            Outcome::Rejected => "rejected".into(),
+        }
+    }
+}
+
+/// The job and upload key a stored key names, if it is one this service issues.
+pub fn upload_key_of(key: &str) -> Option<(JobId, UploadKey)> {
+    let job = JobId::parse(key.strip_prefix("jobs/")?.split('/').next()?).ok()?;
+    let upload = UploadKey::parse(&job, key)?;
+    Some((job, upload))
+}
+
+/// Processes every record; an S3 or DynamoDB failure fails the whole event, so Lambda retries
+/// it, and what was already recorded is skipped on the retry.
+pub async fn handle(
+    ctx: &Context,
+    spec: &ThumbnailSpec,
+    events: &[StoredEvent],
+    invocation: &str,
+) -> Result<Vec<Outcome>, ApiError> {
+    let mut outcomes = Vec::with_capacity(events.len());
+    for (i, event) in events.iter().enumerate() {
+        let outcome = process(ctx, spec, event, &format!("{invocation}:{i}")).await?;
+        tracing::info!(key = %event.key, version = event.version_id.as_deref().unwrap_or("null"), outcome = %outcome.label(), "processed");
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
+async fn process(
+    ctx: &Context,
+    spec: &ThumbnailSpec,
+    event: &StoredEvent,
+    request_id: &str,
+) -> Result<Outcome, ApiError> {
+    if event.bucket != ctx.config.uploads_bucket {
+        return Ok(Outcome::Ignored("another bucket"));
+    }
+    let Some((job, key)) = upload_key_of(&event.key) else {
+        return Ok(Outcome::Ignored("not an upload key"));
+    };
+    let version = event.version_id.as_deref();
+    if let Some(Some(earlier)) = ctx
+        .index
+        .object_records(&job, &[(&key, version)])
+        .await?
+        .pop()
+    {
+        if !earlier.accepted {
+            // A rejection recorded before its delete landed: finish it.
+            ctx.storage.delete_version(key.as_str(), version).await?;
+        }
+        return Ok(Outcome::AlreadyRecorded);
+    }
+    let Some(head) = ctx
+        .storage
+        .read(key.as_str(), version, Some(HEAD_BYTES))
+        .await?
+    else {
+        return Ok(Outcome::Ignored("no longer in S3"));
+    };
+    let declared = key.image_type();
+    let facts = ObjectFacts {
+        key: key.clone(),
+        size: event.size,
+        etag: event.etag.clone(),
+        version_id: event.version_id.clone(),
+        sequencer: event.sequencer.clone(),
+        content_type: head
+            .content_type
+            .clone()
+            .unwrap_or_else(|| declared.mime.to_owned()),
+    };
+    let caller = Caller {
+        principal: PRINCIPAL.to_owned(),
+        scope: JobScope::All,
+        meta: RequestMeta {
+            request_id: request_id.to_owned(),
+            source_ip: String::new(),
+            user_agent: format!("s3 {}", event.event_name),
+        },
+        now: SystemTime::now(),
+    };
+
+    if !declared.matches_magic(&head.bytes) {
+        let record = ObjectRecord {
+            accepted: false,
+            ..ObjectRecord::unprocessed()
+        };
+        let row = ctx.audit.row(
+            &caller,
+            &job,
+            AuditEvent::UploadRejected {
+                object: &facts,
+                record: &record,
+            },
+        );
+        // Recorded first, then removed: a retry after a failed delete finds the record and
+        // deletes again; the other order could lose the record.
+        let first = ctx.audit.write(&row).await?;
+        ctx.storage.delete_version(key.as_str(), version).await?;
+        tracing::warn!(key = %key, declared = declared.mime, "upload rejected: its bytes are not its declared type");
+        return Ok(if first {
+            Outcome::Rejected
+        } else {
+            Outcome::AlreadyRecorded
+        });
+    }
+
+    let metadata = if declared.ext == "jpg" {
+        photo_metadata::read(&head.bytes)
+    } else {
+        PhotoMetadata {
+            orientation: 1,
+            ..Default::default()
+        }
+    };
+    let made = match declared.ext {
+        "jpg" | "png" | "gif" | "webp" => {
+            let whole = if (head.bytes.len() as u64) < HEAD_BYTES {
+                Some(head.bytes)
+            } else {
+                ctx.storage
+                    .read(key.as_str(), version, None)
+                    .await?
+                    .map(|o| o.bytes)
+            };
+            let Some(whole) = whole else {
+                return Ok(Outcome::Ignored("no longer in S3"));
+            };
+            thumbnail::make(&whole, declared, metadata.orientation, spec)
+        }
+        _ => Err(ThumbnailError::Unsupported),
+    };
+    let (status, thumb_key) = match made {
+        Ok(thumb) => {
+            let thumb_key = thumbnail_key(&key, version);
+            ctx.storage.put_thumbnail(&thumb_key, thumb.jpeg).await?;
+            ("created", Some(thumb_key))
+        }
+        Err(err) => {
+            if let ThumbnailError::Undecodable(why) = &err {
+                tracing::warn!(key = %key, error = %why, "no thumbnail: undecodable");
+            }
+            (err.status(), None)
+        }
+    };
+    let record = ObjectRecord {
+        accepted: true,
+        thumbnail: Some(status.to_owned()),
+        thumbnail_key: thumb_key,
+        captured_at: metadata.captured_at,
+        location: metadata.location,
+        camera_model: metadata.camera_model,
+    };
+    let row = ctx.audit.row(
+        &caller,
+        &job,
+        AuditEvent::ObjectStored {
+            object: &facts,
+            record: &record,
+        },
+    );
+    Ok(if ctx.audit.write(&row).await? {
+        Outcome::Stored { thumbnail: status }
+    } else {
+        Outcome::AlreadyRecorded
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_keys_this_service_issues_are_processed() {
+        let (job, key) =
+            upload_key_of("jobs/j-1/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg").unwrap();
+        assert_eq!((job.as_str(), key.image_type().mime), ("j-1", "image/jpeg"));
+        for other in [
+            "thumbs/jobs/j-1/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg/null.jpg",
+            "jobs/j-1/photo.jpg",
+            "jobs/j 1/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg",
+            "jobs/j-1/sub/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg",
+            "jobs/j-1/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.svg",
+            "other/j-1/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg",
+            "",
+        ] {
+            assert!(upload_key_of(other).is_none(), "{other}");
+        }
+    }
+}
