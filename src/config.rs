@@ -91,8 +91,15 @@ impl Config {
         };
         let required = |name: &'static str| get(name).ok_or_else(|| err(name, "is required"));
 
-        let uploads_bucket = required("UPLOADS_BUCKET")?;
-        if !is_bucket_name(&uploads_bucket) {
+        // The pipeline function may go without: when the stack creates the bucket, the bucket's
+        // notification names the function, so the function cannot name the bucket (a cycle in
+        // CloudFormation). It then takes the bucket from each event, and IAM limits it to that one.
+        let pipeline = get("_HANDLER").as_deref() == Some("photo-pipeline");
+        let uploads_bucket = match get("UPLOADS_BUCKET") {
+            None if pipeline => String::new(),
+            _ => required("UPLOADS_BUCKET")?,
+        };
+        if !uploads_bucket.is_empty() && !is_bucket_name(&uploads_bucket) {
             return Err(err("UPLOADS_BUCKET", "is not a valid S3 bucket name"));
         }
         let audit_table = required("AUDIT_TABLE")?;
@@ -402,6 +409,23 @@ mod tests {
             c.bucket_endpoint.post_url(),
             "http://files.example.com/qdn-uploads/"
         );
+    }
+
+    #[test]
+    fn only_the_pipeline_may_go_without_a_bucket() {
+        let mut vars: HashMap<&str, &str> = HashMap::from([
+            ("AUDIT_TABLE", "qdn-audit"),
+            ("AWS_REGION", "us-east-1"),
+            ("AUTH_MODE", "tokens"),
+        ]);
+        let parse_vars = |vars: &HashMap<&str, &str>| {
+            Config::from_lookup(|n| vars.get(n).map(|v| v.to_string()))
+        };
+        assert_eq!(parse_vars(&vars).unwrap_err().variable, "UPLOADS_BUCKET");
+        vars.insert("_HANDLER", "photo-pipeline");
+        assert_eq!(parse_vars(&vars).unwrap().uploads_bucket, "");
+        vars.insert("UPLOADS_BUCKET", "Bad_Bucket");
+        assert_eq!(parse_vars(&vars).unwrap_err().variable, "UPLOADS_BUCKET");
     }
 
     #[test]

@@ -32,6 +32,11 @@ impl Storage {
         Storage { client, bucket }
     }
 
+    /// The same client on another bucket (the pipeline's, named by its event).
+    pub fn in_bucket(&self, bucket: &str) -> Storage {
+        Storage::new(self.client.clone(), bucket.to_owned())
+    }
+
     /// Each key's current object, or `None` where S3 has none. HEADs run concurrently.
     pub async fn head_objects(
         &self,

@@ -27,7 +27,9 @@ def sam_transform(template):
     """What CloudFormation deploys: SAM's own translator, offline (CodeUri stands in for the upload)."""
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     doc = json.loads(json.dumps(template, default=str))
-    doc["Resources"]["PhotosFunction"]["Properties"]["CodeUri"] = "s3://artifacts/qdn-photos.zip"
+    for resource in doc["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = "s3://artifacts/qdn-photos.zip"
 
     class NoManagedPolicies:
         def load(self):
@@ -89,39 +91,112 @@ def api_problems(t):
     return problems
 
 
+def statements_by_role(transformed):
+    """Each role's statements: inline policies and AWS::IAM::Policy resources attached to it."""
+    resources = transformed["Resources"]
+    by_role = {}
+    for name, role in of_type(resources, "AWS::IAM::Role").items():
+        by_role[name] = [s for p in role["Properties"].get("Policies", []) for s in p["PolicyDocument"]["Statement"]]
+    for policy in of_type(resources, "AWS::IAM::Policy").values():
+        for role in policy["Properties"]["Roles"]:
+            by_role.setdefault(role["Ref"], []).extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    return by_role
+
+
+# What each function may do to objects, and where: the API signs uploads into jobs/ and reads
+# photos and thumbnails; the pipeline reads and rejects in jobs/ and writes only thumbs/ (a write
+# into jobs/ would trigger itself).
+OBJECT_RULES = {
+    "PhotosFunctionRole": {"s3:PutObject": "jobs", "s3:GetObject": ("jobs", "thumbs"), "s3:GetObjectVersion": "jobs"},
+    "PipelineFunctionRole": {
+        "s3:GetObject": "jobs", "s3:GetObjectVersion": "jobs", "s3:DeleteObject": "jobs",
+        "s3:DeleteObjectVersion": "jobs", "s3:PutObject": "thumbs",
+    },
+}
+DYNAMODB_RULES = {
+    "PhotosFunctionRole": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"},
+    "PipelineFunctionRole": {"dynamodb:PutItem", "dynamodb:BatchGetItem"},
+}
+
+
 def iam_problems(transformed):
     problems = []
     resources = transformed["Resources"]
     roles = of_type(resources, "AWS::IAM::Role")
-    if len(roles) != 1:
-        return [f"expected one role, found {list(roles)}"]
-    role = next(iter(roles.values()))["Properties"]
-    for arn in role.get("ManagedPolicyArns", []):
-        if "AWSLambdaBasicExecutionRole" not in json.dumps(arn):
-            problems.append(f"managed policy {arn}")
-    for policy in role.get("Policies", []):
-        for s in policy["PolicyDocument"]["Statement"]:
+    if set(roles) != set(OBJECT_RULES):
+        return [f"expected the roles {sorted(OBJECT_RULES)}, found {sorted(roles)}"]
+    for role in roles.values():
+        for arn in role["Properties"].get("ManagedPolicyArns", []):
+            if "AWSLambdaBasicExecutionRole" not in json.dumps(arn):
+                problems.append(f"managed policy {arn}")
+    for role_name, statements in statements_by_role(transformed).items():
+        versions_readable = False
+        for s in statements:
             actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
             resource = json.dumps(s.get("Resource"))
             for action in actions:
                 if "*" in action:
-                    problems.append(f"wildcard action {action}")
+                    problems.append(f"{role_name}: wildcard action {action}")
             if resource in ('"*"', "null") or '["*"]' in resource:
-                problems.append(f"wildcard resource for {actions}")
-            if set(actions) & {"s3:PutObject", "s3:GetObject"} and not re.search(r"/jobs/\*\"", resource):
-                problems.append(f"object access not limited to jobs/*: {resource}")
+                problems.append(f"{role_name}: wildcard resource for {actions}")
+            for action in actions:
+                if not action.startswith("s3:") or action == "s3:ListBucket":
+                    continue
+                allowed = OBJECT_RULES[role_name].get(action)
+                prefix = re.search(r"/(\w+)/\*\"", resource)
+                if allowed is None:
+                    problems.append(f"{role_name} may {action}")
+                elif not prefix or prefix.group(1) not in (allowed if isinstance(allowed, tuple) else (allowed,)):
+                    problems.append(f"{role_name}: {action} on {resource}, not {allowed}/*")
+            if "s3:GetObjectVersion" in actions:
+                versions_readable = True
             if "s3:ListBucket" in actions:
                 # HeadObject carries no s3:prefix: a prefix condition turns 404 into 403 on AWS.
                 if "Condition" in s:
                     problems.append("ListBucket is conditioned, so a missing object's HEAD is 403, not 404")
                 if "/" in resource:
                     problems.append(f"ListBucket on something other than the bucket: {resource}")
-            if "s3:GetObject" in actions and "s3:GetObjectVersion" not in actions:
-                problems.append("no s3:GetObjectVersion: version-pinned photo URLs would be refused")
             if any(a.startswith("dynamodb:") for a in actions):
-                allowed = {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
-                if not set(actions) <= allowed or s.get("Resource") != {"Fn::GetAtt": ["AuditTable", "Arn"]}:
-                    problems.append(f"DynamoDB access beyond put/get/query on the table: {actions} {resource}")
+                if not set(actions) <= DYNAMODB_RULES[role_name] or s.get("Resource") != {"Fn::GetAtt": ["AuditTable", "Arn"]}:
+                    problems.append(f"{role_name}: DynamoDB access beyond {sorted(DYNAMODB_RULES[role_name])} on the table: {actions} {resource}")
+        if not versions_readable:
+            problems.append(f"{role_name}: no s3:GetObjectVersion: version-pinned objects would be refused")
+    return problems
+
+
+def thumbnail_prefix():
+    """Where the pipeline writes thumbnails, read from src/photo_index.rs."""
+    with open(os.path.join(ROOT, "src", "photo_index.rs")) as f:
+        return re.search(r'format!\("(\w+)/\{\}/\{\}\.jpg"', f.read()).group(1) + "/"
+
+
+def pipeline_problems(t):
+    problems = []
+    resources = t["Resources"]
+    fn = resources.get("PipelineFunction", {}).get("Properties", {})
+    if fn.get("Handler") != "photo-pipeline" or fn.get("CodeUri") != resources["PhotosFunction"]["Properties"]["CodeUri"]:
+        problems.append("the pipeline is not the same binary in its pipeline role")
+    if fn.get("MemorySize") != {"Ref": "PipelineMemorySize"}:
+        problems.append("the pipeline's memory is not its parameter")
+    if fn.get("ReservedConcurrentExecutions") != {"Ref": "PipelineConcurrency"}:
+        problems.append("the pipeline's concurrency is not reserved from its parameter")
+    configs = resources["UploadsBucket"]["Properties"].get("NotificationConfiguration", {}).get("LambdaConfigurations", [])
+    if len(configs) != 1:
+        return problems + [f"expected one notification, found {configs}"]
+    config = configs[0]
+    if config.get("Event") != "s3:ObjectCreated:*" or config.get("Function") != {"Fn::GetAtt": ["PipelineFunction", "Arn"]}:
+        problems.append(f"the bucket does not send every ObjectCreated to the pipeline: {config}")
+    rules = config.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+    prefixes = [r["Value"] for r in rules if r["Name"] == "prefix"]
+    if prefixes != ["jobs/"]:
+        problems.append(f"the notification is not limited to jobs/: {rules}")
+    if any(thumbnail_prefix().startswith(p) for p in prefixes):
+        problems.append("thumbnails are written under the notification's prefix: the pipeline would trigger itself")
+    permission = resources.get("PipelineInvokePermission", {}).get("Properties", {})
+    if permission.get("Principal") != "s3.amazonaws.com" or permission.get("SourceAccount") != {"Ref": "AWS::AccountId"}:
+        problems.append("the pipeline may be invoked by S3 of other accounts")
+    if resources["UploadsBucket"].get("DependsOn") != "PipelineInvokePermission":
+        problems.append("the bucket's notification may be set before S3 may invoke the pipeline")
     return problems
 
 
@@ -296,7 +371,11 @@ def alarm_problems(t):
                         problems.append(f"{name} watches {metric['MetricName']}, which the function never writes")
                 watched.add((namespace, metric["MetricName"]))
                 dims = {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])}
-                if dims not in ({"FunctionName": {"Ref": "PhotosFunction"}}, {"ApiId": {"Ref": "HttpApi"}}):
+                if dims not in (
+                    {"FunctionName": {"Ref": "PhotosFunction"}},
+                    {"FunctionName": {"Ref": "PipelineFunction"}},
+                    {"ApiId": {"Ref": "HttpApi"}},
+                ):
                     problems.append(f"{name} watches {dims}, not this stack's function or API")
             for key in ("AlarmActions", "OKActions"):
                 if props.get(key) != actions:
@@ -374,18 +453,46 @@ class TemplateTest(unittest.TestCase):
             statements(t)[0]["Action"] = ["s3:*"]
 
         def prefix_conditioned_list(t):
-            statements(t)[1]["Condition"] = {"StringLike": {"s3:prefix": "jobs/*"}}
+            statements(t)[2]["Condition"] = {"StringLike": {"s3:prefix": "jobs/*"}}
 
         def no_versions(t):
             statements(t)[0]["Action"] = ["s3:PutObject", "s3:GetObject"]
 
         def dynamo_scan(t):
-            statements(t)[2]["Action"] = ["dynamodb:PutItem", "dynamodb:Scan"]
+            statements(t)[3]["Action"] = ["dynamodb:PutItem", "dynamodb:Scan"]
 
         def dynamo_delete(t):
-            statements(t)[2]["Action"] = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
+            statements(t)[3]["Action"] = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
 
         for edit in (whole_bucket, any_s3, prefix_conditioned_list, no_versions, dynamo_scan, dynamo_delete):
+            self.assertNotEqual(iam_problems(sam_transform(self.weakened(edit))), [], edit.__name__)
+
+    def test_the_pipeline_is_triggered_by_jobs_only_and_never_by_its_own_thumbnails(self):
+        self.assertEqual(pipeline_problems(self.template), [])
+
+    def test_catches_a_self_triggering_or_unbounded_pipeline(self):
+        def any_prefix(t):
+            rules = t["Resources"]["UploadsBucket"]["Properties"]["NotificationConfiguration"]["LambdaConfigurations"][0]
+            rules["Filter"]["S3Key"]["Rules"][0]["Value"] = ""
+
+        def unreserved(t):
+            del t["Resources"]["PipelineFunction"]["Properties"]["ReservedConcurrentExecutions"]
+
+        def any_account(t):
+            del t["Resources"]["PipelineInvokePermission"]["Properties"]["SourceAccount"]
+
+        for edit in (any_prefix, unreserved, any_account):
+            self.assertNotEqual(pipeline_problems(self.weakened(edit)), [], edit.__name__)
+
+        def thumbs_into_jobs(t):
+            statements = t["Resources"]["PipelineObjectAccess"]["Properties"]["PolicyDocument"]["Statement"]
+            statements[1]["Resource"] = {"Fn::Sub": "arn:${AWS::Partition}:s3:::b/jobs/*"}
+
+        def api_deletes(t):
+            statements = t["Resources"]["PhotosFunction"]["Properties"]["Policies"][0]["Statement"]
+            statements[0]["Action"] = statements[0]["Action"] + ["s3:DeleteObject"]
+
+        for edit in (thumbs_into_jobs, api_deletes):
             self.assertNotEqual(iam_problems(sam_transform(self.weakened(edit))), [], edit.__name__)
 
     def test_custom_domain_exists_only_when_named(self):

@@ -78,9 +78,13 @@ async fn process(
     event: &StoredEvent,
     request_id: &str,
 ) -> Result<Outcome, ApiError> {
-    if event.bucket != ctx.config.uploads_bucket {
+    // Configured (a reused bucket): only that one. Unset (the stack's own bucket, see config):
+    // the event's, which the notification, the invoke permission and IAM all limit to it.
+    let configured = &ctx.config.uploads_bucket;
+    if !configured.is_empty() && event.bucket != *configured {
         return Ok(Outcome::Ignored("another bucket"));
     }
+    let storage = ctx.storage.in_bucket(&event.bucket);
     let Some((job, key)) = upload_key_of(&event.key) else {
         return Ok(Outcome::Ignored("not an upload key"));
     };
@@ -93,7 +97,7 @@ async fn process(
     {
         if !earlier.accepted {
             // A rejection recorded before its delete landed: finish it.
-            ctx.storage.delete_version(key.as_str(), version).await?;
+            storage.delete_version(key.as_str(), version).await?;
         }
         return Ok(Outcome::AlreadyRecorded);
     }
@@ -143,7 +147,7 @@ async fn process(
         // Recorded first, then removed: a retry after a failed delete finds the record and
         // deletes again; the other order could lose the record.
         let first = ctx.audit.write(&row).await?;
-        ctx.storage.delete_version(key.as_str(), version).await?;
+        storage.delete_version(key.as_str(), version).await?;
         tracing::warn!(key = %key, declared = declared.mime, "upload rejected: its bytes are not its declared type");
         return Ok(if first {
             Outcome::Rejected
@@ -180,7 +184,7 @@ async fn process(
     let (status, thumb_key) = match made {
         Ok(thumb) => {
             let thumb_key = thumbnail_key(&key, version);
-            ctx.storage.put_thumbnail(&thumb_key, thumb.jpeg).await?;
+            storage.put_thumbnail(&thumb_key, thumb.jpeg).await?;
             ("created", Some(thumb_key))
         }
         Err(err) => {
