@@ -20,11 +20,14 @@ MAX_UPLOAD_BYTES=$BROWSER_MAX_BYTES ALLOWED_ORIGINS="$PAGE_URL" \
   cargo lambda watch --disable-cors --invoke-address 127.0.0.1 --invoke-port "$api_port" \
   > "$ROOT/.stack/watch-browser.log" 2>&1 &
 watch_pid=$!
+# Garage sends no S3 notifications: the same stand-in as `make dev` runs the photo pipeline.
+cargo run --quiet -- pipeline-standin > "$ROOT/.stack/pipeline-browser.log" 2>&1 &
+standin_pid=$!
 python3 -m http.server "$page_port" --bind 127.0.0.1 --directory web > "$ROOT/.stack/page.log" 2>&1 &
 page_pid=$!
 python3 -m http.server "$other_port" --bind 127.0.0.1 --directory web > "$ROOT/.stack/other-page.log" 2>&1 &
 other_pid=$!
-trap 'kill $watch_pid $page_pid $other_pid 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+trap 'kill $watch_pid $standin_pid $page_pid $other_pid 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 
 # Ready when the function itself answers (the first request waits for the build): a 401 JSON.
 ready=false
@@ -35,6 +38,12 @@ for _ in $(seq 1200); do
   sleep 0.5
 done
 $ready || { echo "browser test: the function never answered on $API_URL" >&2; tail -30 "$ROOT/.stack/watch-browser.log" >&2; exit 1; }
+# The stand-in is watching once it says so (it leaves what is already stored alone).
+for _ in $(seq 600); do
+  grep -q "watching" "$ROOT/.stack/pipeline-browser.log" 2>/dev/null && break
+  kill -0 $standin_pid 2>/dev/null || { cat "$ROOT/.stack/pipeline-browser.log" >&2; exit 1; }
+  sleep 0.5
+done
 for pid in $page_pid $other_pid; do
   kill -0 "$pid" 2>/dev/null || { echo "browser test: a page server exited" >&2; cat "$ROOT"/.stack/*page.log >&2; exit 1; }
 done

@@ -15,7 +15,11 @@ if [ "$AUTH_MODE" = tokens ]; then
 fi
 python3 -m http.server 8080 --bind 127.0.0.1 --directory web > "$ROOT/.stack/page.log" 2>&1 &
 page_pid=$!
-trap 'kill $page_pid 2>/dev/null; scripts/stack.sh down' EXIT
+# Garage sends no S3 notifications: this stand-in polls jobs/ and runs the photo pipeline on each
+# new object (thumbnails, EXIF record, type check), as the bucket's notification does on AWS.
+cargo run --quiet -- pipeline-standin > "$ROOT/.stack/pipeline.log" 2>&1 &
+standin_pid=$!
+trap 'kill $page_pid $standin_pid 2>/dev/null; scripts/stack.sh down' EXIT
 
 cat <<MSG
 
@@ -32,6 +36,9 @@ cat <<MSG
 
   Or upload the way an iOS Shortcut does (presigned PUT, one request per photo, then the completion):
     QDN_API=http://127.0.0.1:$API_PORT QDN_TOKEN=$DEV_TOKEN scripts/upload-photo.sh j-12345 path/to/photo.jpg
+
+  The photo pipeline runs on each upload through a local stand-in for S3 notifications
+  (thumbnails, EXIF, type check): tail -f .stack/pipeline.log
 
   List the job's photos:
     curl -s -H 'Authorization: Bearer $DEV_TOKEN' 'http://127.0.0.1:$API_PORT/photos?job_id=j-12345'

@@ -5,6 +5,7 @@
 //! qdn-photos tokens list
 //! qdn-photos tokens revoke ID|name:NAME
 //! qdn-photos check-bucket [--bucket NAME] [--origin https://dash.example.com]
+//! qdn-photos pipeline-standin        (make dev: S3 notifications for Garage, which has none)
 //! ```
 //!
 //! They use the usual SDK configuration (credentials chain, `AWS_REGION`, `AWS_ENDPOINT_URL_*`),
@@ -23,7 +24,8 @@ const USAGE: &str = "usage:
   qdn-photos tokens create --name NAME --jobs '*'|JOB[,JOB...] [--days N]
   qdn-photos tokens list
   qdn-photos tokens revoke ID|name:NAME
-  qdn-photos check-bucket [--bucket NAME] [--origin https://dash.example.com]";
+  qdn-photos check-bucket [--bucket NAME] [--origin https://dash.example.com]
+  qdn-photos pipeline-standin";
 
 /// Runs the command in `args` (without the program name); returns the process exit code.
 pub async fn main(args: &[String]) -> i32 {
@@ -117,6 +119,13 @@ async fn run(args: &[String]) -> Result<i32, lambda_http::Error> {
                 println!("{missing} protection(s) missing: see README, \"Reusing a bucket\".");
             }
             Ok(i32::from(missing > 0))
+        }
+        ["pipeline-standin"] => {
+            let config = crate::config::Config::from_env()?;
+            let sdk = load_sdk_config(&config.region).await;
+            let s3 = s3_client(&sdk, config.force_path_style);
+            let ctx = crate::context::Context::from_sdk_config(config, &sdk)?;
+            crate::pipeline::standin::run(&ctx, &s3, std::time::Duration::from_secs(1)).await
         }
         _ => Err(USAGE.into()),
     }

@@ -176,25 +176,47 @@ async function uploadAll(files) {
     status.className = "status bad";
     status.textContent = `Uploaded, but not recorded: ${err.message}`;
   }
-  await refreshStrip();
+  await refreshStrip(10);
 }
 
-async function refreshStrip() {
+// Tiles show the pipeline's 320-px thumbnail when it exists (the original otherwise; a HEIC,
+// which browsers cannot show, as a labelled placeholder) and open the full photo when tapped.
+// The pipeline runs on S3's event, seconds after an upload: until every new photo has its
+// thumbnail, the strip looks again a few times.
+let thumbnailWait = null;
+
+function tile(photo) {
+  const li = document.createElement("li");
+  const link = document.createElement("a");
+  link.href = photo.url;
+  link.target = "_blank";
+  link.rel = "noopener";
+  const name = photo.key.split("/").pop();
+  if (photo.thumbnail_url || !/heic|heif/.test(photo.content_type)) {
+    const img = document.createElement("img");
+    img.src = photo.thumbnail_url || photo.url;
+    img.alt = `Photo ${name}`;
+    img.loading = "lazy";
+    link.append(img);
+  } else {
+    link.className = "placeholder";
+    link.textContent = "HEIC";
+    link.setAttribute("aria-label", `Photo ${name} (HEIC, opens the original)`);
+  }
+  li.append(link);
+  return li;
+}
+
+async function refreshStrip(lookAgain = 0) {
   if (!token()) return askForToken("Enter your access token to see and add photos.");
   try {
     const page = await api(`/photos?job_id=${encodeURIComponent(JOB)}&limit=100`);
-    const strip = $("strip");
-    strip.replaceChildren(...page.photos.map((p) => {
-      const li = document.createElement("li");
-      const img = document.createElement("img");
-      img.src = p.url;
-      img.alt = `Photo ${p.key.split("/").pop()}`;
-      img.loading = "lazy";
-      li.append(img);
-      return li;
-    }));
+    $("strip").replaceChildren(...page.photos.map(tile));
     $("photo-count").textContent = `(${page.photos.length}${page.next_cursor ? "+" : ""})`;
     $("strip-status").textContent = page.photos.length ? "" : "No photos yet.";
+    const waiting = page.photos.some((p) => !p.thumbnail_url && !/heic|heif/.test(p.content_type));
+    clearTimeout(thumbnailWait);
+    if (waiting && lookAgain > 0) thumbnailWait = setTimeout(() => refreshStrip(lookAgain - 1), 2000);
   } catch (err) {
     $("strip-status").textContent = err.message;
   }

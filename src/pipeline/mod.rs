@@ -4,6 +4,7 @@
 pub mod photo_metadata;
 pub mod process;
 pub mod s3_event;
+pub mod standin;
 #[cfg(any(test, feature = "test-util"))]
 pub mod test_images;
 pub mod thumbnail;

@@ -3,8 +3,8 @@
 
 use qdn_photos::app::App;
 use qdn_photos::pipeline::handle_event;
+use qdn_photos::pipeline::s3_event::notification as s3_event;
 use qdn_photos::pipeline::test_images::{camera_jpeg, crc32, quadrant_colors, QUADRANTS};
-use qdn_photos::test_util::s3_event;
 use serde_json::json;
 
 use crate::support::*;

@@ -62,7 +62,7 @@ async function listedPhotos(job) {
   return (await resp.json()).photos;
 }
 
-test("two photos upload in parallel, show as thumbnails and are recorded once", async () => {
+test("two photos upload in parallel, show as the pipeline's thumbnails and are recorded once", async () => {
   const job = `b-${randomUUID().slice(0, 8)}`;
   const page = await openDrawer(job);
   await enterToken(page, BROWSER_TOKEN);
@@ -76,11 +76,17 @@ test("two photos upload in parallel, show as thumbnails and are recorded once", 
   await page.waitForFunction(() => document.querySelectorAll("#uploads li.done").length === 2, null, { timeout: 60_000 });
   const bars = await page.$$eval("#uploads progress", (ps) => ps.map((p) => p.value));
   assert.deepEqual(bars, [100, 100]);
+  // The strip shows the pipeline's thumbnails (made on S3's event, here the local stand-in's),
+  // loaded, each opening the full-size photo when tapped.
   await page.waitForFunction(
-    () => [...document.querySelectorAll("#strip img")].filter((img) => img.complete && img.naturalWidth > 0).length === 2,
+    () => [...document.querySelectorAll("#strip img")]
+      .filter((img) => img.src.includes("/thumbs/") && img.complete && img.naturalWidth > 0).length === 2,
     null,
-    { timeout: 30_000 },
+    { timeout: 60_000 },
   );
+  const links = await page.$$eval("#strip a", (as) => as.map((a) => a.href));
+  assert.equal(links.length, 2);
+  assert.ok(links.every((href) => href.includes(`/jobs/${job}/`) && !href.includes("/thumbs/")), links.join("\n"));
   assert.equal(await page.textContent("#status"), "2 of 2 uploaded.");
   assert.deepEqual(auditEvents(job).filter((e) => e === "upload_completed"), ["upload_completed"]);
   const photos = await listedPhotos(job);
