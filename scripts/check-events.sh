@@ -36,5 +36,28 @@ while read -r file expected; do
     echo "FAIL $file: expected $expected, got $got: $out"; failures=$((failures + 1))
   fi
 done < events/expected-status.txt
+
+# The S3 events through the same binary in its pipeline role (Handler photo-pipeline, which
+# Lambda passes as _HANDLER): each answer is the list of the records' outcomes.
+read -r pipeline_port < <(free_ports 1)
+_HANDLER=photo-pipeline cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$pipeline_port" \
+  > "$ROOT/.stack/watch-pipeline.log" 2>&1 &
+pipeline_pid=$!
+trap 'kill $watch_pid $pipeline_pid 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+for _ in $(seq 300); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$pipeline_port") 2>/dev/null && break
+  kill -0 $pipeline_pid 2>/dev/null || { cat "$ROOT/.stack/watch-pipeline.log"; exit 1; }
+  sleep 0.1
+done
+for file in s3-object-created.json s3-test-event.json; do
+  expected=$(python3 -c 'import sys; print({"s3-object-created.json": "[\"ignored: no longer in S3\", \"ignored: not an upload key\"]", "s3-test-event.json": "[]"}[sys.argv[1]])' "$file")
+  got=$(cargo lambda invoke --invoke-address 127.0.0.1 --invoke-port "$pipeline_port" \
+        --data-file "events/$file" qdn-photos 2>&1 | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))' 2>/dev/null || echo "?")
+  if [ "$got" = "$expected" ]; then
+    echo "ok   $file -> $got"; passed=$((passed + 1))
+  else
+    echo "FAIL $file: expected $expected, got $got"; failures=$((failures + 1))
+  fi
+done
 echo "events: $passed passed, $failures failed"
 [ "$failures" -eq 0 ]

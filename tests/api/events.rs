@@ -1,6 +1,6 @@
-//! Every file in `events/` is a valid API Gateway event that the handler answers with the status
-//! `events/expected-status.txt` promises (scripts/check-events.sh checks the same through
-//! `cargo lambda invoke`).
+//! Every API Gateway event in `events/` is answered with the status `events/expected-status.txt`
+//! promises, and every S3 event (`events/s3-*.json`) with the pipeline outcomes it names
+//! (scripts/check-events.sh checks the same through `cargo lambda invoke`).
 
 use crate::support::*;
 
@@ -18,11 +18,21 @@ async fn every_event_file_gets_the_status_expected_status_txt_promises() {
     {
         let (file, status) = line.split_once(char::is_whitespace).unwrap();
         let json = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
-        let req = lambda_http::request::from_str(&json).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let (req, _) = qdn_photos::event::parse(&json).unwrap_or_else(|e| panic!("{file}: {e}"));
         let resp = app.handle(req).await;
         assert_eq!(resp.status().as_u16().to_string(), status.trim(), "{file}");
         checked.push(file.to_owned());
     }
+    // The S3 events, through the pipeline (no object of theirs is in the local bucket).
+    assert_eq!(
+        pipeline(&app, dir, "s3-object-created.json").await,
+        ["ignored: no longer in S3", "ignored: not an upload key"]
+    );
+    assert!(pipeline(&app, dir, "s3-test-event.json").await.is_empty());
+    checked.extend([
+        "s3-object-created.json".to_owned(),
+        "s3-test-event.json".to_owned(),
+    ]);
     // No event file goes unchecked.
     let mut on_disk: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
@@ -32,4 +42,11 @@ async fn every_event_file_gets_the_status_expected_status_txt_promises() {
     on_disk.sort();
     checked.sort();
     assert_eq!(on_disk, checked);
+}
+
+async fn pipeline(app: &qdn_photos::app::App, dir: &str, file: &str) -> Vec<String> {
+    let json = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
+    qdn_photos::pipeline::handle_event(app.context(), &json, "events")
+        .await
+        .unwrap()
 }
