@@ -26,6 +26,18 @@ fn thumbnail(c: &mut Criterion) {
         format!("ours, 12 MP JPEG ({} bytes) to 320 px", photo.len()),
         |b| b.iter(|| make(black_box(&photo), jpeg, 6, &spec).unwrap()),
     );
+    // The decode alone: ours (DC coefficients only, every AC coefficient entropy-decoded and
+    // dropped: the entropy-decoding floor of this decoder) beside jpeg-decoder's 1/8-scale decode.
+    group.bench_function("decode only: ours, DC-only at 1/8", |b| {
+        b.iter(|| qdn_photos::pipeline::jpeg_dc::decode(black_box(&photo)).unwrap())
+    });
+    group.bench_function("decode only: jpeg-decoder at 1/8", |b| {
+        b.iter(|| {
+            let mut d = jpeg_decoder::Decoder::new(black_box(&photo[..]));
+            d.scale(320, 320).unwrap();
+            d.decode().unwrap()
+        })
+    });
     group.finish();
 }
 

@@ -25,7 +25,7 @@ def camera_photo(path):
     blue = Image.radial_gradient("L").resize((w, h))
     scene = Image.merge("RGB", (red, green, blue))
     noise = Image.effect_noise((w, h), 24).convert("RGB")
-    photo = Image.blend(scene, noise, 0.18)
+    photo = Image.blend(scene, noise, 0.30)
     exif = Image.Exif()
     exif[0x0112] = 6  # Orientation: rotate 90 CW to display
     exif[0x0110] = "QDN Bench Camera"

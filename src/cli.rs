@@ -6,6 +6,7 @@
 //! qdn-photos tokens revoke ID|name:NAME
 //! qdn-photos check-bucket [--bucket NAME] [--origin https://dash.example.com]
 //! qdn-photos pipeline-standin        (make dev: S3 notifications for Garage, which has none)
+//! qdn-photos thumbnail IN.jpg OUT.jpg [ORIENTATION]   (the pipeline's thumbnail of a local file)
 //! ```
 //!
 //! They use the usual SDK configuration (credentials chain, `AWS_REGION`, `AWS_ENDPOINT_URL_*`),
@@ -25,7 +26,8 @@ const USAGE: &str = "usage:
   qdn-photos tokens list
   qdn-photos tokens revoke ID|name:NAME
   qdn-photos check-bucket [--bucket NAME] [--origin https://dash.example.com]
-  qdn-photos pipeline-standin";
+  qdn-photos pipeline-standin
+  qdn-photos thumbnail IN OUT [ORIENTATION]";
 
 /// Runs the command in `args` (without the program name); returns the process exit code.
 pub async fn main(args: &[String]) -> i32 {
@@ -119,6 +121,34 @@ async fn run(args: &[String]) -> Result<i32, lambda_http::Error> {
                 println!("{missing} protection(s) missing: see README, \"Reusing a bucket\".");
             }
             Ok(i32::from(missing > 0))
+        }
+        ["thumbnail", input, output, rest @ ..] => {
+            let bytes = std::fs::read(input)?;
+            let kind = crate::image_type::KNOWN_IMAGE_TYPES
+                .iter()
+                .copied()
+                .find(|t| t.matches_magic(&bytes))
+                .ok_or("not an image type this service stores")?;
+            let orientation = match rest {
+                [] => crate::pipeline::photo_metadata::read(&bytes).orientation,
+                [o] => o.parse().map_err(|_| "ORIENTATION must be 1 to 8")?,
+                _ => return Err(USAGE.into()),
+            };
+            let spec = crate::pipeline::thumbnail::ThumbnailSpec {
+                max_edge: 320,
+                max_pixels: 100_000_000,
+                quality: 80,
+            };
+            let thumb = crate::pipeline::thumbnail::make(&bytes, kind, orientation, &spec)
+                .map_err(|e| format!("no thumbnail: {}", e.status()))?;
+            std::fs::write(output, &thumb.jpeg)?;
+            println!(
+                "{output}: {}x{}, {} bytes",
+                thumb.width,
+                thumb.height,
+                thumb.jpeg.len()
+            );
+            Ok(0)
         }
         ["pipeline-standin"] => {
             let config = crate::config::Config::from_env()?;

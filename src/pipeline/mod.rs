@@ -1,6 +1,7 @@
 //! The photo pipeline: the same binary as the API, run as a second function on the bucket's
 //! `s3:ObjectCreated:*` events for `jobs/` (see `main.rs` for how the role is chosen).
 
+pub mod jpeg_dc;
 pub mod photo_metadata;
 pub mod process;
 pub mod s3_event;

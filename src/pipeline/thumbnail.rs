@@ -1,5 +1,5 @@
 //! Thumbnails: decode (JPEG at the smallest DCT scale that still covers the target, so a 12 MP
-//! photo is decoded at 1/8), turn upright by EXIF orientation, fit the longest edge, encode a JPEG
+//! photo is decoded at 1/8 from its DC coefficients alone, see `jpeg_dc`), turn upright by EXIF orientation, fit the longest edge, encode a JPEG
 //! with no metadata at all (a new file: the original's GPS position never reaches it). Declared
 //! dimensions are checked against a pixel budget before anything is decoded.
 
@@ -95,6 +95,14 @@ fn decode_jpeg(bytes: &[u8], spec: &ThumbnailSpec) -> Result<RgbImage, Thumbnail
         .info()
         .ok_or_else(|| ThumbnailError::Undecodable("no frame".into()))?;
     check_budget(u64::from(info.width), u64::from(info.height), spec)?;
+    // Big enough that 1/8 still covers the thumbnail (a phone photo): the DC-only decoder, at
+    // the entropy-decoding floor; anything it does not handle falls through to jpeg-decoder.
+    if u32::from(info.width.max(info.height)) / 8 >= spec.max_edge {
+        if let Some(dc) = crate::pipeline::jpeg_dc::decode(bytes) {
+            return RgbImage::from_raw(dc.width, dc.height, dc.rgb)
+                .ok_or_else(|| ThumbnailError::Undecodable("short pixel data".into()));
+        }
+    }
     let edge = u16::try_from(spec.max_edge).unwrap_or(u16::MAX);
     let (w, h) = decoder.scale(edge, edge).map_err(bad)?;
     let pixels = decoder.decode().map_err(bad)?;
