@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: the signing hot paths (crates/s3-presign), the request path with aws-sdk-s3's
-# presigner beside ours, the /photos handler against the local stack, the x86_64 release zip's size, and its
-# cold start (process start → ready for an invocation).
+# presigner beside ours, the /photos handler against the local stack, the pipeline's thumbnail of a
+# 12 MP photo beside sharp and Pillow, the x86_64 release zip's size, and its cold start (process
+# start → ready for an invocation).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -16,8 +17,21 @@ trap '$started_stack && scripts/stack.sh down' EXIT
 function_env
 cargo bench --bench photos_handler
 
+# The thumbnail anchors (sharp from npm, Pillow from PyPI; installed here, not for the tests).
+[ -d node_modules/sharp ] || npm install --no-save --no-audit --no-fund sharp@0.34.5
+"$VENV/bin/python" -c "import PIL" 2>/dev/null || "$VENV/bin/pip" install --quiet "Pillow==13.0.0"
+photo="$ROOT/target/bench/photo-12mp.jpg"
+"$VENV/bin/python" scripts/bench_thumbnail.py "$photo" 20
+BENCH_PHOTO="$photo" cargo bench --bench thumbnail
+
 ARCH=x86_64 scripts/build.sh
 dir=$(mktemp -d)
 unzip -q -o target/lambda/qdn-photos/bootstrap.zip -d "$dir"
 python3 scripts/cold_start.py "$dir/bootstrap" 50
+# The pipeline's peak memory for that photo, through the release binary's thumbnail command.
+python3 - "$dir/bootstrap" "$photo" <<'PY'
+import resource, subprocess, sys
+subprocess.run([sys.argv[1], "thumbnail", sys.argv[2], "/dev/null"], check=True, stdout=subprocess.DEVNULL)
+print(f"thumbnail of the 12 MP photo: peak RSS {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.1f} MB")
+PY
 rm -rf "$dir"

@@ -556,6 +556,30 @@ mod tests {
     }
 
     #[test]
+    fn corrupted_photos_never_panic() {
+        let good = photo_like_jpeg(320, 240, 1, 85);
+        let mut seed = 0x2545_F491u32;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed as usize
+        };
+        for _ in 0..2000 {
+            let mut bad = good.clone();
+            for _ in 0..1 + next() % 8 {
+                let at = next() % bad.len();
+                bad[at] = next() as u8;
+            }
+            bad.truncate(bad.len() - next() % 64);
+            // Anything but a panic: a picture of the right size, or None.
+            if let Some(image) = decode(&bad) {
+                assert_eq!(image.rgb.len(), (image.width * image.height * 3) as usize);
+            }
+        }
+    }
+
+    #[test]
     fn what_it_does_not_handle_is_none_never_a_panic() {
         let mut progressive = Vec::new();
         progressive.extend_from_slice(&[
