@@ -17,6 +17,10 @@ pub struct RequestMetrics {
     pub audit_failures: u64,
     pub s3_failures: u64,
     pub auth_refusals: u64,
+    /// The pipeline's: stored versions recorded, spoofed ones rejected, thumbnails written.
+    pub photos_stored: u64,
+    pub uploads_rejected: u64,
+    pub thumbnails_created: u64,
 }
 
 impl RequestMetrics {
@@ -33,7 +37,7 @@ impl RequestMetrics {
         m
     }
 
-    fn values(&self) -> [(&'static str, &'static str, u64); 7] {
+    fn values(&self) -> [(&'static str, &'static str, u64); 10] {
         [
             ("UrlsIssued", "Count", self.urls_issued),
             ("Completions", "Count", self.completions),
@@ -42,6 +46,9 @@ impl RequestMetrics {
             ("AuditFailures", "Count", self.audit_failures),
             ("S3Failures", "Count", self.s3_failures),
             ("AuthRefusals", "Count", self.auth_refusals),
+            ("PhotosStored", "Count", self.photos_stored),
+            ("UploadsRejected", "Count", self.uploads_rejected),
+            ("ThumbnailsCreated", "Count", self.thumbnails_created),
         ]
     }
 }
@@ -133,7 +140,7 @@ mod tests {
         assert_eq!(directive["Dimensions"], json!([["FunctionName"]]));
         assert_eq!(doc["FunctionName"], "qdn-photos-PhotosFunction-abc");
         let defined = directive["Metrics"].as_array().unwrap();
-        assert_eq!(defined.len(), 7);
+        assert_eq!(defined.len(), 10);
         for definition in defined {
             let name = definition["Name"].as_str().unwrap();
             assert!(doc[name].is_u64(), "{name} has a numeric root value");

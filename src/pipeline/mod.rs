@@ -11,6 +11,7 @@ pub mod test_images;
 pub mod thumbnail;
 
 use crate::context::Context;
+use crate::metrics::RequestMetrics;
 
 /// One invocation of the pipeline function: the S3 event's records processed, their outcomes
 /// for the log. `Err` fails the invocation, and Lambda retries it (asynchronous invocations are
@@ -21,6 +22,13 @@ pub async fn handle_event(
     invocation: &str,
 ) -> Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>> {
     let events = s3_event::parse(json)?;
-    let outcomes = process::handle(ctx, &ctx.config.thumbnail, &events, invocation).await?;
-    Ok(outcomes.iter().map(process::Outcome::label).collect())
+    let result = process::handle(ctx, &ctx.config.thumbnail, &events, invocation).await;
+    let metrics = match &result {
+        Ok(outcomes) => process::metrics(outcomes),
+        Err(err) => RequestMetrics::failed(err),
+    };
+    if let Some(target) = &ctx.config.metrics {
+        target.publish(&metrics);
+    }
+    Ok(result?.iter().map(process::Outcome::label).collect())
 }

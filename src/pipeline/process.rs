@@ -12,6 +12,7 @@ use crate::auth::{Caller, JobScope};
 use crate::context::Context;
 use crate::error::ApiError;
 use crate::job::{JobId, UploadKey};
+use crate::metrics::RequestMetrics;
 use crate::photo_index::{thumbnail_key, ObjectFacts, ObjectRecord};
 use crate::pipeline::photo_metadata::{self, PhotoMetadata};
 use crate::pipeline::s3_event::StoredEvent;
@@ -46,6 +47,22 @@ impl Outcome {
             Outcome::Rejected => "rejected".into(),
         }
     }
+}
+
+/// What one invocation did, for its metrics line.
+pub fn metrics(outcomes: &[Outcome]) -> RequestMetrics {
+    let mut m = RequestMetrics::default();
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Stored { thumbnail } => {
+                m.photos_stored += 1;
+                m.thumbnails_created += u64::from(*thumbnail == "created");
+            }
+            Outcome::Rejected => m.uploads_rejected += 1,
+            Outcome::Ignored(_) | Outcome::AlreadyRecorded => {}
+        }
+    }
+    m
 }
 
 /// The job and upload key a stored key names, if it is one this service issues.
@@ -220,6 +237,26 @@ async fn process(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_outcome_counts_where_it_belongs() {
+        let m = metrics(&[
+            Outcome::Stored {
+                thumbnail: "created",
+            },
+            Outcome::Stored {
+                thumbnail: "unsupported",
+            },
+            Outcome::Rejected,
+            Outcome::AlreadyRecorded,
+            Outcome::Ignored("not an upload key"),
+        ]);
+        assert_eq!(
+            (m.photos_stored, m.thumbnails_created, m.uploads_rejected),
+            (2, 1, 1)
+        );
+        assert_eq!(m.urls_issued + m.completions + m.audit_failures, 0);
+    }
 
     #[test]
     fn only_keys_this_service_issues_are_processed() {
