@@ -210,6 +210,23 @@ fn ifd(entries: &[Entry], at: u32) -> Vec<u8> {
     head
 }
 
+/// A PNG that declares `width` × `height` pixels and carries none: the IHDR, an empty IDAT and
+/// the end, everything a reader needs to report the size (a decompression bomb's header).
+pub fn png_declaring(width: u32, height: u32) -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.extend_from_slice(&width.to_be_bytes());
+    png.extend_from_slice(&height.to_be_bytes());
+    png.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let crc = crc32(&png[12..29]);
+    png.extend_from_slice(&crc.to_be_bytes());
+    for chunk in [&b"IDAT"[..], b"IEND"] {
+        png.extend_from_slice(&[0, 0, 0, 0]);
+        png.extend_from_slice(chunk);
+        png.extend_from_slice(&crc32(chunk).to_be_bytes());
+    }
+    png
+}
+
 /// CRC-32 (PNG's), for hand-made PNG chunks.
 pub fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = !0u32;

@@ -258,18 +258,7 @@ mod tests {
     #[test]
     fn a_bomb_is_refused_from_its_header_before_decoding() {
         // A PNG header declaring 100,000 × 100,000 pixels and no pixel data at all.
-        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-        png.extend_from_slice(&100_000u32.to_be_bytes());
-        png.extend_from_slice(&100_000u32.to_be_bytes());
-        png.extend_from_slice(&[8, 2, 0, 0, 0]);
-        let crc = crate::pipeline::test_images::crc32(&png[12..29]);
-        png.extend_from_slice(&crc.to_be_bytes());
-        // Then an empty IDAT and the end: everything a reader needs to report the size.
-        for chunk in [&b"IDAT"[..], b"IEND"] {
-            png.extend_from_slice(&[0, 0, 0, 0]);
-            png.extend_from_slice(chunk);
-            png.extend_from_slice(&crate::pipeline::test_images::crc32(chunk).to_be_bytes());
-        }
+        let png = crate::pipeline::test_images::png_declaring(100_000, 100_000);
         let png_type = ImageType::by_ext("png").unwrap();
         assert_eq!(
             make(&png, png_type, 1, &SPEC),

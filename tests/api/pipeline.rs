@@ -4,7 +4,7 @@
 use qdn_photos::app::App;
 use qdn_photos::pipeline::handle_event;
 use qdn_photos::pipeline::s3_event::notification as s3_event;
-use qdn_photos::pipeline::test_images::{camera_jpeg, crc32, quadrant_colors, QUADRANTS};
+use qdn_photos::pipeline::test_images::{camera_jpeg, png_declaring, quadrant_colors, QUADRANTS};
 use serde_json::json;
 
 use crate::support::*;
@@ -264,17 +264,7 @@ async fn a_decompression_bomb_is_refused_from_its_header_and_heic_is_recorded_wi
     let app = stack.app(&[]);
     let job = new_job();
     // 100,000 × 100,000 pixels declared in 57 bytes: decoding it would need 30 GB.
-    let mut bomb = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
-    bomb.extend_from_slice(&100_000u32.to_be_bytes());
-    bomb.extend_from_slice(&100_000u32.to_be_bytes());
-    bomb.extend_from_slice(&[8, 2, 0, 0, 0]);
-    let crc = crc32(&bomb[12..29]);
-    bomb.extend_from_slice(&crc.to_be_bytes());
-    for chunk in [&b"IDAT"[..], b"IEND"] {
-        bomb.extend_from_slice(&[0, 0, 0, 0]);
-        bomb.extend_from_slice(chunk);
-        bomb.extend_from_slice(&crc32(chunk).to_be_bytes());
-    }
+    let bomb = png_declaring(100_000, 100_000);
     let (bomb_key, bomb_etag) = upload_as(&stack, &app, &job, "image/png", bomb.clone()).await;
     // An iPhone HEIC's opening box: a real type, which nothing here decodes.
     let mut heic = vec![0, 0, 0, 24];

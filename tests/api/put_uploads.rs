@@ -28,13 +28,6 @@ async fn put(url: &str, content_type: &str, bytes: Vec<u8>) -> (u16, String) {
     (status, resp.text().await.unwrap_or_default())
 }
 
-fn assert_refused(status: u16, body: &str) {
-    assert!(
-        (400..500).contains(&status),
-        "S3 should refuse, got {status}: {body}"
-    );
-}
-
 #[tokio::test]
 async fn a_put_url_takes_exactly_the_signed_bytes_type_and_key() {
     let stack = Stack::get();

@@ -297,6 +297,14 @@ pub async fn issue(app: &App, job_id: &str, query: &str) -> Value {
     body
 }
 
+/// S3 refused an upload (Garage's codes differ from AWS's; any 4xx is a refusal).
+pub fn assert_refused(status: u16, body: &str) {
+    assert!(
+        (400..500).contains(&status),
+        "S3 should refuse, got {status}: {body}"
+    );
+}
+
 /// Issues a URL for `job_id` and uploads `bytes` with it, asserting S3's 201; returns the key.
 pub async fn upload(app: &App, job_id: &str, bytes: Vec<u8>) -> String {
     let grant = issue(app, job_id, "").await;

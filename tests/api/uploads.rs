@@ -6,14 +6,6 @@ use std::time::Duration;
 use crate::support::*;
 use serde_json::Value;
 
-/// S3 refused the POST (Garage's codes differ from AWS's; any 4xx is a refusal).
-fn assert_refused(status: u16, body: &str) {
-    assert!(
-        (400..500).contains(&status),
-        "S3 should refuse, got {status}: {body}"
-    );
-}
-
 fn key_of(grant: &Value) -> String {
     grant["key"].as_str().unwrap().to_owned()
 }
