@@ -14,11 +14,7 @@ fn thumbnail(c: &mut Criterion) {
         Ok(path) => std::fs::read(path).expect("BENCH_PHOTO is readable"),
         Err(_) => photo_like_jpeg(4032, 3024, 6, 90),
     };
-    let spec = ThumbnailSpec {
-        max_edge: 320,
-        max_pixels: 100_000_000,
-        quality: 80,
-    };
+    let spec = ThumbnailSpec::DEFAULT;
     let jpeg = ImageType::by_ext("jpg").unwrap();
     let mut group = c.benchmark_group("thumbnail");
     group.sample_size(20);

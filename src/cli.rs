@@ -134,11 +134,7 @@ async fn run(args: &[String]) -> Result<i32, lambda_http::Error> {
                 [o] => o.parse().map_err(|_| "ORIENTATION must be 1 to 8")?,
                 _ => return Err(USAGE.into()),
             };
-            let spec = crate::pipeline::thumbnail::ThumbnailSpec {
-                max_edge: 320,
-                max_pixels: 100_000_000,
-                quality: 80,
-            };
+            let spec = crate::pipeline::thumbnail::ThumbnailSpec::DEFAULT;
             let thumb = crate::pipeline::thumbnail::make(&bytes, kind, orientation, &spec)
                 .map_err(|e| format!("no thumbnail: {}", e.status()))?;
             std::fs::write(output, &thumb.jpeg)?;

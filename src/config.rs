@@ -189,10 +189,11 @@ impl Config {
             allowed_origins.push(origin.to_owned());
         }
 
+        let defaults = ThumbnailSpec::DEFAULT;
         let thumbnail = ThumbnailSpec {
-            max_edge: number("THUMBNAIL_MAX_EDGE", 320, 2048)? as u32,
-            max_pixels: number("THUMBNAIL_MAX_PIXELS", 100_000_000, 1_000_000_000)?,
-            quality: 80,
+            max_edge: number("THUMBNAIL_MAX_EDGE", u64::from(defaults.max_edge), 2048)? as u32,
+            max_pixels: number("THUMBNAIL_MAX_PIXELS", defaults.max_pixels, 1_000_000_000)?,
+            ..defaults
         };
         if thumbnail.max_edge < 16 {
             return Err(err("THUMBNAIL_MAX_EDGE", "must be from 16 to 2048"));

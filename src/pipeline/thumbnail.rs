@@ -20,6 +20,16 @@ pub struct ThumbnailSpec {
     pub quality: u8,
 }
 
+impl ThumbnailSpec {
+    /// The documented defaults: 320 px, 100 MP, quality 80 (`THUMBNAIL_MAX_EDGE`,
+    /// `THUMBNAIL_MAX_PIXELS`).
+    pub const DEFAULT: ThumbnailSpec = ThumbnailSpec {
+        max_edge: 320,
+        max_pixels: 100_000_000,
+        quality: 80,
+    };
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Thumbnail {
     pub jpeg: Vec<u8>,
@@ -178,11 +188,7 @@ mod tests {
     use super::*;
     use crate::pipeline::test_images::{camera_jpeg, quadrant_colors, QUADRANTS};
 
-    const SPEC: ThumbnailSpec = ThumbnailSpec {
-        max_edge: 320,
-        max_pixels: 100_000_000,
-        quality: 80,
-    };
+    const SPEC: ThumbnailSpec = ThumbnailSpec::DEFAULT;
 
     fn jpeg() -> ImageType {
         ImageType::by_ext("jpg").unwrap()
