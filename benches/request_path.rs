@@ -32,8 +32,10 @@ fn get_presign_vs_sdk(c: &mut Criterion) {
     let signing = Signing::new(SharedCredentialsProvider::new(creds.clone()), "us-east-1");
     let ours = SdkCredentials(creds.clone());
     let endpoint = BucketEndpoint::aws("qdn-uploads", "us-east-1");
+    let cache_control = qdn_photos::signing::photo_cache_control(7200);
     let options = GetUrlOptions {
-        expires_secs: 3600,
+        expires_secs: 7200,
+        response_cache_control: Some(&cache_control),
         response_content_disposition: Some("inline"),
         x_id: Some("GetObject"),
     };
@@ -63,6 +65,7 @@ fn get_presign_vs_sdk(c: &mut Criterion) {
                 .get_object()
                 .bucket("qdn-uploads")
                 .key(black_box(KEY))
+                .response_cache_control(&cache_control)
                 .response_content_disposition("inline");
             req.presigned(config).await.unwrap()
         })

@@ -45,6 +45,9 @@ pub struct Config {
     pub force_path_style: bool,
     pub upload_url_ttl_secs: u64,
     pub photo_url_ttl_secs: u64,
+    /// Photo URLs handed out within one such window are byte-identical (cacheable): see
+    /// `signing::CacheWindow`.
+    pub photo_url_window_secs: u64,
     pub max_upload_bytes: u64,
     /// In the order given; the first is the default when a request names no type.
     pub allowed_types: Vec<ImageType>,
@@ -144,6 +147,21 @@ impl Config {
         };
         let upload_url_ttl_secs = number("UPLOAD_URL_TTL_SECS", 900, MAX_PRESIGN_SECS)?;
         let photo_url_ttl_secs = number("PHOTO_URL_TTL_SECS", 3600, MAX_PRESIGN_SECS)?;
+        let photo_url_window_secs = number("PHOTO_URL_WINDOW_SECS", 3600, 86_400)?;
+        // A window that divides the day never straddles midnight: photo URLs are signed with the
+        // same day's key as everything else.
+        if 86_400 % photo_url_window_secs != 0 {
+            return Err(err(
+                "PHOTO_URL_WINDOW_SECS",
+                "must divide a day (86400 s): 60, 300, 900, 1800, 3600, 7200, …",
+            ));
+        }
+        if photo_url_window_secs + photo_url_ttl_secs > MAX_PRESIGN_SECS {
+            return Err(err(
+                "PHOTO_URL_WINDOW_SECS",
+                format!("plus PHOTO_URL_TTL_SECS must be at most {MAX_PRESIGN_SECS} (a URL lives up to both)"),
+            ));
+        }
         let max_upload_bytes = number("MAX_UPLOAD_BYTES", 52_428_800, MAX_S3_POST_BYTES)?;
         let audit_retention_days = number("AUDIT_RETENTION_DAYS", 400, 36_500)?;
         if audit_retention_days < MIN_AUDIT_RETENTION_DAYS {
@@ -222,6 +240,7 @@ impl Config {
             force_path_style,
             upload_url_ttl_secs,
             photo_url_ttl_secs,
+            photo_url_window_secs,
             max_upload_bytes,
             allowed_types,
             auth,
@@ -353,6 +372,7 @@ mod tests {
         let c = parse(&[]).unwrap();
         assert_eq!(c.upload_url_ttl_secs, 900);
         assert_eq!(c.photo_url_ttl_secs, 3600);
+        assert_eq!(c.photo_url_window_secs, 3600);
         assert_eq!(c.max_upload_bytes, 52_428_800);
         assert_eq!(c.audit_retention_days, 400);
         let mimes: Vec<&str> = c.allowed_types.iter().map(|t| t.mime).collect();
@@ -461,6 +481,11 @@ mod tests {
             ("UPLOAD_URL_TTL_SECS", "0", "UPLOAD_URL_TTL_SECS"),
             ("UPLOAD_URL_TTL_SECS", "604801", "UPLOAD_URL_TTL_SECS"),
             ("PHOTO_URL_TTL_SECS", "1h", "PHOTO_URL_TTL_SECS"),
+            ("PHOTO_URL_WINDOW_SECS", "0", "PHOTO_URL_WINDOW_SECS"),
+            ("PHOTO_URL_WINDOW_SECS", "7000", "PHOTO_URL_WINDOW_SECS"),
+            ("PHOTO_URL_WINDOW_SECS", "172800", "PHOTO_URL_WINDOW_SECS"),
+            // Seven days is SigV4's limit; the window comes on top of the TTL.
+            ("PHOTO_URL_TTL_SECS", "604800", "PHOTO_URL_WINDOW_SECS"),
             ("MAX_UPLOAD_BYTES", "-5", "MAX_UPLOAD_BYTES"),
             ("AUDIT_RETENTION_DAYS", "0", "AUDIT_RETENTION_DAYS"),
             ("AUDIT_RETENTION_DAYS", "89", "AUDIT_RETENTION_DAYS"),

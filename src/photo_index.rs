@@ -324,13 +324,15 @@ impl PhotoIndex {
         Ok(found)
     }
 
-    /// One page of the job's completed photos in key (= upload) order, after `start_after` (a
-    /// key of this job). Returns the photos and whether more may follow.
+    /// One page of the job's completed photos in key (= upload) order, or the reverse when
+    /// `newest_first`, after `start_after` (a key of this job). Returns the photos and whether more
+    /// may follow.
     pub async fn photo_page(
         &self,
         job: &JobId,
         limit: i32,
         start_after: Option<&str>,
+        newest_first: bool,
     ) -> Result<(Vec<PhotoRecord>, bool), ApiError> {
         let pk = partition_key(job);
         let start = start_after.map(|key| {
@@ -348,16 +350,23 @@ impl PhotoIndex {
             .expression_attribute_values(":pk", AttributeValue::S(pk))
             .expression_attribute_values(":photo", AttributeValue::S(PHOTO.into()))
             .set_exclusive_start_key(start)
-            .limit(limit)
+            .scan_index_forward(!newest_first)
+            // One more than the page: DynamoDB also sets LastEvaluatedKey when a page ends exactly
+            // on the last item, which would hand out a cursor to an empty page.
+            .limit(limit.saturating_add(1))
             .consistent_read(true)
             .send()
             .await
             .map_err(ApiError::sdk_failure("photo Query", Dependency::AuditLog))?;
-        let photos = page
-            .items()
+        let items = page.items();
+        let page_len = usize::try_from(limit).unwrap_or(0);
+        // Past the page's items, or cut short by DynamoDB's 1 MB: more may follow.
+        let more = items.len() > page_len || page.last_evaluated_key().is_some();
+        let photos = items
             .iter()
+            .take(page_len)
             .filter_map(|item| PhotoRecord::from_item(job, item))
             .collect();
-        Ok((photos, page.last_evaluated_key().is_some()))
+        Ok((photos, more))
     }
 }

@@ -76,6 +76,63 @@ pub fn validity_secs(session: &SigningSession, ttl_secs: u64) -> Result<u64, Api
     })
 }
 
+/// When a page of photo URLs is signed and how long its URLs live, chosen so that every page
+/// handed out inside one `window_secs`-long window carries byte-identical URLs: the browser then
+/// serves a refreshed strip from its HTTP cache instead of downloading every image again.
+///
+/// The arithmetic, with W the window and TTL the promised lifetime (`PHOTO_URL_TTL_SECS`):
+/// - signing time t0 = now - (now mod W), so t0 <= now < t0 + W;
+/// - `X-Amz-Expires` = W + TTL, so the URL works until t0 + W + TTL, which is after now + TTL for
+///   every `now` inside the window. Every URL has at least TTL left when it is handed out, and at
+///   most TTL + W.
+///
+/// t0 and W + TTL are the same for every request in the window, and so is everything else that is
+/// signed (key, version, credentials, overrides): so are the URLs. W divides a day (config), so t0
+/// is always on the same UTC day as `now` and the day's signing key is the one POSTs use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheWindow {
+    pub signed_at: SystemTime,
+    pub expires_secs: u64,
+}
+
+impl CacheWindow {
+    pub fn containing(now: SystemTime, window_secs: u64, ttl_secs: u64) -> Self {
+        let now_secs = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let window_secs = window_secs.max(1);
+        CacheWindow {
+            signed_at: SystemTime::UNIX_EPOCH
+                + std::time::Duration::from_secs(now_secs - now_secs % window_secs),
+            expires_secs: window_secs + ttl_secs,
+        }
+    }
+
+    /// `X-Amz-Expires` for URLs signed in `session` (made at `signed_at`): the window's, cut to
+    /// the credentials' expiry (the same cut for the whole window). 503 when the URL would already
+    /// be dead at `now`.
+    pub fn validity_secs(
+        &self,
+        session: &SigningSession,
+        now: SystemTime,
+    ) -> Result<u64, ApiError> {
+        let secs = validity_secs(session, self.expires_secs)?;
+        let dies = self.signed_at + std::time::Duration::from_secs(secs);
+        if dies <= now {
+            tracing::error!("credentials expire before a photo URL could be used");
+            return Err(ApiError::unavailable(Dependency::Credentials));
+        }
+        Ok(secs)
+    }
+}
+
+/// `Cache-Control` for S3 to answer photo URLs with: what a URL shows never changes (it is pinned
+/// to a version, a thumbnail's key names its version), so the browser may keep it for as long as
+/// the URL itself lives and never revalidate it.
+pub fn photo_cache_control(expires_secs: u64) -> String {
+    format!("private, max-age={expires_secs}, immutable")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +179,7 @@ mod tests {
             .bucket("qdn-uploads")
             .key(key)
             .set_version_id(version.map(str::to_owned))
+            .response_cache_control("private, max-age=3600, immutable")
             .response_content_disposition("inline");
         req.presigned(presigning).await.unwrap().uri().to_owned()
     }
@@ -156,6 +214,7 @@ mod tests {
                     &ours_endpoint,
                     &GetUrlOptions {
                         expires_secs: 3600,
+                        response_cache_control: Some(&photo_cache_control(3600)),
                         response_content_disposition: Some("inline"),
                         x_id: Some("GetObject"),
                     },
@@ -222,6 +281,62 @@ mod tests {
         );
         assert_eq!(ours, sdk.uri());
         assert!(ours.contains("X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost"));
+    }
+
+    #[test]
+    fn every_url_of_a_window_is_signed_alike_and_lives_at_least_the_ttl() {
+        const W: u64 = 3600;
+        const TTL: u64 = 900;
+        let start = MAY_24_2013 + 7 * W;
+        let first = CacheWindow::containing(at(start), W, TTL);
+        for offset in [0, 1, 1799, W - 1] {
+            let now = start + offset;
+            let window = CacheWindow::containing(at(now), W, TTL);
+            assert_eq!(window, first, "{offset} s into the window");
+            let dies = start + window.expires_secs;
+            assert!(dies >= now + TTL, "{offset}: only {} s left", dies - now);
+            assert!(dies - now <= TTL + W);
+        }
+        assert_eq!(first.signed_at, at(start));
+        let next = CacheWindow::containing(at(start + W), W, TTL);
+        assert_eq!(next.signed_at, at(start + W));
+        // A window of one second is signing at the current second, with the TTL plus that second.
+        assert_eq!(
+            CacheWindow::containing(at(start + 17), 1, TTL),
+            CacheWindow {
+                signed_at: at(start + 17),
+                expires_secs: TTL + 1
+            }
+        );
+    }
+
+    #[test]
+    fn a_window_is_cut_to_the_credentials_and_never_hands_out_a_dead_url() {
+        let signing = signing("us-east-1");
+        let window = CacheWindow::containing(at(7200 + 600), 3600, 900);
+        let expiring = |secs| {
+            SdkCredentials(Credentials::new(
+                "AK",
+                "SK",
+                Some("t".into()),
+                Some(at(secs)),
+                "t",
+            ))
+        };
+        // Credentials good for a day: the whole window plus the TTL.
+        let creds = expiring(86_400);
+        let session = signing.session(&creds, window.signed_at);
+        assert_eq!(window.validity_secs(&session, at(7200 + 600)), Ok(4500));
+        // Expiring 20 minutes after the window opened: cut, and the same cut all window long.
+        let creds = expiring(7200 + 1200);
+        let session = signing.session(&creds, window.signed_at);
+        assert_eq!(window.validity_secs(&session, at(7200 + 600)), Ok(1200));
+        // Expired between the window's start and now: no URL.
+        let err = window.validity_secs(&session, at(7200 + 1200)).unwrap_err();
+        assert_eq!(
+            (err.status.as_u16(), err.code),
+            (503, "credentials_unavailable")
+        );
     }
 
     #[test]

@@ -1,7 +1,9 @@
-//! `GET /photos?job_id=…[&limit=…][&cursor=…]`: a job's completed photos, oldest first, as
-//! short-lived presigned GET URLs of the versions their completion recorded. Objects that were
-//! uploaded but never completed, and anything else under the job's prefix, are not listed. The cursor is the last key of the previous page (base64url), so it can
-//! only ever point inside the job's own prefix.
+//! `GET /photos?job_id=…[&limit=…][&cursor=…][&order=oldest|newest]`: a job's completed photos in
+//! upload order (oldest first unless `order=newest`), as short-lived presigned GET URLs of the
+//! versions their completion recorded. Objects that were uploaded but never completed, and
+//! anything else under the job's prefix, are not listed. The cursor is the last key of the
+//! previous page (base64url), so it can only ever point inside the job's own prefix. URLs are
+//! signed per window (`signing::CacheWindow`), so a refresh returns the same, cached, URLs.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -16,7 +18,7 @@ use crate::error::ApiError;
 use crate::job::JobId;
 use crate::photo_index::{ObjectRecord, PhotoRecord};
 use crate::request::query_param;
-use crate::signing;
+use crate::signing::{self, CacheWindow};
 
 pub const DEFAULT_LIMIT: i32 = 100;
 pub const MAX_LIMIT: i32 = 1000;
@@ -58,6 +60,8 @@ pub struct PageRequest {
     pub limit: i32,
     /// The key to list after, already checked to lie inside the job's prefix.
     pub start_after: Option<String>,
+    /// `order=newest`: the latest upload first (a phone's strip), else the oldest first.
+    pub newest_first: bool,
 }
 
 pub fn parse(req: &Request) -> Result<PageRequest, ApiError> {
@@ -81,10 +85,21 @@ pub fn parse(req: &Request) -> Result<PageRequest, ApiError> {
     let start_after = query_param(req, "cursor")?
         .map(|c| decode_cursor(&job, c))
         .transpose()?;
+    let newest_first = match query_param(req, "order")? {
+        None | Some("oldest") => false,
+        Some("newest") => true,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_order",
+                "`order` must be `oldest` or `newest`.",
+            ))
+        }
+    };
     Ok(PageRequest {
         job,
         limit,
         start_after,
+        newest_first,
     })
 }
 
@@ -122,11 +137,22 @@ pub async fn handle(
     let config = &ctx.config;
     let (records, more) = ctx
         .index
-        .photo_page(&page.job, page.limit, page.start_after.as_deref())
+        .photo_page(
+            &page.job,
+            page.limit,
+            page.start_after.as_deref(),
+            page.newest_first,
+        )
         .await?;
     let creds = ctx.signing.credentials().await?;
-    let session = ctx.signing.session(&creds, caller.now);
-    let expires_secs = signing::validity_secs(&session, config.photo_url_ttl_secs)?;
+    let window = CacheWindow::containing(
+        caller.now,
+        config.photo_url_window_secs,
+        config.photo_url_ttl_secs,
+    );
+    let session = ctx.signing.session(&creds, window.signed_at);
+    let expires_secs = window.validity_secs(&session, caller.now)?;
+    let cache_control = signing::photo_cache_control(expires_secs);
     let next_cursor = more
         .then(|| records.last().map(|p| encode_cursor(p.object.key.as_str())))
         .flatten();
@@ -135,6 +161,7 @@ pub async fn handle(
         &config.bucket_endpoint,
         &GetUrlOptions {
             expires_secs,
+            response_cache_control: Some(&cache_control),
             response_content_disposition: Some("inline"),
             x_id: Some("GetObject"),
         },
@@ -217,6 +244,17 @@ mod tests {
         ] {
             let err = parse(&get(&format!("job_id=j-1&cursor={bad}"))).unwrap_err();
             assert_eq!(err.code, "invalid_cursor", "{bad:.40}");
+        }
+    }
+
+    #[test]
+    fn the_order_is_oldest_first_unless_newest_is_asked_for() {
+        assert!(!parse(&get("job_id=j")).unwrap().newest_first);
+        assert!(!parse(&get("job_id=j&order=oldest")).unwrap().newest_first);
+        assert!(parse(&get("job_id=j&order=newest")).unwrap().newest_first);
+        for bad in ["desc", "NEWEST", "", "newest%00"] {
+            let err = parse(&get(&format!("job_id=j&order={bad}"))).unwrap_err();
+            assert_eq!(err.code, "invalid_order", "{bad}");
         }
     }
 

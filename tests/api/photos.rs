@@ -67,7 +67,7 @@ async fn a_jobs_photos_list_in_upload_order_with_urls_serving_their_bytes() {
 }
 
 #[tokio::test]
-async fn pages_follow_each_other_through_next_cursor() {
+async fn pages_follow_each_other_through_next_cursor_oldest_or_newest_first() {
     let stack = Stack::get();
     let app = stack.app(&[]);
     let job = new_job();
@@ -96,6 +96,77 @@ async fn pages_follow_each_other_through_next_cursor() {
     }
     assert_eq!(pages, 3);
     assert_eq!(seen, expected);
+    // A page that ends on the last photo says so: no cursor to an empty page.
+    for limit in [5, 6] {
+        let (_, page) = call(&app, get(&format!("/photos?job_id={job}&limit={limit}"))).await;
+        assert_eq!(keys(&page).len(), 5);
+        assert!(page["next_cursor"].is_null(), "limit {limit}: {page}");
+    }
+
+    // Newest first (a phone's strip): the same photos the other way round, through the cursor.
+    let mut newest = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (status, page) = call(
+            &app,
+            get(&format!(
+                "/photos?job_id={job}&limit=2&order=newest{cursor}"
+            )),
+        )
+        .await;
+        assert_eq!(status.as_u16(), 200, "{page}");
+        newest.extend(keys(&page));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => break,
+        }
+    }
+    expected.reverse();
+    assert_eq!(newest, expected);
+}
+
+/// A refreshed strip must cost no image bytes: inside one window every listing hands out the same
+/// URLs, signed at the window's start for the window plus the TTL, and S3 serves them with a
+/// `Cache-Control` that lets the browser keep them.
+#[tokio::test]
+async fn photo_urls_repeat_within_their_window_and_s3_serves_them_cacheable() {
+    const WINDOW: u64 = 3600;
+    let stack = Stack::get();
+    let app = stack.app(&[
+        ("PHOTO_URL_WINDOW_SECS", "3600"),
+        ("PHOTO_URL_TTL_SECS", "900"),
+    ]);
+    let job = new_job();
+    let (_, bytes) = upload_seeded(&app, &job, 7, 700).await;
+    let window_start = || {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        now - now % WINDOW
+    };
+    // Two listings inside one window (listed again should the clock cross a boundary between them).
+    let (start, first, second) = loop {
+        let start = window_start();
+        let (_, first) = call(&app, get(&format!("/photos?job_id={job}"))).await;
+        let (_, second) = call(&app, get(&format!("/photos?job_id={job}"))).await;
+        if window_start() == start {
+            break (start, first, second);
+        }
+    };
+    assert_eq!(first["photos"], second["photos"], "byte-identical URLs");
+    let url = first["photos"][0]["url"].as_str().unwrap();
+    let signed_at = s3_presign::UtcTime::from_unix_secs(start).amz_date();
+    let signed_at = std::str::from_utf8(&signed_at).unwrap();
+    assert!(url.contains(&format!("X-Amz-Date={signed_at}&")), "{url}");
+    assert!(url.contains("X-Amz-Expires=4500&"), "{url}");
+    let resp = reqwest::get(url).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(
+        resp.headers()["cache-control"],
+        "private, max-age=4500, immutable"
+    );
+    assert_eq!(resp.bytes().await.unwrap().to_vec(), bytes);
 }
 
 #[tokio::test]
@@ -146,7 +217,8 @@ async fn an_empty_job_lists_nothing() {
 async fn s3_refuses_tampered_expired_or_foreign_photo_urls() {
     let stack = Stack::get();
     let job = new_job();
-    let app = stack.app(&[("PHOTO_URL_TTL_SECS", "1")]);
+    // A one-second window: the URL dies within two seconds (window plus TTL).
+    let app = stack.app(&[("PHOTO_URL_TTL_SECS", "1"), ("PHOTO_URL_WINDOW_SECS", "1")]);
     let (key, _) = upload_seeded(&app, &job, 1, 100).await;
     let (_, page) = call(&app, get(&format!("/photos?job_id={job}"))).await;
     let url = page["photos"][0]["url"].as_str().unwrap().to_owned();
@@ -155,7 +227,8 @@ async fn s3_refuses_tampered_expired_or_foreign_photo_urls() {
         &key,
         &format!("jobs/{job}/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg"),
     );
-    let longer = url.replace("X-Amz-Expires=1", "X-Amz-Expires=3600");
+    assert!(url.contains("X-Amz-Expires=2&"), "{url}");
+    let longer = url.replace("X-Amz-Expires=2&", "X-Amz-Expires=3600&");
     let attachment = url.replace(
         "response-content-disposition=inline",
         "response-content-disposition=attachment",
@@ -167,7 +240,7 @@ async fn s3_refuses_tampered_expired_or_foreign_photo_urls() {
             "tampered URL served: {status}"
         );
     }
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
     let (status, _, _) = download(&url).await;
     assert!((400..500).contains(&status), "expired URL served: {status}");
 
@@ -181,6 +254,7 @@ async fn s3_refuses_tampered_expired_or_foreign_photo_urls() {
         &key,
         &s3_presign::GetUrlOptions {
             expires_secs: 600,
+            response_cache_control: None,
             response_content_disposition: Some("inline"),
             x_id: Some("GetObject"),
         },

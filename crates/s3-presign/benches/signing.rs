@@ -80,7 +80,8 @@ fn get_presign(c: &mut Criterion) {
     let signer = Signer::new("us-east-1");
     let endpoint = BucketEndpoint::aws("qdn-uploads", "us-east-1");
     let options = GetUrlOptions {
-        expires_secs: 3600,
+        expires_secs: 7200,
+        response_cache_control: Some("private, max-age=7200, immutable"),
         response_content_disposition: Some("inline"),
         x_id: Some("GetObject"),
     };

@@ -20,7 +20,7 @@
 //! let creds = StaticCredentials::new("AKIDEXAMPLE", "secret");
 //! let session = signer.session(&creds, SystemTime::now());
 //! let endpoint = BucketEndpoint::aws("my-bucket", "eu-west-1");
-//! let options = GetUrlOptions { expires_secs: 600, response_content_disposition: None, x_id: None };
+//! let options = GetUrlOptions { expires_secs: 600, response_cache_control: None, response_content_disposition: None, x_id: None };
 //! let url = presign_get(&session, &endpoint, "photos/a.jpg", &options);
 //! assert!(url.starts_with("https://my-bucket.s3.eu-west-1.amazonaws.com/photos/a.jpg?X-Amz-Algorithm="));
 //! ```

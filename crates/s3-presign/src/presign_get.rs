@@ -15,6 +15,8 @@ use crate::sigv4::{hex32, SigningSession, ALGORITHM};
 #[derive(Debug, Clone, Copy)]
 pub struct GetUrlOptions<'a> {
     pub expires_secs: u64,
+    /// `Cache-Control` for S3 to answer with, e.g. `private, max-age=7200, immutable`.
+    pub response_cache_control: Option<&'a str>,
     /// `Content-Disposition` for S3 to answer with, e.g. `inline`.
     pub response_content_disposition: Option<&'a str>,
     /// The SDK's operation marker (`GetObject`). S3 ignores it; sending it keeps our URLs
@@ -22,7 +24,7 @@ pub struct GetUrlOptions<'a> {
     pub x_id: Option<&'a str>,
 }
 
-/// Presigns `GET key` in aws-sdk-s3's exact URL layout: `x-id`, the `response-*` override, the
+/// Presigns `GET key` in aws-sdk-s3's exact URL layout: `x-id`, the `response-*` overrides, the
 /// `X-Amz-*` block, the signature, then the session token (signed, but printed last).
 pub fn presign_get(
     session: &SigningSession,
@@ -62,7 +64,7 @@ pub fn presign_put(
         endpoint,
         "PUT\n",
         options.expires_secs,
-        None,
+        &[],
         Some("PutObject"),
         &signed,
     )
@@ -80,7 +82,7 @@ pub struct GetPresigner<'s> {
     url_base: String,
     /// Where the canonical path starts in a URL: right after the origin.
     origin_len: usize,
-    /// `?x-id=…&response-content-disposition=…&` (as many as are set), or `?`.
+    /// `?x-id=…&response-cache-control=…&response-content-disposition=…&` (those set), or `?`.
     query_head: String,
     /// `X-Amz-Algorithm=…&X-Amz-Expires=N&X-Amz-SignedHeaders=host&X-Amz-Signature=`
     query_amz: String,
@@ -103,19 +105,27 @@ impl<'s> GetPresigner<'s> {
             endpoint,
             "GET\n",
             req.expires_secs,
-            req.response_content_disposition,
+            &[
+                ("response-cache-control=", req.response_cache_control),
+                (
+                    "response-content-disposition=",
+                    req.response_content_disposition,
+                ),
+            ],
             req.x_id,
             &[],
         )
     }
 
-    /// `headers`: signed besides `host`, lower-case names sorted before `host`, values as sent.
+    /// `overrides`: `response-*=` query names with their values, sorted by name (unset ones are
+    /// left out). `headers`: signed besides `host`, lower-case names sorted before `host`, values
+    /// as sent.
     fn build(
         session: &'s SigningSession<'s>,
         endpoint: &BucketEndpoint,
         method_line: &'static str,
         expires_secs: u64,
-        response_content_disposition: Option<&str>,
+        overrides: &[(&str, Option<&str>)],
         x_id: Option<&str>,
         headers: &[(&str, &str)],
     ) -> Self {
@@ -131,10 +141,15 @@ impl<'s> GetPresigner<'s> {
             x_id.push_str("x-id=");
             uri_encode(&mut x_id, op, true);
         }
-        let mut disposition = String::new();
-        if let Some(d) = response_content_disposition {
-            disposition.push_str("response-content-disposition=");
-            uri_encode(&mut disposition, d, true);
+        // `response-a=…&response-b=…`: the same bytes in the URL and in the canonical query.
+        let mut responses = String::new();
+        for (name, value) in overrides {
+            let Some(value) = value else { continue };
+            if !responses.is_empty() {
+                responses.push('&');
+            }
+            responses.push_str(name);
+            uri_encode(&mut responses, value, true);
         }
         let mut amz_head = String::with_capacity(160);
         amz_head.push_str("X-Amz-Algorithm=");
@@ -156,9 +171,9 @@ impl<'s> GetPresigner<'s> {
         uri_encode(&mut signed_param, &signed_names, true);
         let signed_param = signed_param.as_str();
 
-        let mut query_head = String::with_capacity(x_id.len() + disposition.len() + 3);
+        let mut query_head = String::with_capacity(x_id.len() + responses.len() + 3);
         query_head.push('?');
-        for param in [&x_id, &disposition].into_iter().filter(|p| !p.is_empty()) {
+        for param in [&x_id, &responses].into_iter().filter(|p| !p.is_empty()) {
             query_head.push_str(param);
             query_head.push('&');
         }
@@ -168,16 +183,16 @@ impl<'s> GetPresigner<'s> {
         query_amz.push_str("&X-Amz-Signature=");
 
         // The canonical query is sorted by name: `X-Amz-*` (token among them), then lower-case
-        // names: `response-content-disposition` < `versionId` < `x-id`.
+        // names: `response-*` < `versionId` < `x-id`.
         let mut canonical_before_version =
-            String::with_capacity(amz_head.len() + token_param.len() + disposition.len() + 32);
+            String::with_capacity(amz_head.len() + token_param.len() + responses.len() + 32);
         canonical_before_version.push('\n');
         canonical_before_version.push_str(&amz_head);
         canonical_before_version.push_str(&token_param);
         canonical_before_version.push_str(signed_param);
-        if !disposition.is_empty() {
+        if !responses.is_empty() {
             canonical_before_version.push('&');
-            canonical_before_version.push_str(&disposition);
+            canonical_before_version.push_str(&responses);
         }
         let mut canonical_after_version = String::with_capacity(x_id.len() + 96);
         if !x_id.is_empty() {
@@ -303,6 +318,7 @@ mod tests {
             "test.txt",
             &GetUrlOptions {
                 expires_secs: 86_400,
+                response_cache_control: None,
                 response_content_disposition: None,
                 x_id: None,
             },
