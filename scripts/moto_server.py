@@ -7,15 +7,51 @@ guarantees of the real services that the completion record relies on:
 - A DynamoDB transaction is isolated: its condition checks and writes happen as one step. moto
   checks and then writes in plain Python on a threaded server, so two transactions can interleave.
   Handling one request at a time restores isolation (moto is bound by one core's GIL anyway).
+
+And one of its costs: for its rollback, moto 5.2.5 deep-copies the whole table once per *item* of
+a transaction, so a 50-key completion copied the table 51 times, and time and memory grew with the
+table times the items (a long browser run reached 23 GB). One copy per table per transaction is the
+same rollback.
 """
+import copy
 import sys
 import threading
 
+import moto.dynamodb.models as models
 import moto.dynamodb.responses as responses
 from moto import server
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
 responses.TRANSACTION_MAX_ITEMS = 100
+
+
+class _TablesCopiedOnce:
+    """`copy` as moto's DynamoDB models see it: within a transaction, a table is copied once."""
+
+    def __init__(self):
+        self.copies = None
+
+    def deepcopy(self, obj, *args):
+        if self.copies is None or not isinstance(obj, models.Table):
+            return copy.deepcopy(obj, *args)
+        if id(obj) not in self.copies:
+            self.copies[id(obj)] = copy.deepcopy(obj)
+        return self.copies[id(obj)]
+
+
+_copy = models.copy = _TablesCopiedOnce()
+_transact = models.DynamoDBBackend.transact_write_items
+
+
+def _transact_copying_once(self, transact_items):
+    _copy.copies = {}
+    try:
+        return _transact(self, transact_items)
+    finally:
+        _copy.copies = None
+
+
+models.DynamoDBBackend.transact_write_items = _transact_copying_once
 
 _one_at_a_time = threading.Lock()
 _dispatch = DomainDispatcherApplication.__call__
