@@ -1,9 +1,9 @@
 # qdn-photos — see README.md. Every target installs what it needs (scripts/bootstrap.sh).
 SHELL := /bin/bash
-.PHONY: dev test bench fuzz build deploy sam-build stack-up stack-down events invoke lint tokens check-bucket clean help
+.PHONY: dev test bench fuzz build web deploy sam-build stack-up stack-down events invoke lint tokens check-bucket clean help
 
 help:
-	@echo "make dev | test | bench | fuzz [FUZZ_SECONDS=300] | build [ARCH=arm64|x86_64] | deploy | sam-build | lint | invoke EVENT=events/… | tokens ARGS=… | check-bucket BUCKET=… [ORIGIN=…] | stack-up | stack-down | clean"
+	@echo "make dev | test | bench | fuzz [FUZZ_SECONDS=300] | build [ARCH=arm64|x86_64] | web API=… BUCKET_ORIGIN=… | deploy | sam-build | lint | invoke EVENT=events/… | tokens ARGS=… | check-bucket BUCKET=… [ORIGIN=…] | stack-up | stack-down | clean"
 
 dev:            ## local stack + the function under cargo lambda watch on :9000
 	scripts/dev.sh
@@ -21,6 +21,11 @@ fuzz:           ## cargo fuzz (nightly libFuzzer) on request handling for FUZZ_S
 ARCH ?= arm64
 build:          ## release zip for Lambda (target/lambda/qdn-photos/bootstrap.zip), prints its size
 	ARCH=$(ARCH) scripts/build.sh
+
+WEB_OUT ?= target/web
+web:            ## the capture page and module for one deployment: API=https://api… BUCKET_ORIGIN=https://bucket.s3.region.amazonaws.com
+	@test -n "$(API)" -a -n "$(BUCKET_ORIGIN)" || { echo "usage: make web API=https://api.example.com BUCKET_ORIGIN=https://BUCKET.s3.REGION.amazonaws.com [WEB_OUT=target/web]" >&2; exit 2; }
+	python3 scripts/web_build.py --api "$(API)" --bucket-origin "$(BUCKET_ORIGIN)" --out "$(WEB_OUT)"
 
 deploy:         ## sam build + sam deploy (--guided the first time)
 	scripts/deploy.sh

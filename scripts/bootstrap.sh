@@ -29,8 +29,8 @@ if [ ! -x /usr/bin/chromium ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
-if [ ! -d node_modules/playwright-core ]; then
-  step "npm ci (playwright-core, driving Debian's chromium)"
+if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/axe-core ]; then
+  step "npm ci (playwright-core, driving Debian's chromium; axe-core, the accessibility check)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
 

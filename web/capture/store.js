@@ -1,0 +1,98 @@
+// The upload queue in IndexedDB: every chosen photo (its state, and its bytes apart from it, so a
+// state change never rewrites megabytes) survives a reload, a closed tab and a dead battery until
+// the server has recorded it. Without IndexedDB (some private modes) the queue lives in memory.
+
+const DB_NAME = "qdn-capture";
+const PHOTOS = "photos";
+const BYTES = "bytes";
+
+/** The browser refused to keep more (its storage quota for this site is used up). */
+export class StorageFullError extends Error {}
+
+function done(request) {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+function finished(tx) {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onabort = tx.onerror = (e) => {
+      e?.preventDefault?.();
+      const err = tx.error || e?.target?.error;
+      reject(err && err.name === "QuotaExceededError" ? new StorageFullError(err.message) : err);
+    };
+  });
+}
+
+class IdbStore {
+  constructor(db) {
+    this.db = db;
+    this.persistent = true;
+  }
+
+  all() {
+    return done(this.db.transaction(PHOTOS).objectStore(PHOTOS).getAll());
+  }
+
+  get(id) {
+    return done(this.db.transaction(PHOTOS).objectStore(PHOTOS).get(id));
+  }
+
+  bytes(id) {
+    return done(this.db.transaction(BYTES).objectStore(BYTES).get(id));
+  }
+
+  /** A new photo: its record and its bytes land together or not at all. */
+  add(record, blob) {
+    const tx = this.db.transaction([PHOTOS, BYTES], "readwrite");
+    tx.objectStore(PHOTOS).put(record);
+    tx.objectStore(BYTES).put(blob, record.id);
+    return finished(tx);
+  }
+
+  /** Rewrites records (never their bytes) in one transaction. */
+  put(...records) {
+    const tx = this.db.transaction(PHOTOS, "readwrite");
+    for (const r of records) tx.objectStore(PHOTOS).put(r);
+    return finished(tx);
+  }
+
+  delete(...ids) {
+    const tx = this.db.transaction([PHOTOS, BYTES], "readwrite");
+    for (const id of ids) {
+      tx.objectStore(PHOTOS).delete(id);
+      tx.objectStore(BYTES).delete(id);
+    }
+    return finished(tx);
+  }
+}
+
+class MemoryStore {
+  constructor() {
+    this.rows = new Map();
+    this.blobs = new Map();
+    this.persistent = false;
+  }
+  async all() { return [...this.rows.values()].map((r) => ({ ...r })); }
+  async get(id) { return this.rows.has(id) ? { ...this.rows.get(id) } : undefined; }
+  async bytes(id) { return this.blobs.get(id); }
+  async add(record, blob) { this.rows.set(record.id, { ...record }); this.blobs.set(record.id, blob); }
+  async put(...records) { for (const r of records) this.rows.set(r.id, { ...r }); }
+  async delete(...ids) { for (const id of ids) { this.rows.delete(id); this.blobs.delete(id); } }
+}
+
+export async function openStore() {
+  try {
+    const request = indexedDB.open(DB_NAME, 1);
+    request.onupgradeneeded = () => {
+      request.result.createObjectStore(PHOTOS, { keyPath: "id" });
+      request.result.createObjectStore(BYTES);
+    };
+    return new IdbStore(await done(request));
+  } catch {
+    return new MemoryStore();
+  }
+}

@@ -1,0 +1,148 @@
+// The job's photos, newest first, a page at a time ("Show older photos"). Tiles show the pipeline's
+// 320-px thumbnail (the original until it exists; a labelled placeholder for HEIC, which browsers
+// cannot show) and open the full photo when tapped. The API signs photo URLs per time window, so
+// a refresh inside the window gets byte-identical URLs: tiles whose URLs did not change are kept
+// as they are, and any others come from the browser's HTTP cache. A refresh costs the JSON only.
+
+const PAGE = 50;
+// After an upload, how long to wait before each look for the new thumbnails: often at first (the
+// pipeline takes seconds), then less often, about two minutes in all.
+const LOOK_AGAIN_S = [2, 2, 2, 2, 2, 5, 5, 5, 5, 10, 10, 15, 15, 20, 20];
+
+const when = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+
+function label(photo, n) {
+  const taken = photo.captured_at ? new Date(photo.captured_at) : null;
+  const uploaded = photo.last_modified ? new Date(photo.last_modified) : null;
+  if (taken && !Number.isNaN(taken.getTime())) return `Photo ${n}, taken ${when.format(taken)}`;
+  if (uploaded && !Number.isNaN(uploaded.getTime())) return `Photo ${n}, uploaded ${when.format(uploaded)}`;
+  return `Photo ${n}`;
+}
+
+const isHeic = (photo) => /heic|heif/.test(photo.content_type);
+
+export class Strip {
+  constructor(parts, { api, job, onError }) {
+    Object.assign(this, parts); // list, count, status, more, refreshButton
+    this.api = api;
+    this.job = job;
+    this.onError = onError;
+    this.photos = [];
+    this.next = null;
+    this.tiles = new Map(); // key -> { li, signature }
+    // One request at a time, in order: "Show older photos" is never lost to a refresh racing it,
+    // and a refresh always asks for as many photos as are shown by then.
+    this.queue = Promise.resolve();
+    this.pendingRefresh = null;
+    this.destroyed = false;
+    this.lookAgain = null;
+    this.more.addEventListener("click", () => this.loadMore());
+    this.refreshButton.addEventListener("click", () => this.refresh());
+  }
+
+  destroy() {
+    clearTimeout(this.lookAgain);
+    this.destroyed = true;
+  }
+
+  enqueue(fn) {
+    this.queue = this.queue.then(() => (this.destroyed ? undefined : fn()));
+    return this.queue;
+  }
+
+  /** The newest photos again, as many as are shown now. `watch`: until every photo has its
+   *  thumbnail (the pipeline runs seconds after an upload), look again now and then. */
+  refresh(watch = false, step = 0) {
+    clearTimeout(this.lookAgain);
+    // A refresh already waiting will do, watching if either asked to.
+    const pending = this.pendingRefresh;
+    this.pendingRefresh = pending ? { watch: pending.watch || watch, step: Math.min(pending.step, step) } : { watch, step };
+    if (pending) return this.queue;
+    return this.enqueue(async () => {
+      ({ watch, step } = this.pendingRefresh);
+      this.pendingRefresh = null;
+      const limit = Math.min(1000, Math.max(PAGE, this.photos.length));
+      const page = await this.fetchPage(`&limit=${limit}`);
+      if (!page) return;
+      this.photos = page.photos;
+      this.next = page.next_cursor || null;
+      this.render();
+      const waiting = this.photos.some((p) => !p.thumbnail_url && !isHeic(p));
+      if (waiting && watch && step < LOOK_AGAIN_S.length) {
+        this.lookAgain = setTimeout(() => this.refresh(true, step + 1), LOOK_AGAIN_S[step] * 1000);
+      }
+    });
+  }
+
+  loadMore() {
+    this.more.disabled = true;
+    return this.enqueue(async () => {
+      if (!this.next) return;
+      const page = await this.fetchPage(`&limit=${PAGE}&cursor=${encodeURIComponent(this.next)}`);
+      if (!page) return;
+      const first = page.photos[0]?.key;
+      this.photos = this.photos.concat(page.photos.filter((p) => !this.tiles.has(p.key)));
+      this.next = page.next_cursor || null;
+      this.render();
+      // Keyboard and screen-reader users land on the first photo that just appeared.
+      if (first) this.tiles.get(first)?.li.querySelector("a")?.focus();
+    }).finally(() => { this.more.disabled = false; });
+  }
+
+  async fetchPage(query) {
+    try {
+      return (await this.api.get(`/photos?job_id=${encodeURIComponent(this.job)}&order=newest${query}`)).body;
+    } catch (err) {
+      if (!this.destroyed) this.fail(err);
+      return null;
+    }
+  }
+
+  fail(err) {
+    this.status.textContent = err.message;
+    this.onError(err);
+  }
+
+  render() {
+    const keep = new Map();
+    const items = this.photos.map((photo, i) => {
+      const n = i + 1;
+      const signature = `${photo.url} ${photo.thumbnail_url || ""} ${n}`;
+      const old = this.tiles.get(photo.key);
+      const li = old && old.signature === signature ? old.li : this.tile(photo, n);
+      keep.set(photo.key, { li, signature });
+      return li;
+    });
+    this.tiles = keep;
+    this.list.replaceChildren(...items);
+    this.count.textContent = this.photos.length ? `(${this.photos.length}${this.next ? "+" : ""})` : "";
+    this.status.textContent = this.photos.length ? "" : "No photos yet.";
+    this.more.hidden = !this.next;
+  }
+
+  tile(photo, n) {
+    const li = document.createElement("li");
+    const link = document.createElement("a");
+    link.href = photo.url;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    const name = label(photo, n);
+    if (photo.thumbnail_url || !isHeic(photo)) {
+      const img = document.createElement("img");
+      img.src = photo.thumbnail_url || photo.url;
+      img.alt = `${name} (opens full size)`;
+      img.loading = "lazy";
+      img.decoding = "async";
+      img.referrerPolicy = "no-referrer";
+      img.width = 160;
+      img.height = 160;
+      link.append(img);
+    } else {
+      link.className = "qc-placeholder";
+      link.textContent = "HEIC";
+      link.setAttribute("aria-label", `${name} (HEIC; opens the original)`);
+    }
+    li.append(link);
+    return li;
+  }
+}

@@ -1,0 +1,407 @@
+// The upload engine, one per page however many drawers mount it. Every chosen photo goes into the
+// store first, then through its states:
+//
+//   queued    waiting for its turn, the connection, sign-in, or its retry time
+//   granting  asking the API for a presigned POST (a fresh one on every attempt: grants expire)
+//   sending   its bytes are on the way to S3 under `key` (kept in the store before the first byte)
+//   unsure    the connection broke while sending, or the page closed: S3 may or may not hold `key`.
+//             Asking the API to record that one key tells which (201/200: it does; 409
+//             objects_missing: it does not, so the photo is sent again under a fresh grant)
+//   uploaded  S3 answered 201; recorded with whatever else finishes within BATCH_WINDOW_MS
+//   recorded  the API recorded it: gone from the store, shown in the strip
+//   failed    cannot succeed as it is (too large, refused); the row offers Retry and Remove
+//
+// Nothing is uploaded twice (a photo is only sent again once the API said S3 lacks it) and nothing
+// is recorded twice (a completion batch is kept and resent as it was; the API answers a repeat with
+// the first record). A photo that keeps failing only ever holds up itself.
+
+import { ApiError } from "./api.js";
+import { StorageFullError } from "./store.js";
+
+const PARALLEL = 3;
+const BATCH_WINDOW_MS = 300;
+const MAX_BATCH = 50; // the API's limit of keys per completion
+const RETRY_STEPS_S = [2, 5, 15, 30, 60];
+const STALL_MS = 60_000; // no upload progress for this long on a live connection: give up, try later
+
+/** Web Locks keep two tabs of the dashboard from sending the same photo; without them, one tab. */
+async function withLock(name, fn) {
+  if (!navigator.locks) return fn();
+  return navigator.locks.request(name, { ifAvailable: true }, (lock) => (lock ? fn() : "busy"));
+}
+
+function postToS3(grant, blob, name, onProgress) {
+  return new Promise((resolve, reject) => {
+    const form = new FormData();
+    for (const [field, value] of Object.entries(grant.fields)) form.append(field, value);
+    form.append("file", blob, name); // last: S3 ignores any field after the file
+    const xhr = new XMLHttpRequest();
+    let stall;
+    const watch = () => {
+      clearTimeout(stall);
+      stall = setTimeout(() => xhr.abort(), STALL_MS);
+    };
+    xhr.open("POST", grant.url);
+    xhr.upload.addEventListener("progress", (e) => {
+      watch();
+      if (e.lengthComputable) onProgress((100 * e.loaded) / e.total);
+    });
+    xhr.addEventListener("load", () => {
+      clearTimeout(stall);
+      const message = /<Message>([^<]*)<\/Message>/.exec(xhr.responseText || "");
+      resolve({ status: xhr.status, message: message ? message[1] : "" });
+    });
+    for (const event of ["error", "abort", "timeout"]) {
+      xhr.addEventListener(event, () => {
+        clearTimeout(stall);
+        reject(new Error("network"));
+      });
+    }
+    watch();
+    xhr.send(form);
+  });
+}
+
+const MB = (n) => `${(n / 1048576).toFixed(n < 1048576 ? 2 : 1)} MB`;
+
+export function contentType(file) {
+  if (file.type) return file.type;
+  const ext = (file.name.split(".").pop() || "").toLowerCase();
+  return { jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", heic: "image/heic", heif: "image/heif",
+    webp: "image/webp", gif: "image/gif", avif: "image/avif" }[ext] || "application/octet-stream";
+}
+
+export class Uploader extends EventTarget {
+  /** The engine over `store`, with the queue it already holds (from earlier visits) loaded. */
+  static async start(api, bucketOrigin, store) {
+    const uploader = new Uploader(api, bucketOrigin, store);
+    await uploader.sync();
+    uploader.pump();
+    return uploader;
+  }
+
+  constructor(api, bucketOrigin, store) {
+    super();
+    this.api = api;
+    this.bucketOrigin = bucketOrigin;
+    this.store = store;
+    this.records = new Map();
+    this.active = new Set(); // ids this tab is working on (an upload or a completion)
+    this.authPaused = false;
+    this.timer = null;
+    this.flushTimer = null;
+    this.askedPersistence = false;
+    addEventListener("online", () => this.retryAll());
+    addEventListener("offline", () => this.emit());
+    // Another tab changed the queue: read it again.
+    this.channel = typeof BroadcastChannel === "function" ? new BroadcastChannel("qdn-capture") : null;
+    if (this.channel) this.channel.onmessage = () => this.sync().then(() => this.pump());
+  }
+
+  /** The photos of `job`, oldest first, as the rows show them. */
+  photos(job) {
+    return [...this.records.values()].filter((r) => r.job === job).sort((a, b) => a.added - b.added);
+  }
+
+  async add(job, files) {
+    if (!this.askedPersistence) {
+      this.askedPersistence = true;
+      // Ask the browser not to evict the queue under storage pressure (best effort).
+      navigator.storage?.persist?.().catch(() => {});
+    }
+    for (const file of files) {
+      const r = {
+        id: crypto.randomUUID(), job, name: file.name || "photo", type: contentType(file), size: file.size,
+        added: Date.now() + this.records.size / 1000, state: "queued", attempt: 0, retryAt: 0, message: "",
+      };
+      r.blob = file;
+      try {
+        await this.store.add(this.stored(r), file);
+      } catch (err) {
+        r.unsaved = true;
+        // A note (unlike a message) stays for as long as the row: it is true of the photo.
+        r.note = err instanceof StorageFullError
+          ? "The phone's storage for this page is full, so this photo is not kept for later: keep the page open until it is uploaded, or free some space."
+          : "This photo could not be kept for later: keep the page open until it is uploaded.";
+        this.announce(job, `${r.name}: ${r.note}`);
+      }
+      this.records.set(r.id, r);
+    }
+    this.emit();
+    this.pump();
+  }
+
+  retry(id) {
+    const r = this.records.get(id);
+    if (!r || this.active.has(id) || !["failed", "queued", "unsure", "uploaded"].includes(r.state)) return;
+    const state = r.stored ? "uploaded" : r.state === "unsure" ? "unsure" : "queued";
+    this.save(r, { state, key: state === "queued" ? null : r.key, attempt: 0, retryAt: 0, renewed: false, batch: null,
+      message: "", waitingFor: null });
+    this.resume();
+  }
+
+  async remove(id) {
+    const r = this.records.get(id);
+    if (!r || this.active.has(id) || !["failed", "queued"].includes(r.state)) return;
+    this.records.delete(id);
+    await this.store.delete(id).catch(() => {});
+    this.emit();
+    this.channel?.postMessage("changed");
+  }
+
+  /** Signed in again (or the host has a fresh token): carry on. */
+  resume() {
+    this.authPaused = false;
+    this.retryAll();
+  }
+
+  retryAll() {
+    for (const r of this.records.values()) {
+      if (["queued", "unsure", "uploaded"].includes(r.state)) {
+        r.retryAt = 0;
+        r.waitingFor = null;
+      }
+    }
+    this.emit();
+    this.pump();
+  }
+
+  /** Starts what can start now; wakes up again at the next retry time. */
+  pump() {
+    clearTimeout(this.timer);
+    if (this.authPaused) return;
+    if (!navigator.onLine) return this.emit(); // the `online` event starts everything again
+    const now = Date.now();
+    const ready = [...this.records.values()]
+      .filter((r) => !this.active.has(r.id) && (r.retryAt || 0) <= now)
+      .sort((a, b) => a.added - b.added);
+    let running = [...this.active].filter((id) => this.records.get(id)?.state !== "uploaded").length;
+    for (const r of ready) {
+      if (running >= PARALLEL) break;
+      if (!["queued", "granting", "sending", "unsure"].includes(r.state)) continue;
+      running++;
+      this.work(r.id, `photo:${r.id}`, () => this.send(r));
+    }
+    if (ready.some((r) => r.state === "uploaded") && !this.flushTimer) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = null;
+        this.flush();
+      }, BATCH_WINDOW_MS);
+    }
+    const next = Math.min(...[...this.records.values()]
+      .filter((r) => ["queued", "unsure", "uploaded"].includes(r.state) && r.retryAt > now).map((r) => r.retryAt));
+    if (Number.isFinite(next)) this.timer = setTimeout(() => this.pump(), next - now + 10);
+  }
+
+  /** Runs `fn` for the records `ids` under one lock; another tab holding it means it is theirs. */
+  work(ids, lock, fn) {
+    ids = [].concat(ids);
+    for (const id of ids) this.active.add(id);
+    withLock(`qdn-capture:${lock}`, async () => {
+      // What the store says now (another tab may have moved on) is what this tab works from.
+      for (const id of ids) {
+        const r = this.records.get(id);
+        const fresh = this.store.persistent && !r?.unsaved ? await this.store.get(id) : r;
+        if (!fresh) {
+          if (r && r.state !== "recorded") Object.assign(r, { state: "recorded", message: "" });
+          return;
+        }
+        if (fresh !== r) Object.assign(r, fresh);
+      }
+      await fn();
+    })
+      .then((outcome) => {
+        // Another tab is on it: look again later (its changes arrive on the channel sooner).
+        if (outcome === "busy") for (const id of ids) this.records.get(id).retryAt = Date.now() + 2000;
+      })
+      .catch((err) => console.error("qdn-capture:", err?.name || "error")) // never the request or the token
+      .finally(() => {
+        for (const id of ids) this.active.delete(id);
+        this.emit();
+        this.pump();
+      });
+  }
+
+  async send(r) {
+    if (r.state === "recorded" || r.state === "uploaded" || r.state === "failed") return;
+    if (r.state === "sending" || r.state === "unsure") return this.complete(r.job, [r], { probe: true });
+    this.save(r, { state: "granting", message: "", waitingFor: null }, { keep: false });
+    let grant;
+    try {
+      const query = `job_id=${encodeURIComponent(r.job)}&content_type=${encodeURIComponent(r.type)}&size=${r.size}`;
+      grant = (await this.api.get(`/upload-url?${query}`)).body;
+    } catch (err) {
+      return this.refused(r, err, {
+        413: `Too large: ${r.name} is ${MB(r.size)}. ${err.message}`,
+        415: `This file type is not allowed. ${err.message}`,
+      });
+    }
+    if (new URL(grant.url).origin !== this.bucketOrigin) {
+      return this.fail(r, "The server named an unexpected storage address, so nothing was sent.");
+    }
+    if (r.size > grant.max_bytes) return this.fail(r, `Too large: ${MB(r.size)}, the limit is ${MB(grant.max_bytes)}.`);
+    const blob = r.blob || (r.blob = await this.store.bytes(r.id));
+    if (!blob) return this.fail(r, "This photo's bytes are no longer in the browser's storage. Choose it again.");
+    await this.save(r, { state: "sending", key: grant.key, progress: 0 });
+    let result;
+    try {
+      result = await postToS3(grant, blob, r.name, (pct) => {
+        r.progress = pct;
+        this.emit(r);
+      });
+    } catch {
+      return this.save(r, { state: "unsure", ...this.backoff(r, "Connection lost during the upload.", "connection") });
+    }
+    if (result.status === 201 || result.status === 204 || result.status === 200) {
+      await this.save(r, { state: "uploaded", stored: true, progress: 100, attempt: 0, retryAt: 0, message: "" });
+      this.announce(r.job, `${r.name} uploaded.`);
+      return;
+    }
+    if (result.status >= 500) {
+      return this.save(r, { state: "queued", key: null, ...this.backoff(r, "Storage is not answering.", "server") });
+    }
+    if (/expire/i.test(result.message) && !r.renewed) {
+      return this.save(r, { state: "queued", key: null, renewed: true }); // a fresh grant, once
+    }
+    this.fail(r, /expire/i.test(result.message)
+      ? "The upload link expired twice. Check the phone's clock, then try again."
+      : `Storage refused the upload${result.message ? `: ${result.message}` : ""}.`);
+  }
+
+  /** Records the uploaded photos of every job, in batches of at most MAX_BATCH. */
+  flush() {
+    const waiting = [...this.records.values()]
+      .filter((r) => r.state === "uploaded" && !this.active.has(r.id) && (r.retryAt || 0) <= Date.now())
+      .sort((a, b) => a.added - b.added);
+    // A batch once sent is sent again exactly as it was, so a lost answer is answered on the retry.
+    const batches = new Map();
+    for (const r of waiting) {
+      const id = r.batch || `new:${r.job}`;
+      if (!batches.has(id)) batches.set(id, []);
+      batches.get(id).push(r);
+    }
+    for (const [id, records] of batches) {
+      for (let i = 0; i < records.length; i += MAX_BATCH) {
+        const chunk = records.slice(i, i + MAX_BATCH);
+        const batch = id.startsWith("new:") ? crypto.randomUUID() : id;
+        this.work(chunk.map((r) => r.id), `batch:${batch}`, () => this.complete(chunk[0].job, chunk, { batch }));
+      }
+    }
+  }
+
+  /** POST /upload-url for `records` (all of `job`, all with keys). */
+  async complete(job, records, { probe = false, batch = crypto.randomUUID() } = {}) {
+    records = records.filter((r) => r.state !== "recorded");
+    if (!records.length) return;
+    if (!probe) await this.saveAll(records, { batch });
+    try {
+      await this.api.post("/upload-url", { job_id: job, keys: records.map((r) => r.key) });
+    } catch (err) {
+      return this.notRecorded(records, err, probe);
+    }
+    for (const r of records) Object.assign(r, { state: "recorded", stored: true, blob: null, message: "", progress: 100 });
+    await this.store.delete(...records.map((r) => r.id)).catch(() => {});
+    this.channel?.postMessage("changed");
+    this.announce(job, records.length === 1 ? `${records[0].name} recorded.` : `${records.length} photos recorded.`);
+    this.dispatchEvent(new CustomEvent("recorded", { detail: { job, keys: records.map((r) => r.key) } }));
+  }
+
+  async notRecorded(records, err, probe) {
+    if (err.code === "objects_missing") {
+      const missing = new Set(err.body.missing_keys || []);
+      for (const r of records) {
+        if (!missing.has(r.key)) await this.save(r, { batch: null });
+        // S3 never got it: send it again under a fresh grant.
+        else if (probe) await this.save(r, { state: "queued", key: null, retryAt: 0, message: "" });
+        else this.fail(r, "Storage no longer holds this photo: its bytes were not a photo of its type.");
+      }
+      return;
+    }
+    if (err.code === "already_completed" && records.length > 1) {
+      // Some were recorded by an earlier request whose answer was lost: record each on its own (a
+      // single recorded key answers 200 with its first record).
+      for (const r of records) await this.save(r, { batch: crypto.randomUUID() });
+      return;
+    }
+    for (const r of records) {
+      if (err.status === 401 || err.transient) await this.refused(r, err, {});
+      else this.fail(r, `Uploaded, but not recorded: ${err.message}`);
+    }
+  }
+
+  /** An API refusal of `r`: sign-in and outages wait (and retry); anything else fails the photo. */
+  async refused(r, err, messages) {
+    const state = r.state === "granting" ? "queued" : r.state;
+    if (err.status === 401) {
+      this.authPaused = true;
+      this.dispatchEvent(new CustomEvent("auth-required", { detail: { message: err.message } }));
+      return this.save(r, { state, waitingFor: "sign-in", message: "Not signed in: it uploads once you are." });
+    }
+    if (err instanceof ApiError && err.transient) {
+      const why = err.status === 0 ? "No connection to the server." : "The server is unavailable right now.";
+      return this.save(r, { state, ...this.backoff(r, why, err.status === 0 ? "connection" : "server") });
+    }
+    this.fail(r, messages[err.status] || err.message);
+  }
+
+  backoff(r, message, waitingFor) {
+    const attempt = (r.attempt || 0) + 1;
+    const secs = RETRY_STEPS_S[Math.min(attempt, RETRY_STEPS_S.length) - 1];
+    return { attempt, retryAt: Date.now() + secs * 1000 * (0.8 + Math.random() * 0.4), message, waitingFor };
+  }
+
+  fail(r, message) {
+    this.save(r, { state: "failed", message, retryAt: 0, waitingFor: null });
+    this.announce(r.job, `${r.name} failed. ${message}`);
+  }
+
+  /** What the store keeps of a record: everything but its bytes and its progress. */
+  stored(r) {
+    const { blob, progress, ...kept } = r;
+    return kept;
+  }
+
+  async save(r, changes, { keep = true } = {}) {
+    return this.saveAll([r], changes, { keep });
+  }
+
+  async saveAll(records, changes, { keep = true } = {}) {
+    for (const r of records) Object.assign(r, changes);
+    this.emit();
+    const kept = records.filter((r) => !r.unsaved);
+    if (!keep || !kept.length) return;
+    try {
+      await this.store.put(...kept.map((r) => this.stored(r)));
+      this.channel?.postMessage("changed");
+    } catch {
+      // The state is still right in memory; the next write tries again.
+    }
+  }
+
+  /** Reads the store again (at start, and when another tab changed it). */
+  async sync() {
+    const rows = await this.store.all();
+    const ids = new Set(rows.map((row) => row.id));
+    for (const row of rows) {
+      if (this.active.has(row.id)) continue;
+      const r = this.records.get(row.id);
+      if (r) Object.assign(r, row);
+      else this.records.set(row.id, row);
+    }
+    for (const r of this.records.values()) {
+      // Gone from the store: another tab recorded (or removed) it.
+      if (!ids.has(r.id) && !r.unsaved && !this.active.has(r.id) && r.state !== "recorded") {
+        Object.assign(r, { state: "recorded", message: "" });
+      }
+    }
+    this.emit();
+  }
+
+  emit(record = null) {
+    this.dispatchEvent(new CustomEvent("change", { detail: { record } }));
+  }
+
+  announce(job, text) {
+    this.dispatchEvent(new CustomEvent("announce", { detail: { job, text } }));
+  }
+}
