@@ -52,6 +52,7 @@ export function mountCapture(element, { jobId, getToken, onAuthRequired, onError
   if (!(element instanceof Element)) throw new TypeError("mountCapture: element must be a DOM element");
   if (!JOB_ID.test(String(jobId))) throw new TypeError("mountCapture: jobId must be 1-64 of A-Z a-z 0-9 _ -");
   if (typeof getToken !== "function") throw new TypeError("mountCapture: getToken must be a function");
+  // One queue per page: it sends with the token of the drawer mounted last.
   getTokenNow = async () => (await getToken()) || null;
   let view = null;
   let unmounted = false;

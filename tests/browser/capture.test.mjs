@@ -213,3 +213,36 @@ test("keyboard and screen readers: every control labelled and operable, no serio
   assert.ok(names.every((n) => n && n.trim()), names.join(" | "));
   assertNoProblems(page);
 });
+
+test("a grant naming another upload host is refused before a byte is sent", async () => {
+  const job = newJob();
+  const page = await signedInDrawer(browser, job);
+  const elsewhere = [];
+  page.on("request", (req) => { if (req.url().startsWith("http://127.0.0.1:9/")) elsewhere.push(req.url()); });
+  // The API's answer, tampered with on the way (or a compromised API): the same grant, another host.
+  await page.route(`${API_URL}/upload-url?**`, async (route) => {
+    const resp = await route.fetch();
+    const grant = await resp.json();
+    return route.fulfill({ response: resp, json: { ...grant, url: "http://127.0.0.1:9/qdn-uploads" } });
+  });
+  await page.setInputFiles(".qc-file", await jpegFiles(page, ["diverted.jpg"]));
+  await page.waitForSelector(".qc-uploads li[data-state=failed]", LONG);
+  assert.match(await page.textContent(".qc-uploads li .qc-msg"), /unexpected storage address, so nothing was sent/);
+  assert.deepEqual(elsewhere, []);
+  assert.deepEqual(await listedPhotos(job), []);
+  assertNoProblems(page);
+});
+
+test("a photo chosen before signing in waits for sign-in, then goes up", async () => {
+  const job = newJob();
+  const page = await openDrawer(browser, job);
+  await page.waitForSelector("#token-reason:has-text('Enter your access token')");
+  await page.setInputFiles(".qc-file", await jpegFiles(page, ["early.jpg"]));
+  await page.waitForSelector(".qc-uploads li:has-text('waiting for sign-in')", LONG);
+  assert.deepEqual(auditEvents(job), []);
+  await enterToken(page);
+  await waitRecorded(page, 1);
+  await waitThumbnails(page, 1);
+  assert.equal(completedKeys(job).length, 1);
+  assertNoProblems(page);
+});

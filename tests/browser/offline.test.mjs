@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  LONG, PAGE_URL, PHONE, S3_ORIGIN, assertNoProblems, auditEvents, completedKeys, jpegFiles, launch, listedPhotos, newJob,
+  LONG, PAGE_URL, PHONE, S3_ORIGIN, SCREENSHOT, assertNoProblems, auditEvents, completedKeys, jpegFiles, launch, listedPhotos, newJob,
   signedInDrawer, waitRecorded, waitThumbnails,
 } from "./support.mjs";
 
@@ -33,6 +33,8 @@ test("photos chosen offline survive a reload and are uploaded and recorded once 
   await waiting(page, 2);
   assert.deepEqual(await page.$$eval(".qc-uploads .qc-name", (els) => els.map((e) => e.textContent)), ["basement-1.jpg", "basement-2.jpg"]);
   assert.deepEqual(auditEvents(job), [], "nothing was asked of the server while offline");
+  await page.waitForSelector(".qc-strip-status:has-text('Offline: the photos show again when the connection returns.')");
+  await page.screenshot({ path: SCREENSHOT.replace(/\.png$/, "-offline.png") });
 
   await context.setOffline(false);
   await waitRecorded(page, 2);

@@ -99,7 +99,9 @@ export class Strip {
   }
 
   fail(err) {
-    this.status.textContent = err.message;
+    this.status.textContent = err.status === 0 && !navigator.onLine
+      ? "Offline: the photos show again when the connection returns."
+      : err.message;
     this.onError(err);
   }
 

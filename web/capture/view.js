@@ -35,6 +35,7 @@ function cameraIcon() {
 
 /** What a row says of its photo: [state text, row class]. */
 function describe(r, online) {
+  if (r.waitingFor === "sign-in" && !["recorded", "failed"].includes(r.state)) return ["waiting for sign-in", "waiting"];
   switch (r.state) {
     case "recorded": return ["done", "done"];
     case "failed": return ["failed", "failed"];
@@ -43,7 +44,6 @@ function describe(r, online) {
     case "sending": return ["uploading", "busy"];
     default:
       if (!online || r.waitingFor === "connection") return ["waiting for connection", "waiting"];
-      if (r.waitingFor === "sign-in") return ["waiting for sign-in", "waiting"];
       if (r.waitingFor === "server") return ["waiting to retry", "waiting"];
       return r.state === "unsure" ? ["checking", "busy"] : ["waiting", "waiting"];
   }
@@ -103,7 +103,10 @@ export class CaptureView {
       recorded: (e) => { if (e.detail.job === job) this.strip.refresh(true); },
       announce: (e) => { if (e.detail.job === job) this.say(e.detail.text); },
       "auth-required": (e) => onAuthRequired?.(e.detail.message),
-      online: () => this.render(),
+      online: () => {
+        this.render();
+        this.strip.refresh();
+      },
       offline: () => this.render(),
     };
     for (const [name, fn] of Object.entries(this.handlers)) {
