@@ -246,3 +246,18 @@ test("a photo chosen before signing in waits for sign-in, then goes up", async (
   assert.equal(completedKeys(job).length, 1);
   assertNoProblems(page);
 });
+
+test("a request that hangs on a dead link is given up after 30 s, and the photo goes up later", async () => {
+  const job = newJob();
+  const page = await signedInDrawer(browser, job);
+  // The grant request is sent and never answered (a link that died mid-request).
+  await page.route(`${API_URL}/upload-url?**`, () => new Promise(() => {}));
+  await page.setInputFiles(".qc-file", await jpegFiles(page, ["dead-link.jpg"]));
+  await page.waitForSelector(".qc-uploads li:has-text('waiting for connection')", { timeout: 90_000 });
+  assert.match(await page.textContent(".qc-uploads li .qc-msg"), /No connection to the server/);
+  await page.unrouteAll({ behavior: "ignoreErrors" });
+  await page.evaluate(() => document.querySelector(".qc-uploads li button")?.click());
+  await waitRecorded(page, 1);
+  assert.equal(completedKeys(job).length, 1);
+  assertNoProblems(page);
+});

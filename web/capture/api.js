@@ -15,6 +15,9 @@ export class ApiError extends Error {
   }
 }
 
+// A request on a dead cellular link can hang for minutes: give up, and let the queue try again.
+const TIMEOUT_MS = 30_000;
+
 export function createApi(base, getToken) {
   const root = new URL(base);
   const prefix = root.pathname.replace(/\/$/, "");
@@ -33,6 +36,7 @@ export function createApi(base, getToken) {
         credentials: "omit",
         cache: "no-store",
         referrerPolicy: "no-referrer",
+        signal: AbortSignal.timeout(TIMEOUT_MS),
       });
     } catch {
       throw new ApiError(0, "network", "No connection to the server.");
