@@ -69,6 +69,12 @@ async fn every_bad_query_gets_its_documented_4xx() {
         ("/photos?job_id=a%20b".into(), 400, "invalid_job_id"),
         ("/photos?job_id=j-1&limit=0".into(), 400, "invalid_limit"),
         ("/photos?job_id=j-1&limit=1001".into(), 400, "invalid_limit"),
+        ("/photos?job_id=j-1&order=desc".into(), 400, "invalid_order"),
+        (
+            "/photos?job_id=j-1&order=newest&order=oldest".into(),
+            400,
+            "repeated_parameter",
+        ),
         (
             "/photos?job_id=j-1&cursor=%25%25".into(),
             400,
