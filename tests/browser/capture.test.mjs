@@ -187,14 +187,18 @@ test("one upload cut by the network: the other two are recorded and shown before
 test("keyboard and screen readers: every control labelled and operable, no serious axe-core finding", async () => {
   const job = newJob();
   const page = await signedInDrawer(browser, job);
-  // Tab reaches the capture button; Enter opens the camera/file chooser.
+  // Tab reaches the capture button; Enter opens the camera/file chooser. (Listening first, well
+  // before the key: Playwright turns on file-chooser interception asynchronously, and a chooser
+  // opened before that is a native dialog no test sees.)
+  const opened = page.waitForEvent("filechooser", LONG);
   let focused = "";
   for (let i = 0; i < 10 && focused !== "qc-file"; i++) {
     await page.keyboard.press("Tab");
     focused = await page.evaluate(() => document.activeElement?.className || "");
   }
   assert.equal(focused, "qc-file", "the capture button is in the tab order");
-  const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.keyboard.press("Enter")]);
+  await page.keyboard.press("Enter");
+  const chooser = await opened;
   assert.ok(chooser.isMultiple());
   await chooser.setFiles(await jpegFiles(page, ["by-keyboard.jpg"]));
   await waitRecorded(page, 1);
