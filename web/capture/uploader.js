@@ -23,6 +23,8 @@ const BATCH_WINDOW_MS = 300;
 const MAX_BATCH = 50; // the API's limit of keys per completion
 const RETRY_STEPS_S = [2, 5, 15, 30, 60];
 const STALL_MS = 60_000; // no upload progress for this long on a live connection: give up, try later
+// States that wait for a turn (a retry time, the connection, sign-in) rather than for a person.
+const WAITING = ["queued", "unsure", "uploaded"];
 
 /** Web Locks keep two tabs of the dashboard from sending the same photo; without them, one tab. */
 async function withLock(name, fn) {
@@ -133,7 +135,7 @@ export class Uploader extends EventTarget {
 
   retry(id) {
     const r = this.records.get(id);
-    if (!r || this.active.has(id) || !["failed", "queued", "unsure", "uploaded"].includes(r.state)) return;
+    if (!r || this.active.has(id) || ![...WAITING, "failed"].includes(r.state)) return;
     const state = r.stored ? "uploaded" : r.state === "unsure" ? "unsure" : "queued";
     this.save(r, { state, key: state === "queued" ? null : r.key, attempt: 0, retryAt: 0, renewed: false, batch: null,
       message: "", waitingFor: null });
@@ -157,7 +159,7 @@ export class Uploader extends EventTarget {
 
   retryAll() {
     for (const r of this.records.values()) {
-      if (["queued", "unsure", "uploaded"].includes(r.state)) {
+      if (WAITING.includes(r.state)) {
         r.retryAt = 0;
         r.waitingFor = null;
       }
@@ -172,9 +174,7 @@ export class Uploader extends EventTarget {
     if (this.authPaused) return;
     if (!navigator.onLine) return this.emit(); // the `online` event starts everything again
     const now = Date.now();
-    const ready = [...this.records.values()]
-      .filter((r) => !this.active.has(r.id) && (r.retryAt || 0) <= now)
-      .sort((a, b) => a.added - b.added);
+    const ready = this.ready(now);
     let running = [...this.active].filter((id) => this.records.get(id)?.state !== "uploaded").length;
     for (const r of ready) {
       if (running >= PARALLEL) break;
@@ -189,8 +189,15 @@ export class Uploader extends EventTarget {
       }, BATCH_WINDOW_MS);
     }
     const next = Math.min(...[...this.records.values()]
-      .filter((r) => ["queued", "unsure", "uploaded"].includes(r.state) && r.retryAt > now).map((r) => r.retryAt));
+      .filter((r) => WAITING.includes(r.state) && r.retryAt > now).map((r) => r.retryAt));
     if (Number.isFinite(next)) this.timer = setTimeout(() => this.pump(), next - now + 10);
+  }
+
+  /** Records this tab may start on at `now`, oldest first: not in hand, and past any retry time. */
+  ready(now) {
+    return [...this.records.values()]
+      .filter((r) => !this.active.has(r.id) && (r.retryAt || 0) <= now)
+      .sort((a, b) => a.added - b.added);
   }
 
   /** Runs `fn` for the records `ids` under one lock; another tab holding it means it is theirs. */
@@ -270,9 +277,7 @@ export class Uploader extends EventTarget {
 
   /** Records the uploaded photos of every job, in batches of at most MAX_BATCH. */
   flush() {
-    const waiting = [...this.records.values()]
-      .filter((r) => r.state === "uploaded" && !this.active.has(r.id) && (r.retryAt || 0) <= Date.now())
-      .sort((a, b) => a.added - b.added);
+    const waiting = this.ready(Date.now()).filter((r) => r.state === "uploaded");
     // A batch once sent is sent again exactly as it was, so a lost answer is answered on the retry.
     const batches = new Map();
     for (const r of waiting) {

@@ -98,28 +98,25 @@ export class CaptureView {
       this.input.value = "";
       if (files.length) uploader.add(job, files);
     });
-    this.handlers = {
-      change: (e) => this.render(e.detail.record),
-      recorded: (e) => { if (e.detail.job === job) this.strip.refresh(true); },
-      announce: (e) => { if (e.detail.job === job) this.say(e.detail.text); },
-      "auth-required": (e) => onAuthRequired?.(e.detail.message),
-      online: () => {
+    // [target, event, handler]: added here, removed by destroy().
+    this.listeners = [
+      [uploader, "change", (e) => this.render(e.detail.record)],
+      [uploader, "recorded", (e) => { if (e.detail.job === job) this.strip.refresh(true); }],
+      [uploader, "announce", (e) => { if (e.detail.job === job) this.say(e.detail.text); }],
+      [uploader, "auth-required", (e) => onAuthRequired?.(e.detail.message)],
+      [window, "online", () => {
         this.render();
         this.strip.refresh();
-      },
-      offline: () => this.render(),
-    };
-    for (const [name, fn] of Object.entries(this.handlers)) {
-      (name === "online" || name === "offline" ? window : uploader).addEventListener(name, fn);
-    }
+      }],
+      [window, "offline", () => this.render()],
+    ];
+    for (const [target, name, fn] of this.listeners) target.addEventListener(name, fn);
     this.render();
     this.strip.refresh();
   }
 
   destroy() {
-    for (const [name, fn] of Object.entries(this.handlers)) {
-      (name === "online" || name === "offline" ? window : this.uploader).removeEventListener(name, fn);
-    }
+    for (const [target, name, fn] of this.listeners) target.removeEventListener(name, fn);
     this.strip.destroy();
     this.element.replaceChildren();
   }
