@@ -8,15 +8,16 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use criterion::{criterion_group, criterion_main, Criterion};
-use qdn_photos::app::App;
-use qdn_photos::audit::{AuditEvent, AuditLog, AuditRow};
-use qdn_photos::config::Config;
-use qdn_photos::context::Context;
-use qdn_photos::image_type::ImageType;
-use qdn_photos::job::{JobId, UploadKey};
-use qdn_photos::request::RequestMeta;
-use qdn_photos::storage::StoredObject;
-use qdn_photos::test_util::{token_sha256_hex, ApiEvent, TOKEN};
+use qdn_photos::api::app::App;
+use qdn_photos::api::config::ApiConfig;
+use qdn_photos::api::context::ApiContext;
+use qdn_photos::config::Env;
+use qdn_photos::dev::api_events::{token_sha256_hex, ApiEvent, TOKEN};
+use qdn_photos::domain::caller::RequestMeta;
+use qdn_photos::domain::image_type::ImageType;
+use qdn_photos::domain::job::{JobId, UploadKey};
+use qdn_photos::store::audit::{AuditEvent, AuditLog, AuditRow};
+use qdn_photos::store::records::StoredObject;
 use s3_presign::UtcTime;
 
 fn env(name: &str) -> String {
@@ -52,15 +53,15 @@ fn photos_handler(c: &mut Criterion) {
             .endpoint_url(env("AWS_ENDPOINT_URL_DYNAMODB"))
             .build(),
     );
-    let config = Config::from_lookup(|name| match name {
+    let lookup = |name: &str| match name {
         "AUTH_MODE" => Some("shared-token".into()),
         "AUTH_TOKEN_SHA256" => Some(token_sha256_hex()),
         _ => std::env::var(name).ok(),
-    })
-    .unwrap();
-    let table = config.audit_table.clone();
+    };
+    let config = ApiConfig::from_env(&Env::new(&lookup)).unwrap();
+    let table = config.common.audit_table.clone();
     let dynamodb_for_setup = dynamodb.clone();
-    let app = App::new(Context::new(
+    let app = App::new(ApiContext::new(
         config,
         s3.clone(),
         dynamodb,

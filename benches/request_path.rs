@@ -9,12 +9,12 @@ use std::time::{Duration, SystemTime};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use criterion::{criterion_group, criterion_main, Criterion};
-use qdn_photos::image_type::ImageType;
-use qdn_photos::job::{JobId, UploadKey};
-use qdn_photos::request::route_path;
-use qdn_photos::router::{route, ApiRequest, Route};
-use qdn_photos::signing::{SdkCredentials, Signing};
-use qdn_photos::test_util::{config, ApiEvent, TOKEN};
+use qdn_photos::api::request::route_path;
+use qdn_photos::api::router::{route, ApiRequest, Route};
+use qdn_photos::api::signing::{SdkCredentials, Signing};
+use qdn_photos::dev::api_events::{config, ApiEvent, TOKEN};
+use qdn_photos::domain::image_type::ImageType;
+use qdn_photos::domain::job::{JobId, UploadKey};
 use s3_presign::{presign_get, BucketEndpoint, GetUrlOptions};
 
 const KEY: &str = "jobs/j-12345/019ab3c4-5d6e-7f80-9a1b-2c3d4e5f6a7b.jpg";
@@ -32,7 +32,7 @@ fn get_presign_vs_sdk(c: &mut Criterion) {
     let signing = Signing::new(SharedCredentialsProvider::new(creds.clone()), "us-east-1");
     let ours = SdkCredentials(creds.clone());
     let endpoint = BucketEndpoint::aws("qdn-uploads", "us-east-1");
-    let cache_control = qdn_photos::signing::photo_cache_control(7200);
+    let cache_control = qdn_photos::api::signing::photo_cache_control(7200);
     let options = GetUrlOptions {
         expires_secs: 7200,
         response_cache_control: Some(&cache_control),
@@ -99,7 +99,7 @@ fn request_parsing(c: &mut Criterion) {
         c.benchmark_group("request_parsing (API Gateway event → route → checked query)");
     // What the function runs (`event::parse`), beside lambda_http's own reading of the event.
     group.bench_function("event::parse", |b| {
-        b.iter(|| check(&qdn_photos::event::parse(black_box(&event)).unwrap().0))
+        b.iter(|| check(&qdn_photos::api::event::parse(black_box(&event)).unwrap().0))
     });
     group.bench_function("lambda_http::request::from_str", |b| {
         b.iter(|| check(&lambda_http::request::from_str(black_box(&event)).unwrap()))
@@ -113,12 +113,13 @@ fn request_parsing(c: &mut Criterion) {
             "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)",
         )
         .to_json();
-    let decider = qdn_photos::test_util::OfflineDecider::new(qdn_photos::test_util::config(&[]));
+    let decider =
+        qdn_photos::dev::api_events::OfflineDecider::new(qdn_photos::dev::api_events::config(&[]));
     c.bench_function(
         "request_decision (event → route → caller → checked query)",
         |b| {
             b.iter(|| {
-                let (req, _) = qdn_photos::event::parse(black_box(&event)).unwrap();
+                let (req, _) = qdn_photos::api::event::parse(black_box(&event)).unwrap();
                 decider.decide(&req).unwrap()
             })
         },

@@ -5,8 +5,8 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use qdn_photos::image_type::ImageType;
-use qdn_photos::pipeline::test_images::photo_like_jpeg;
+use qdn_photos::dev::test_images::photo_like_jpeg;
+use qdn_photos::domain::image_type::ImageType;
 use qdn_photos::pipeline::thumbnail::{make, ThumbnailSpec};
 
 fn thumbnail(c: &mut Criterion) {

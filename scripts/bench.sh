@@ -27,7 +27,8 @@ BENCH_PHOTO="$photo" cargo bench --bench thumbnail
 ARCH=x86_64 scripts/build.sh
 dir=$(mktemp -d)
 unzip -q -o target/lambda/qdn-photos/bootstrap.zip -d "$dir"
-python3 scripts/cold_start.py "$dir/bootstrap" 50
+python3 scripts/cold_start.py "$dir/bootstrap" 50 api
+python3 scripts/cold_start.py "$dir/bootstrap" 50 pipeline
 # The pipeline's peak memory for that photo, through the release binary's thumbnail command.
 python3 - "$dir/bootstrap" "$photo" <<'PY'
 import resource, subprocess, sys

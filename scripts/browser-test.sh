@@ -25,7 +25,7 @@ MAX_UPLOAD_BYTES=$BROWSER_MAX_BYTES ALLOWED_ORIGINS="$PAGE_URL" \
   > "$ROOT/.stack/watch-browser.log" 2>&1 &
 watch_pid=$!
 # Garage sends no S3 notifications: the same stand-in as `make dev` runs the photo pipeline.
-cargo run --quiet -- pipeline-standin > "$ROOT/.stack/pipeline-browser.log" 2>&1 &
+cargo run --quiet --features dev -- pipeline-standin > "$ROOT/.stack/pipeline-browser.log" 2>&1 &
 standin_pid=$!
 python3 -m http.server "$page_port" --bind 127.0.0.1 --directory "$web_dir" > "$ROOT/.stack/page.log" 2>&1 &
 page_pid=$!

@@ -4,7 +4,9 @@
 A minimal Lambda Runtime API on loopback stands in for Lambda's. The binary is the one inside the
 release zip (`make build ARCH=x86_64`), run as Lambda runs it: `bootstrap` with Lambda's variables.
 
-    python scripts/cold_start.py target/lambda/qdn-photos/bootstrap [RUNS]
+    python scripts/cold_start.py target/lambda/qdn-photos/bootstrap [RUNS] [api|pipeline]
+
+`pipeline` starts the pipeline role (`_HANDLER=photo-pipeline`, no bucket: the default stack's).
 """
 import os
 import resource
@@ -16,6 +18,7 @@ import time
 
 binary = sys.argv[1]
 runs = int(sys.argv[2]) if len(sys.argv) > 2 else 30
+role = sys.argv[3] if len(sys.argv) > 3 else "api"
 
 env = {
     "PATH": "/usr/bin:/bin",
@@ -31,6 +34,10 @@ env = {
     "ALLOWED_ORIGINS": "https://dash.example.com",
     "AUTH_TOKEN_SHA256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
 }
+
+if role == "pipeline":
+    env = {k: v for k, v in env.items() if k not in ("UPLOADS_BUCKET", "ALLOWED_ORIGINS", "AUTH_TOKEN_SHA256")}
+    env["_HANDLER"] = "photo-pipeline"
 
 ready_ms, rss_kb = [], []
 for _ in range(runs):
@@ -59,6 +66,6 @@ for _ in range(runs):
     after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     rss_kb.append(after if after > before else before)
 
-print(f"cold start to ready: median {statistics.median(ready_ms):.2f} ms, "
+print(f"{role} cold start to ready: median {statistics.median(ready_ms):.2f} ms, "
       f"p90 {sorted(ready_ms)[int(runs * 0.9) - 1]:.2f} ms over {runs} runs")
 print(f"peak RSS: {max(rss_kb) / 1024:.1f} MB")

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import re
+import sys
 import unittest
 
 from cfnlint.decode import decode
@@ -15,6 +16,8 @@ from samtranslator.translator.transform import transform
 
 logging.getLogger("samtranslator").setLevel(logging.ERROR)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from template_env import function_environment, instantiate  # noqa: E402
 
 
 def load_template():
@@ -165,8 +168,8 @@ def iam_problems(transformed):
 
 
 def thumbnail_prefix():
-    """Where the pipeline writes thumbnails, read from src/photo_index.rs."""
-    with open(os.path.join(ROOT, "src", "photo_index.rs")) as f:
+    """Where the pipeline writes thumbnails, read from src/domain/job.rs."""
+    with open(os.path.join(ROOT, "src", "domain", "job.rs")) as f:
         return re.search(r'format!\("(\w+)/\{\}/\{\}\.jpg"', f.read()).group(1) + "/"
 
 
@@ -226,57 +229,6 @@ def table_and_function_problems(t):
     if props.get("Architectures") != [{"Ref": "Architecture"}]:
         problems.append("architecture is not the parameter")
     return problems
-
-
-def instantiate(t, params):
-    """What CloudFormation creates from `t` with `params` (others at their defaults): conditions
-    evaluated, resources and outputs whose condition is false dropped, Fn::If chosen and
-    AWS::NoValue removed. Enough of CloudFormation for this template's conditions."""
-    values = {name: str(p.get("Default", "")) for name, p in t["Parameters"].items()}
-    values.update(params)
-
-    def value(x):
-        if isinstance(x, dict) and "Ref" in x:
-            return values[x["Ref"]]
-        return x
-
-    def holds(expr):
-        if isinstance(expr, dict) and "Condition" in expr:
-            return holds(t["Conditions"][expr["Condition"]])
-        (fn, args), = expr.items()
-        if fn == "Fn::Equals":
-            return value(args[0]) == value(args[1])
-        if fn == "Fn::Not":
-            return not holds(args[0])
-        if fn == "Fn::And":
-            return all(holds(a) for a in args)
-        if fn == "Fn::Or":
-            return any(holds(a) for a in args)
-        raise ValueError(f"no evaluation for {fn}")
-
-    no_value = object()
-
-    def resolve(node):
-        if isinstance(node, dict):
-            if set(node) == {"Fn::If"}:
-                name, yes, no = node["Fn::If"]
-                return resolve(yes if holds({"Condition": name}) else no)
-            if node == {"Ref": "AWS::NoValue"}:
-                return no_value
-            out = {k: resolve(v) for k, v in node.items()}
-            return {k: v for k, v in out.items() if v is not no_value}
-        if isinstance(node, list):
-            return [v for v in (resolve(x) for x in node) if v is not no_value]
-        return node
-
-    def kept(section):
-        return {
-            name: resolve(r)
-            for name, r in t.get(section, {}).items()
-            if "Condition" not in r or holds({"Condition": r["Condition"]})
-        }
-
-    return {"Resources": kept("Resources"), "Outputs": kept("Outputs")}
 
 
 DOMAIN = {"DomainName": "api.quickdumpnow.com",
@@ -340,7 +292,7 @@ def access_log_problems(t):
 
 def emitted_metrics():
     """The metric names the function writes (src/metrics.rs)."""
-    with open(os.path.join(ROOT, "src", "metrics.rs")) as f:
+    with open(os.path.join(ROOT, "src", "telemetry", "metrics.rs")) as f:
         return set(re.findall(r'\("([A-Za-z0-9]+)", "(?:Count|Bytes)"', f.read()))
 
 
@@ -405,12 +357,25 @@ class TemplateTest(unittest.TestCase):
     def test_table_and_function(self):
         self.assertEqual(table_and_function_problems(self.template), [])
 
-    def test_environment_names_are_the_configs(self):
-        with open(os.path.join(ROOT, "src", "config.rs")) as f:
-            config_rs = f.read()
-        names = self.template["Resources"]["PhotosFunction"]["Properties"]["Environment"]["Variables"]
-        for name in names:
-            self.assertIn(f'"{name}"', config_rs, f"{name} is not a setting the function reads")
+    def test_each_function_gets_exactly_what_its_role_reads(self):
+        def read_by(*paths):
+            text = ""
+            for path in paths:
+                with open(os.path.join(ROOT, "src", path)) as f:
+                    text += f.read()
+            return set(re.findall(r'"([A-Z][A-Z0-9_]+)"', text))
+
+        common = read_by("config.rs")
+        roles = {
+            "PhotosFunction": read_by("api/config.rs") | common,
+            "PipelineFunction": read_by("pipeline/config.rs") | common,
+        }
+        for function, reads in roles.items():
+            given = set(self.template["Resources"][function]["Properties"]["Environment"]["Variables"])
+            self.assertEqual(given - reads, set(), f"{function} is given settings its role never reads")
+        # What the pipeline reads of the API's, or the API of the pipeline's, is a leak across roles.
+        self.assertNotIn("AUTH_MODE", roles["PipelineFunction"])
+        self.assertNotIn("THUMBNAIL_MAX_EDGE", roles["PhotosFunction"])
 
     # The checks themselves catch weakening edits.
     def weakened(self, edit):

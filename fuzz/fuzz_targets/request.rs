@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use qdn_photos::test_util::{config, ApiEvent, OfflineDecider};
+use qdn_photos::dev::api_events::{config, ApiEvent, OfflineDecider};
 
 /// `raw` as a client would send it: RFC 3986 characters as they are (so `%`, `&`, `=`, `+`
 /// and friends still reach the parser raw), everything else and `also` percent-encoded.

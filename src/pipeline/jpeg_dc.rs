@@ -487,7 +487,7 @@ fn scan(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::test_images::{camera_jpeg, photo_like_jpeg};
+    use crate::dev::test_images::{camera_jpeg, photo_like_jpeg};
 
     /// The reference: jpeg-decoder's own 1/8-scale decode of the same file.
     fn reference(data: &[u8]) -> (u32, u32, Vec<u8>) {

@@ -1,33 +1,55 @@
-//! The photo pipeline: the same binary as the API, run as a second function on the bucket's
-//! `s3:ObjectCreated:*` events for `jobs/` (see `main.rs` for how the role is chosen).
+//! The photo pipeline role: the same binary as the API, run as a second function on the bucket's
+//! `s3:ObjectCreated:*` events for `jobs/`. [`run`] reads [`config::PipelineConfig`], builds
+//! [`context::PipelineContext`] and handles events until the runtime stops.
 
+pub mod config;
+pub mod context;
 pub mod jpeg_dc;
 pub mod photo_metadata;
 pub mod process;
 pub mod s3_event;
-pub mod standin;
-#[cfg(any(test, feature = "test-util"))]
-pub mod test_images;
 pub mod thumbnail;
 
-use crate::context::Context;
-use crate::metrics::RequestMetrics;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+
+use crate::config::{stop, Env};
+use crate::store::clients::load_sdk_config;
+use crate::telemetry::metrics::{Failure, RequestMetrics};
+use context::PipelineContext;
+
+/// The pipeline function's cold start and invocation loop.
+pub async fn run() -> Result<(), Error> {
+    let config = config::PipelineConfig::from_env(&Env::process()).unwrap_or_else(stop);
+    let sdk = load_sdk_config(&config.common.region).await;
+    let ctx = PipelineContext::from_sdk_config(config, &sdk);
+    let ctx = &ctx;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<Box<serde_json::value::RawValue>>| async move {
+            handle_event(ctx, event.payload.get(), &event.context.request_id).await
+        },
+    ))
+    .await
+}
 
 /// One invocation of the pipeline function: the S3 event's records processed, their outcomes
 /// for the log. `Err` fails the invocation, and Lambda retries it (asynchronous invocations are
 /// retried twice): for an event that is not an S3 notification, or S3/DynamoDB failing.
 pub async fn handle_event(
-    ctx: &Context,
+    ctx: &PipelineContext,
     json: &str,
     invocation: &str,
-) -> Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>> {
+) -> Result<Vec<String>, Error> {
     let events = s3_event::parse(json)?;
     let result = process::handle(ctx, &ctx.config.thumbnail, &events, invocation).await;
     let metrics = match &result {
         Ok(outcomes) => process::metrics(outcomes),
-        Err(err) => RequestMetrics::failed(err),
+        Err(err) => RequestMetrics::failed(match err.dependency() {
+            Some(crate::store::error::Dependency::Storage) => Failure::Storage,
+            Some(_) => Failure::AuditLog,
+            None => Failure::Other,
+        }),
     };
-    if let Some(target) = &ctx.config.metrics {
+    if let Some(target) = &ctx.config.common.metrics {
         target.publish(&metrics);
     }
     Ok(result?.iter().map(process::Outcome::label).collect())

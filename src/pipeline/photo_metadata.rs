@@ -117,7 +117,7 @@ pub(crate) mod tests {
         model: &str,
         gps: Option<(f64, f64)>,
     ) -> Vec<u8> {
-        crate::pipeline::test_images::exif_app1(orientation, time, model, gps)
+        crate::dev::test_images::exif_app1(orientation, time, model, gps)
     }
 
     fn jpeg_head(app1: &[u8]) -> Vec<u8> {

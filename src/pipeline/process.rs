@@ -7,17 +7,17 @@
 
 use std::time::SystemTime;
 
-use crate::audit::AuditEvent;
-use crate::auth::{Caller, JobScope};
-use crate::context::Context;
-use crate::error::ApiError;
-use crate::job::{JobId, UploadKey};
-use crate::metrics::RequestMetrics;
-use crate::photo_index::{thumbnail_key, ObjectFacts, ObjectRecord};
+use crate::domain::caller::{Caller, JobScope, RequestMeta};
+use crate::domain::image_type::ImageType;
+use crate::domain::job::{thumbnail_key, JobId, UploadKey};
+use crate::pipeline::context::PipelineContext;
 use crate::pipeline::photo_metadata::{self, PhotoMetadata};
 use crate::pipeline::s3_event::StoredEvent;
 use crate::pipeline::thumbnail::{self, ThumbnailError, ThumbnailSpec};
-use crate::request::RequestMeta;
+use crate::store::audit::AuditEvent;
+use crate::store::error::StoreError;
+use crate::store::records::{ObjectFacts, ObjectRecord, ThumbnailStatus};
+use crate::telemetry::metrics::RequestMetrics;
 
 /// Enough for the magic number, and for a JPEG's EXIF block (APP1 holds at most 64 KiB).
 const HEAD_BYTES: u64 = 128 * 1024;
@@ -32,8 +32,8 @@ pub enum Outcome {
     Ignored(&'static str),
     /// This version's record exists: a redelivered event.
     AlreadyRecorded,
-    /// Recorded; the thumbnail's status (`created`, `unsupported`, `too_large`, `undecodable`).
-    Stored { thumbnail: &'static str },
+    /// Recorded, with what became of its thumbnail.
+    Stored { thumbnail: ThumbnailStatus },
     /// The bytes were not the declared type: recorded, and the version removed.
     Rejected,
 }
@@ -43,7 +43,7 @@ impl Outcome {
         match self {
             Outcome::Ignored(why) => format!("ignored: {why}"),
             Outcome::AlreadyRecorded => "already recorded".into(),
-            Outcome::Stored { thumbnail } => format!("stored, thumbnail {thumbnail}"),
+            Outcome::Stored { thumbnail } => format!("stored, thumbnail {}", thumbnail.as_str()),
             Outcome::Rejected => "rejected".into(),
         }
     }
@@ -56,7 +56,7 @@ pub fn metrics(outcomes: &[Outcome]) -> RequestMetrics {
         match outcome {
             Outcome::Stored { thumbnail } => {
                 m.photos_stored += 1;
-                m.thumbnails_created += u64::from(*thumbnail == "created");
+                m.thumbnails_created += u64::from(*thumbnail == ThumbnailStatus::Created);
             }
             Outcome::Rejected => m.uploads_rejected += 1,
             Outcome::Ignored(_) | Outcome::AlreadyRecorded => {}
@@ -75,11 +75,11 @@ pub fn upload_key_of(key: &str) -> Option<(JobId, UploadKey)> {
 /// Processes every record; an S3 or DynamoDB failure fails the whole event, so Lambda retries
 /// it, and what was already recorded is skipped on the retry.
 pub async fn handle(
-    ctx: &Context,
+    ctx: &PipelineContext,
     spec: &ThumbnailSpec,
     events: &[StoredEvent],
     invocation: &str,
-) -> Result<Vec<Outcome>, ApiError> {
+) -> Result<Vec<Outcome>, StoreError> {
     let mut outcomes = Vec::with_capacity(events.len());
     for (i, event) in events.iter().enumerate() {
         let outcome = process(ctx, spec, event, &format!("{invocation}:{i}")).await?;
@@ -90,18 +90,15 @@ pub async fn handle(
 }
 
 async fn process(
-    ctx: &Context,
+    ctx: &PipelineContext,
     spec: &ThumbnailSpec,
     event: &StoredEvent,
     request_id: &str,
-) -> Result<Outcome, ApiError> {
-    // Configured (a reused bucket): only that one. Unset (the stack's own bucket, see config):
-    // the event's, which the notification, the invoke permission and IAM all limit to it.
-    let configured = &ctx.config.uploads_bucket;
-    if !configured.is_empty() && event.bucket != *configured {
+) -> Result<Outcome, StoreError> {
+    // Every S3 call for this record goes through this one storage, on the event's bucket.
+    let Some(storage) = ctx.bucket_for(&event.bucket) else {
         return Ok(Outcome::Ignored("another bucket"));
-    }
-    let storage = ctx.storage.in_bucket(&event.bucket);
+    };
     let Some((job, key)) = upload_key_of(&event.key) else {
         return Ok(Outcome::Ignored("not an upload key"));
     };
@@ -118,8 +115,7 @@ async fn process(
         }
         return Ok(Outcome::AlreadyRecorded);
     }
-    let Some(head) = ctx
-        .storage
+    let Some(head) = storage
         .read(key.as_str(), version, Some(HEAD_BYTES))
         .await?
     else {
@@ -135,7 +131,7 @@ async fn process(
         content_type: head
             .content_type
             .clone()
-            .unwrap_or_else(|| declared.mime.to_owned()),
+            .unwrap_or_else(|| declared.mime().to_owned()),
     };
     let caller = Caller {
         principal: PRINCIPAL.to_owned(),
@@ -165,7 +161,7 @@ async fn process(
         // deletes again; the other order could lose the record.
         let first = ctx.audit.write(&row).await?;
         storage.delete_version(key.as_str(), version).await?;
-        tracing::warn!(key = %key, declared = declared.mime, "upload rejected: its bytes are not its declared type");
+        tracing::warn!(key = %key, declared = declared.mime(), "upload rejected: its bytes are not its declared type");
         return Ok(if first {
             Outcome::Rejected
         } else {
@@ -173,7 +169,7 @@ async fn process(
         });
     }
 
-    let metadata = if declared.ext == "jpg" {
+    let metadata = if declared == ImageType::Jpeg {
         photo_metadata::read(&head.bytes)
     } else {
         PhotoMetadata {
@@ -181,12 +177,12 @@ async fn process(
             ..Default::default()
         }
     };
-    let made = match declared.ext {
-        "jpg" | "png" | "gif" | "webp" => {
+    let made = match declared {
+        ImageType::Jpeg | ImageType::Png | ImageType::Gif | ImageType::Webp => {
             let whole = if (head.bytes.len() as u64) < HEAD_BYTES {
                 Some(head.bytes)
             } else {
-                ctx.storage
+                storage
                     .read(key.as_str(), version, None)
                     .await?
                     .map(|o| o.bytes)
@@ -196,13 +192,13 @@ async fn process(
             };
             thumbnail::make(&whole, declared, metadata.orientation, spec)
         }
-        _ => Err(ThumbnailError::Unsupported),
+        ImageType::Heic | ImageType::Heif | ImageType::Avif => Err(ThumbnailError::Unsupported),
     };
     let (status, thumb_key) = match made {
         Ok(thumb) => {
             let thumb_key = thumbnail_key(&key, version);
             storage.put_thumbnail(&thumb_key, thumb.jpeg).await?;
-            ("created", Some(thumb_key))
+            (ThumbnailStatus::Created, Some(thumb_key))
         }
         Err(err) => {
             if let ThumbnailError::Undecodable(why) = &err {
@@ -213,7 +209,7 @@ async fn process(
     };
     let record = ObjectRecord {
         accepted: true,
-        thumbnail: Some(status.to_owned()),
+        thumbnail: Some(status),
         thumbnail_key: thumb_key,
         captured_at: metadata.captured_at,
         location: metadata.location,
@@ -242,10 +238,10 @@ mod tests {
     fn each_outcome_counts_where_it_belongs() {
         let m = metrics(&[
             Outcome::Stored {
-                thumbnail: "created",
+                thumbnail: ThumbnailStatus::Created,
             },
             Outcome::Stored {
-                thumbnail: "unsupported",
+                thumbnail: ThumbnailStatus::Unsupported,
             },
             Outcome::Rejected,
             Outcome::AlreadyRecorded,
@@ -262,7 +258,10 @@ mod tests {
     fn only_keys_this_service_issues_are_processed() {
         let (job, key) =
             upload_key_of("jobs/j-1/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg").unwrap();
-        assert_eq!((job.as_str(), key.image_type().mime), ("j-1", "image/jpeg"));
+        assert_eq!(
+            (job.as_str(), key.image_type().mime()),
+            ("j-1", "image/jpeg")
+        );
         for other in [
             "thumbs/jobs/j-1/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg/null.jpg",
             "jobs/j-1/photo.jpg",

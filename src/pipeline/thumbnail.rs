@@ -9,7 +9,8 @@ use image::codecs::jpeg::JpegEncoder;
 use image::imageops::{self, FilterType};
 use image::{DynamicImage, ImageFormat, ImageReader, Limits, RgbImage};
 
-use crate::image_type::ImageType;
+use crate::domain::image_type::ImageType;
+use crate::store::records::ThumbnailStatus;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThumbnailSpec {
@@ -49,11 +50,11 @@ pub enum ThumbnailError {
 
 impl ThumbnailError {
     /// What the record says of the thumbnail.
-    pub fn status(&self) -> &'static str {
+    pub fn status(&self) -> ThumbnailStatus {
         match self {
-            ThumbnailError::Unsupported => "unsupported",
-            ThumbnailError::TooLarge { .. } => "too_large",
-            ThumbnailError::Undecodable(_) => "undecodable",
+            ThumbnailError::Unsupported => ThumbnailStatus::Unsupported,
+            ThumbnailError::TooLarge { .. } => ThumbnailStatus::TooLarge,
+            ThumbnailError::Undecodable(_) => ThumbnailStatus::Undecodable,
         }
     }
 }
@@ -64,12 +65,14 @@ pub fn make(
     orientation: u16,
     spec: &ThumbnailSpec,
 ) -> Result<Thumbnail, ThumbnailError> {
-    let image = match kind.ext {
-        "jpg" => decode_jpeg(bytes, spec)?,
-        "png" => decode_other(bytes, ImageFormat::Png, spec)?,
-        "gif" => decode_other(bytes, ImageFormat::Gif, spec)?,
-        "webp" => decode_other(bytes, ImageFormat::WebP, spec)?,
-        _ => return Err(ThumbnailError::Unsupported),
+    let image = match kind {
+        ImageType::Jpeg => decode_jpeg(bytes, spec)?,
+        ImageType::Png => decode_other(bytes, ImageFormat::Png, spec)?,
+        ImageType::Gif => decode_other(bytes, ImageFormat::Gif, spec)?,
+        ImageType::Webp => decode_other(bytes, ImageFormat::WebP, spec)?,
+        ImageType::Heic | ImageType::Heif | ImageType::Avif => {
+            return Err(ThumbnailError::Unsupported)
+        }
     };
     let upright = orient(image, orientation);
     let (w, h) = fit(upright.width(), upright.height(), spec.max_edge);
@@ -186,7 +189,7 @@ fn fit(w: u32, h: u32, max_edge: u32) -> (u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::test_images::{camera_jpeg, quadrant_colors, QUADRANTS};
+    use crate::dev::test_images::{camera_jpeg, quadrant_colors, QUADRANTS};
 
     const SPEC: ThumbnailSpec = ThumbnailSpec::DEFAULT;
 
@@ -264,7 +267,7 @@ mod tests {
     #[test]
     fn a_bomb_is_refused_from_its_header_before_decoding() {
         // A PNG header declaring 100,000 × 100,000 pixels and no pixel data at all.
-        let png = crate::pipeline::test_images::png_declaring(100_000, 100_000);
+        let png = crate::dev::test_images::png_declaring(100_000, 100_000);
         let png_type = ImageType::by_ext("png").unwrap();
         assert_eq!(
             make(&png, png_type, 1, &SPEC),
@@ -290,6 +293,6 @@ mod tests {
     #[test]
     fn a_file_that_is_not_its_type_is_undecodable() {
         let err = make(b"hello, not a photo", jpeg(), 1, &SPEC).unwrap_err();
-        assert_eq!(err.status(), "undecodable");
+        assert_eq!(err.status(), ThumbnailStatus::Undecodable);
     }
 }

@@ -3,9 +3,9 @@
 
 use std::time::SystemTime;
 
-use qdn_photos::auth::JobScope;
-use qdn_photos::job::JobId;
-use qdn_photos::tokens::TokenStore;
+use qdn_photos::domain::caller::JobScope;
+use qdn_photos::domain::job::JobId;
+use qdn_photos::store::tokens::TokenStore;
 use serde_json::json;
 
 use crate::support::*;
@@ -106,10 +106,14 @@ async fn a_revoked_or_expired_token_is_401_and_a_warm_cache_holds_it_at_most_its
     assert_eq!(call(&uncached, request()).await.0.as_u16(), 200);
     assert_eq!(call(&warm, request()).await.0.as_u16(), 200);
 
-    let revoked = store
-        .revoke(&created.record.id, SystemTime::now())
+    let chosen: Vec<_> = store
+        .list()
         .await
-        .unwrap();
+        .unwrap()
+        .into_iter()
+        .filter(|(_, record)| record.id == created.record.id)
+        .collect();
+    let revoked = store.revoke(&chosen, SystemTime::now()).await.unwrap();
     assert_eq!(revoked.len(), 1);
     let (status, body) = call(&uncached, request()).await;
     assert_eq!(error_code(status, &body, 401), "unauthorized");

@@ -3,12 +3,12 @@
 //! audit or index, is refused and writes nothing.
 
 use aws_credential_types::provider::SharedCredentialsProvider;
-use qdn_photos::audit::{AuditEvent, AuditRow};
-use qdn_photos::context::Context;
-use qdn_photos::image_type::ImageType;
-use qdn_photos::job::{JobId, UploadKey};
-use qdn_photos::request::RequestMeta;
-use qdn_photos::storage::StoredObject;
+use qdn_photos::api::context::ApiContext;
+use qdn_photos::domain::caller::RequestMeta;
+use qdn_photos::domain::image_type::ImageType;
+use qdn_photos::domain::job::{JobId, UploadKey};
+use qdn_photos::store::audit::{AuditEvent, AuditRow};
+use qdn_photos::store::records::StoredObject;
 use s3_presign::UtcTime;
 use uuid::Uuid;
 
@@ -17,7 +17,7 @@ use crate::support::*;
 #[tokio::test]
 async fn a_retried_write_succeeds_and_no_other_write_overwrites_a_row() {
     let stack = Stack::get();
-    let ctx = Context::new(
+    let ctx = ApiContext::new(
         stack.config(&[]),
         stack.s3(),
         stack.dynamodb_at(&stack.dynamodb_endpoint, Budget::Function),

@@ -3,7 +3,7 @@
 use crate::support::*;
 use serde_json::json;
 
-async fn uploaded_key(app: &qdn_photos::app::App, job: &str, len: usize) -> String {
+async fn uploaded_key(app: &qdn_photos::api::app::App, job: &str, len: usize) -> String {
     upload(app, job, photo_bytes(len as u8, len)).await
 }
 
@@ -42,7 +42,10 @@ async fn a_completion_is_one_row_with_its_keys_count_and_bytes() {
     assert_eq!(recorded, keys);
     assert_eq!(
         row["principal"].as_s().unwrap(),
-        &format!("token:{}", &qdn_photos::test_util::token_sha256_hex()[..8])
+        &format!(
+            "token:{}",
+            &qdn_photos::dev::api_events::token_sha256_hex()[..8]
+        )
     );
     assert_eq!(row["source_ip"].as_s().unwrap(), SOURCE_IP);
     assert!(row["expire_at"].as_n().unwrap().parse::<u64>().unwrap() > 1_800_000_000);
@@ -96,12 +99,12 @@ async fn keys_of_another_job_are_refused_before_any_lookup() {
 }
 
 /// The stack's app in shared-token mode, naming its principal `name` (two of these are two people).
-fn app_for(stack: &Stack, name: &str) -> qdn_photos::app::App {
+fn app_for(stack: &Stack, name: &str) -> qdn_photos::api::app::App {
     stack.app(&[("SHARED_TOKEN_PRINCIPAL", name)])
 }
 
 async fn complete(
-    app: &qdn_photos::app::App,
+    app: &qdn_photos::api::app::App,
     job: &str,
     keys: &[&str],
 ) -> (u16, serde_json::Value) {

@@ -19,7 +19,7 @@ const IN_FLIGHT: usize = 100;
 const MAX_ATTEMPTS: u32 = 20;
 
 /// One client completing: retries a 503 (clean, nothing half-done) until a 201 or a 200.
-async fn complete(app: &qdn_photos::app::App, body: &Value) -> (u16, String, u32) {
+async fn complete(app: &qdn_photos::api::app::App, body: &Value) -> (u16, String, u32) {
     for attempt in 1..=MAX_ATTEMPTS {
         let (status, resp) = call(app, post_json("/upload-url", body)).await;
         match status.as_u16() {

@@ -18,17 +18,20 @@ async fn every_event_file_gets_the_status_expected_status_txt_promises() {
     {
         let (file, status) = line.split_once(char::is_whitespace).unwrap();
         let json = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
-        let (req, _) = qdn_photos::event::parse(&json).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let (req, _) =
+            qdn_photos::api::event::parse(&json).unwrap_or_else(|e| panic!("{file}: {e}"));
         let resp = app.handle(req).await;
         assert_eq!(resp.status().as_u16().to_string(), status.trim(), "{file}");
         checked.push(file.to_owned());
     }
     // The S3 events, through the pipeline (no object of theirs is in the local bucket).
     assert_eq!(
-        pipeline(&app, dir, "s3-object-created.json").await,
+        pipeline(&stack.pipeline(&[]), dir, "s3-object-created.json").await,
         ["ignored: no longer in S3", "ignored: not an upload key"]
     );
-    assert!(pipeline(&app, dir, "s3-test-event.json").await.is_empty());
+    assert!(pipeline(&stack.pipeline(&[]), dir, "s3-test-event.json")
+        .await
+        .is_empty());
     checked.extend([
         "s3-object-created.json".to_owned(),
         "s3-test-event.json".to_owned(),
@@ -44,9 +47,13 @@ async fn every_event_file_gets_the_status_expected_status_txt_promises() {
     assert_eq!(on_disk, checked);
 }
 
-async fn pipeline(app: &qdn_photos::app::App, dir: &str, file: &str) -> Vec<String> {
+async fn pipeline(
+    pipeline: &qdn_photos::pipeline::context::PipelineContext,
+    dir: &str,
+    file: &str,
+) -> Vec<String> {
     let json = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
-    qdn_photos::pipeline::handle_event(app.context(), &json, "events")
+    qdn_photos::pipeline::handle_event(pipeline, &json, "events")
         .await
         .unwrap()
 }

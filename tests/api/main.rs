@@ -1,6 +1,7 @@
 //! The integration suite, one binary: the real handler against the local stack (Garage for S3,
 //! moto for DynamoDB), started by `make test`. Pure properties of the request path run here too.
 
+mod lambda;
 mod support;
 
 mod access;
@@ -8,6 +9,7 @@ mod audit_log;
 mod cli;
 mod completions;
 mod concurrency;
+mod deployed;
 mod errors;
 mod events;
 mod logs;

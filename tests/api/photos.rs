@@ -7,7 +7,7 @@ use serde_json::Value;
 
 /// Uploads and completes `len` bytes made from `seed`; returns the key and the bytes.
 async fn upload_seeded(
-    app: &qdn_photos::app::App,
+    app: &qdn_photos::api::app::App,
     job: &str,
     seed: u8,
     len: usize,

@@ -1,10 +1,11 @@
 //! The photo pipeline against Garage and moto: objects uploaded through real presigned POSTs, then
 //! the handler fed the S3 event payloads AWS would send for them (Garage has no notifications).
 
-use qdn_photos::app::App;
+use qdn_photos::api::app::App;
+use qdn_photos::dev::s3_events::notification as s3_event;
+use qdn_photos::dev::test_images::{camera_jpeg, png_declaring, quadrant_colors, QUADRANTS};
+use qdn_photos::pipeline::context::PipelineContext;
 use qdn_photos::pipeline::handle_event;
-use qdn_photos::pipeline::s3_event::notification as s3_event;
-use qdn_photos::pipeline::test_images::{camera_jpeg, png_declaring, quadrant_colors, QUADRANTS};
 use serde_json::json;
 
 use crate::support::*;
@@ -33,10 +34,14 @@ async fn upload_as(
 }
 
 /// What S3 would send for these objects, through the pipeline; the outcomes it logs.
-async fn notify(stack: &Stack, app: &App, objects: &[(&str, u64, &str)]) -> Vec<String> {
+async fn notify(
+    stack: &Stack,
+    pipeline: &PipelineContext,
+    objects: &[(&str, u64, &str)],
+) -> Vec<String> {
     let records: Vec<_> = objects.iter().map(|(k, s, e)| (*k, *s, *e, None)).collect();
     handle_event(
-        app.context(),
+        pipeline,
         &s3_event(&stack.bucket, &records),
         "test-invocation",
     )
@@ -52,6 +57,8 @@ fn thumbnail_key(key: &str) -> String {
 async fn a_camera_jpeg_and_a_png_get_upright_thumbnails_without_gps_and_are_listed_with_them() {
     let stack = Stack::get();
     let app = stack.app(&[]);
+    // As the default stack deploys it (CreateBucket=true): no UPLOADS_BUCKET of its own.
+    let pipeline = stack.pipeline(&[]);
     let job = new_job();
     // Stored sideways (EXIF orientation 6), with a GPS position, as a phone writes it.
     let jpeg = camera_jpeg(640, 480, 6, Some((-33.8568, 151.2153)), 90);
@@ -68,7 +75,7 @@ async fn a_camera_jpeg_and_a_png_get_upright_thumbnails_without_gps_and_are_list
 
     let outcomes = notify(
         &stack,
-        &app,
+        &pipeline,
         &[
             (&jpeg_key, jpeg.len() as u64, &jpeg_etag),
             (&png_key, png.len() as u64, &png_etag),
@@ -164,6 +171,8 @@ async fn a_camera_jpeg_and_a_png_get_upright_thumbnails_without_gps_and_are_list
 async fn a_text_file_posted_as_a_jpeg_is_rejected_removed_and_never_listed() {
     let stack = Stack::get();
     let app = stack.app(&[]);
+    // As the default stack deploys it (CreateBucket=true): no UPLOADS_BUCKET of its own.
+    let pipeline = stack.pipeline(&[]);
     let job = new_job();
     let spoof = b"<html><script>alert(document.cookie)</script></html>".to_vec();
     let (key, etag) = upload_as(&stack, &app, &job, "image/jpeg", spoof.clone()).await;
@@ -175,7 +184,7 @@ async fn a_text_file_posted_as_a_jpeg_is_rejected_removed_and_never_listed() {
     .await;
     assert_eq!(status.as_u16(), 201);
 
-    let outcomes = notify(&stack, &app, &[(&key, spoof.len() as u64, &etag)]).await;
+    let outcomes = notify(&stack, &pipeline, &[(&key, spoof.len() as u64, &etag)]).await;
     assert_eq!(outcomes, ["rejected"]);
     assert_eq!(stack.object(&key).await, None, "the object is gone");
     assert_eq!(stack.object(&thumbnail_key(&key)).await, None);
@@ -189,7 +198,7 @@ async fn a_text_file_posted_as_a_jpeg_is_rejected_removed_and_never_listed() {
     // Posted again with the same grant and not yet completed: the completion finds nothing.
     let (key2, etag2) = upload_as(&stack, &app, &job, "image/jpeg", spoof.clone()).await;
     assert_eq!(
-        notify(&stack, &app, &[(&key2, spoof.len() as u64, &etag2)]).await,
+        notify(&stack, &pipeline, &[(&key2, spoof.len() as u64, &etag2)]).await,
         ["rejected"]
     );
     let (status, body) = call(
@@ -204,10 +213,12 @@ async fn a_text_file_posted_as_a_jpeg_is_rejected_removed_and_never_listed() {
 async fn a_redelivered_event_writes_nothing_new_and_foreign_keys_are_ignored() {
     let stack = Stack::get();
     let app = stack.app(&[]);
+    // As the default stack deploys it (CreateBucket=true): no UPLOADS_BUCKET of its own.
+    let pipeline = stack.pipeline(&[]);
     let job = new_job();
     let jpeg = camera_jpeg(64, 48, 1, None, 90);
     let (key, etag) = upload_as(&stack, &app, &job, "image/jpeg", jpeg.clone()).await;
-    let first = notify(&stack, &app, &[(&key, jpeg.len() as u64, &etag)]).await;
+    let first = notify(&stack, &pipeline, &[(&key, jpeg.len() as u64, &etag)]).await;
     assert_eq!(first, ["stored, thumbnail created"]);
     let rows = stack.audit_rows(&job).await.len();
     let thumb = stack.object(&thumbnail_key(&key)).await;
@@ -215,7 +226,7 @@ async fn a_redelivered_event_writes_nothing_new_and_foreign_keys_are_ignored() {
     // The same record twice in one event, then the event again: S3 delivers at least once.
     let again = notify(
         &stack,
-        &app,
+        &pipeline,
         &[
             (&key, jpeg.len() as u64, &etag),
             (&key, jpeg.len() as u64, &etag),
@@ -231,7 +242,7 @@ async fn a_redelivered_event_writes_nothing_new_and_foreign_keys_are_ignored() {
     let never_issued = format!("jobs/{job}/site photo.jpg");
     let outcomes = notify(
         &stack,
-        &app,
+        &pipeline,
         &[
             (&thumbs, 10, "e"),
             ("uploads/x.jpg", 10, "e"),
@@ -247,14 +258,14 @@ async fn a_redelivered_event_writes_nothing_new_and_foreign_keys_are_ignored() {
             "ignored: not an upload key"
         ]
     );
+    // A stack that reuses a bucket processes that bucket's events only.
+    let reused = stack.pipeline(&stack.reusing_bucket());
     let other_bucket = s3_event("someone-elses-bucket", &[(key.as_str(), 10, "e", None)]);
-    let outcomes = handle_event(app.context(), &other_bucket, "t")
-        .await
-        .unwrap();
+    let outcomes = handle_event(&reused, &other_bucket, "t").await.unwrap();
     assert_eq!(outcomes, ["ignored: another bucket"]);
     // Not an S3 event at all: an error, so Lambda reports it.
     let api_event = get("/photos?job_id=j-1").to_json();
-    assert!(handle_event(app.context(), &api_event, "t").await.is_err());
+    assert!(handle_event(&reused, &api_event, "t").await.is_err());
     assert_eq!(stack.audit_rows(&job).await.len(), rows);
 }
 
@@ -262,6 +273,8 @@ async fn a_redelivered_event_writes_nothing_new_and_foreign_keys_are_ignored() {
 async fn a_decompression_bomb_is_refused_from_its_header_and_heic_is_recorded_without_thumbnail() {
     let stack = Stack::get();
     let app = stack.app(&[]);
+    // As the default stack deploys it (CreateBucket=true): no UPLOADS_BUCKET of its own.
+    let pipeline = stack.pipeline(&[]);
     let job = new_job();
     // 100,000 × 100,000 pixels declared in 57 bytes: decoding it would need 30 GB.
     let bomb = png_declaring(100_000, 100_000);
@@ -274,7 +287,7 @@ async fn a_decompression_bomb_is_refused_from_its_header_and_heic_is_recorded_wi
 
     let outcomes = notify(
         &stack,
-        &app,
+        &pipeline,
         &[
             (&bomb_key, bomb.len() as u64, &bomb_etag),
             (&heic_key, heic.len() as u64, &heic_etag),

@@ -10,20 +10,20 @@ use std::sync::Mutex;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config as RunnerConfig, TestCaseError, TestRunner};
-use qdn_photos::app::Decision;
-use qdn_photos::config::Config;
-use qdn_photos::image_type::ImageType;
-use qdn_photos::job::{JobId, UploadKey};
-use qdn_photos::router::ApiRequest;
-use qdn_photos::routes::complete_uploads::PostedUploads;
-use qdn_photos::routes::{complete_uploads, list_photos};
-use qdn_photos::test_util::{config, ApiEvent, OfflineDecider, TOKEN};
+use qdn_photos::api::app::Decision;
+use qdn_photos::api::config::ApiConfig;
+use qdn_photos::api::router::ApiRequest;
+use qdn_photos::api::routes::complete_uploads::PostedUploads;
+use qdn_photos::api::routes::{complete_uploads, list_photos, report_uploads};
+use qdn_photos::dev::api_events::{config, ApiEvent, OfflineDecider, TOKEN};
+use qdn_photos::domain::image_type::ImageType;
+use qdn_photos::domain::job::{JobId, UploadKey};
 use serde_json::{json, Value};
 
 const CASES: u32 = 2000;
 const MAX_BYTES: u64 = 1000;
 
-fn test_config() -> Config {
+fn test_config() -> ApiConfig {
     config(&[("MAX_UPLOAD_BYTES", "1000")])
 }
 
@@ -74,7 +74,7 @@ fn assert_reached(counts: &BTreeMap<String, usize>, prefix: &str, min_share: f64
 /// encoding SigV4 uses, so the signer's own encoder serves).
 fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    s3_presign::presign_get::uri_encode(&mut out, s, true);
+    s3_presign::sigv4::uri_encode(&mut out, s, true);
     out
 }
 
@@ -108,7 +108,7 @@ fn uuid_v7() -> impl Strategy<Value = uuid::Uuid> {
 }
 
 fn image_type() -> impl Strategy<Value = ImageType> {
-    proptest::sample::select(qdn_photos::image_type::KNOWN_IMAGE_TYPES)
+    proptest::sample::select(qdn_photos::domain::image_type::KNOWN_IMAGE_TYPES)
 }
 
 /// A key the server would issue for `job`.
@@ -155,7 +155,7 @@ fn key_for(job: String) -> impl Strategy<Value = String> {
 
 /// What a decision says, without the clock: the refusal's status and code, or the accepted
 /// request with who asked and from where.
-fn outcome(decision: &Result<Decision, qdn_photos::error::ApiError>) -> String {
+fn outcome(decision: &Result<Decision, qdn_photos::api::error::ApiError>) -> String {
     match decision {
         Err(e) => format!("{} {}", e.status, e.code),
         Ok(Decision::Preflight { methods }) => format!("preflight {methods}"),
@@ -400,7 +400,7 @@ fn generated_completion_bodies_are_accepted_only_when_every_key_is_the_jobs() {
                 Ok(format!("refused {}", e.code))
             }
             Ok(PostedUploads::Report(report)) => {
-                let limit = complete_uploads::MAX_REPORTED_FILES;
+                let limit = report_uploads::MAX_REPORTED_FILES;
                 prop_assert!((1..=limit).contains(&report.file_count));
                 prop_assert!(body.contains(report.job.as_str()));
                 Ok("accepted report".into())

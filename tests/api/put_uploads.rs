@@ -10,7 +10,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
 use lambda_http::Body;
-use qdn_photos::app::App;
+use qdn_photos::api::app::App;
 use serde_json::json;
 
 use crate::support::*;
@@ -189,7 +189,7 @@ async fn the_readmes_curl_script_uploads_and_records_photos() {
 
     let (code, stdout, stderr) = run_script(
         &api,
-        qdn_photos::test_util::TOKEN,
+        qdn_photos::dev::api_events::TOKEN,
         &[&job, jpeg.to_str().unwrap(), png.to_str().unwrap()],
     )
     .await;
@@ -223,19 +223,23 @@ async fn the_readmes_curl_script_uploads_and_records_photos() {
     let (code, _, stderr) = run_script(&api, "wrong", &[&job, png.to_str().unwrap()]).await;
     assert_eq!(code, 1);
     assert!(stderr.contains("401 unauthorized"), "{stderr}");
-    let (code, _, stderr) =
-        run_script(&api, qdn_photos::test_util::TOKEN, &[&job, "/nope.jpg"]).await;
+    let (code, _, stderr) = run_script(
+        &api,
+        qdn_photos::dev::api_events::TOKEN,
+        &[&job, "/nope.jpg"],
+    )
+    .await;
     assert_eq!(code, 1);
     assert!(stderr.contains("no such file"), "{stderr}");
     let (code, _, stderr) = run_script(
         &api,
-        qdn_photos::test_util::TOKEN,
+        qdn_photos::dev::api_events::TOKEN,
         &["../x", png.to_str().unwrap()],
     )
     .await;
     assert_eq!(code, 1);
     assert!(stderr.contains("invalid_job_id"), "{stderr}");
-    let (code, _, _) = run_script(&api, qdn_photos::test_util::TOKEN, &[&job]).await;
+    let (code, _, _) = run_script(&api, qdn_photos::dev::api_events::TOKEN, &[&job]).await;
     assert_eq!(code, 2, "usage");
     assert_eq!(stack.audit_events(&job, "upload_url_issued").await.len(), 2);
     std::fs::remove_dir_all(&dir).unwrap();

@@ -3,139 +3,11 @@
 //! what the process prints holds no bearer token, JWT, POST policy or signature, although every one
 //! of them passed through the runtime (in an event or in a response). lambda_runtime logs each raw
 //! event at TRACE; the binary pins the runtime crates at INFO (src/logging.rs).
-//!
-//! The Runtime API here is the part of AWS's interface the runtime uses: `GET …/invocation/next`
-//! hands out the next event, `POST …/invocation/{id}/response` takes the answer.
 
-use std::collections::VecDeque;
-use std::convert::Infallible;
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use http_body_util::{BodyExt, Full};
-use hyper::body::{Bytes, Incoming};
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
-use tokio::sync::{mpsc, Notify};
 
+use crate::lambda::*;
 use crate::support::*;
-
-#[derive(Default)]
-struct RuntimeApi {
-    events: Mutex<VecDeque<(String, String)>>,
-    arrived: Notify,
-}
-
-async fn serve(
-    api: Arc<RuntimeApi>,
-    answers: mpsc::UnboundedSender<(String, Value)>,
-    req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
-    let path = req.uri().path().to_owned();
-    if path.ends_with("/invocation/next") {
-        loop {
-            let next = api.events.lock().unwrap().pop_front();
-            if let Some((id, event)) = next {
-                let deadline = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_millis()
-                    + 60_000;
-                return Ok(Response::builder()
-                    .header("lambda-runtime-aws-request-id", id)
-                    .header("lambda-runtime-deadline-ms", deadline.to_string())
-                    .header(
-                        "lambda-runtime-invoked-function-arn",
-                        "arn:aws:lambda:us-east-1:123456789012:function:qdn-photos",
-                    )
-                    .body(Full::new(Bytes::from(event)))
-                    .unwrap());
-            }
-            api.arrived.notified().await;
-        }
-    }
-    let body = req.into_body().collect().await.unwrap().to_bytes();
-    let id = path.split('/').nth(4).unwrap_or_default().to_owned();
-    let answer = serde_json::from_slice(&body).unwrap_or(json!({"unparsable": true}));
-    let _ = answers.send((format!("{id} {path}"), answer));
-    Ok(Response::builder()
-        .status(202)
-        .body(Full::new(Bytes::new()))
-        .unwrap())
-}
-
-/// A Runtime API on a free loopback port; returns its address, the event queue and the answers.
-async fn runtime_api() -> (
-    String,
-    Arc<RuntimeApi>,
-    mpsc::UnboundedReceiver<(String, Value)>,
-) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let api = Arc::new(RuntimeApi::default());
-    let (tx, rx) = mpsc::unbounded_channel();
-    let shared = api.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let (api, tx) = (shared.clone(), tx.clone());
-            tokio::spawn(async move {
-                let service =
-                    hyper::service::service_fn(move |req| serve(api.clone(), tx.clone(), req));
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    (addr, api, rx)
-}
-
-/// Invokes the function with `event`; returns the API Gateway response it sent back.
-async fn invoke(
-    api: &RuntimeApi,
-    answers: &mut mpsc::UnboundedReceiver<(String, Value)>,
-    function: &mut tokio::process::Child,
-    event: &ApiEvent,
-) -> Value {
-    let id = uuid::Uuid::new_v4().to_string();
-    api.events
-        .lock()
-        .unwrap()
-        .push_back((id.clone(), event.to_json()));
-    // A stored permit: the poller may be between finding the queue empty and waiting.
-    api.arrived.notify_one();
-    loop {
-        if let Ok(Some(status)) = function.try_wait() {
-            panic!("the function exited ({status}) instead of answering");
-        }
-        if let Ok(answer) = tokio::time::timeout(Duration::from_secs(1), answers.recv()).await {
-            let (path, answer) = answer.expect("the runtime API is up");
-            assert!(
-                path.starts_with(&id) && path.ends_with("/response"),
-                "{path}: {answer}"
-            );
-            return answer;
-        }
-    }
-}
-
-/// Everything `pipe` yields until it closes, read as it comes.
-fn drain<R>(pipe: Option<R>) -> tokio::task::JoinHandle<Vec<u8>>
-where
-    R: tokio::io::AsyncRead + Unpin + Send + 'static,
-{
-    tokio::spawn(async move {
-        let mut out = Vec::new();
-        if let Some(mut pipe) = pipe {
-            tokio::io::AsyncReadExt::read_to_end(&mut pipe, &mut out)
-                .await
-                .ok();
-        }
-        out
-    })
-}
 
 fn body_of(response: &Value) -> Value {
     serde_json::from_str(response["body"].as_str().unwrap_or("null"))
@@ -147,38 +19,39 @@ async fn at_trace_level_the_runtimes_logs_hold_no_token_jwt_policy_or_signature_
 {
     let stack = Stack::get();
     let job = new_job();
-    let token = qdn_photos::tokens::TokenStore::new(stack.dynamodb(), stack.table.clone(), 0)
-        .create(
-            "runtime-test",
-            &qdn_photos::auth::JobScope::All,
-            None,
-            std::time::SystemTime::now(),
-        )
-        .await
-        .unwrap()
-        .token;
+    let token =
+        qdn_photos::store::tokens::TokenStore::new(stack.dynamodb(), stack.table.clone(), 0)
+            .create(
+                "runtime-test",
+                &qdn_photos::domain::caller::JobScope::All,
+                None,
+                std::time::SystemTime::now(),
+            )
+            .await
+            .unwrap()
+            .token;
     // Shaped like a real JWT: API Gateway passes the Authorization header through to the function.
     let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ0ZWNoLTQyIn0.c2lnbmF0dXJlLW9mLXRoZS1qd3QtdGhhdC1tdXN0LW5vdC1iZS1sb2dnZWQ";
 
     let (addr, api, mut answers) = runtime_api().await;
-    let mut function = tokio::process::Command::new(env!("CARGO_BIN_EXE_qdn-photos"))
-        .env("AWS_LAMBDA_RUNTIME_API", &addr)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "qdn-photos")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "test")
-        // Asking for TRACE everywhere, the runtime crates by name too.
-        .env("RUST_LOG", "trace,lambda_runtime=trace,lambda_http=trace")
-        .env("AUTH_MODE", "tokens")
-        .env("METRICS_NAMESPACE", "QDNPhotos")
-        .env("ALLOWED_ORIGINS", "http://localhost:8080")
-        .env_remove("AUTH_TOKEN_SHA256")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the function binary");
+    // The API function as template.yaml deploys it with per-person tokens, and what Lambda adds.
+    let mut env = stack.lambda_env(
+        "PhotosFunction",
+        &[
+            ("DashboardOrigin", "http://localhost:8080"),
+            ("AuthMode", "tokens"),
+        ],
+    );
+    // Asking for TRACE everywhere, the runtime crates by name too.
+    env.insert(
+        "RUST_LOG".into(),
+        "trace,lambda_runtime=trace,lambda_http=trace".into(),
+    );
+    assert_eq!(
+        env["METRICS_NAMESPACE"], "QDNPhotos",
+        "the template's default"
+    );
+    let mut function = start_function(&env, &addr);
     // Drained as it runs: at TRACE the function writes far more than a pipe holds.
     let stdout = drain(function.stdout.take());
     let stderr = drain(function.stderr.take());
@@ -251,7 +124,7 @@ async fn at_trace_level_the_runtimes_logs_hold_no_token_jwt_policy_or_signature_
     assert_eq!(counted("Completions"), [0, 1, 0, 0]);
     assert_eq!(counted("BytesCompleted"), [0, 64, 0, 0]);
     assert_eq!(counted("AuthRefusals"), [0, 0, 0, 1]);
-    assert!(emf.iter().all(|doc| doc["FunctionName"] == "qdn-photos"
+    assert!(emf.iter().all(|doc| doc["FunctionName"] == "PhotosFunction"
         && doc["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "QDNPhotos"));
     // TRACE was on: the function's own and the SDK's most verbose lines are there.
     assert!(logs.contains("handled") && logs.contains("TRACE"), "{logs}");

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -17,11 +18,14 @@ use aws_sdk_dynamodb::types::{
 };
 use lambda_http::http::StatusCode;
 use lambda_http::Body;
-use qdn_photos::app::App;
-use qdn_photos::clients::{retry_config, timeout_config};
-use qdn_photos::config::Config;
-use qdn_photos::context::Context;
-pub use qdn_photos::test_util::{ApiEvent, SOURCE_IP, TOKEN};
+use qdn_photos::api::app::App;
+use qdn_photos::api::config::ApiConfig;
+use qdn_photos::api::context::ApiContext;
+use qdn_photos::config::Env;
+pub use qdn_photos::dev::api_events::{ApiEvent, SOURCE_IP, TOKEN};
+use qdn_photos::pipeline::config::PipelineConfig;
+use qdn_photos::pipeline::context::PipelineContext;
+use qdn_photos::store::clients::{retry_config, timeout_config};
 use serde_json::Value;
 
 /// The running local stack, from the variables `scripts/stack.sh` writes to `.stack/env`.
@@ -34,6 +38,14 @@ pub struct Stack {
     pub region: String,
     pub bucket: String,
     pub table: String,
+}
+
+/// One function of template.yaml, as deployed for some parameters.
+#[derive(Clone, Debug)]
+pub struct TemplateFunction {
+    pub handler: String,
+    pub memory_size: String,
+    pub variables: HashMap<String, String>,
 }
 
 /// Whose SDK budget a client gets: the function's own (2 s per attempt, as in production), or the
@@ -122,17 +134,113 @@ impl Stack {
         aws_sdk_dynamodb::Client::from_conf(conf)
     }
 
-    /// The configuration `make dev` would give, plus `overrides`.
-    pub fn config(&self, overrides: &[(&str, &str)]) -> Config {
-        let mut vars = vec![
-            ("UPLOADS_BUCKET", self.bucket.as_str()),
-            ("AUDIT_TABLE", &self.table),
-            ("AWS_REGION", &self.region),
-            ("AWS_ENDPOINT_URL_S3", &self.s3_endpoint),
-            ("S3_FORCE_PATH_STYLE", "true"),
+    /// `function` as template.yaml deploys it for `params` (the others at their defaults): its
+    /// `Handler`, `MemorySize` and `Environment.Variables`, the stack's bucket and table named as
+    /// the local servers have them. Read once per set of parameters (scripts/template_env.py).
+    pub fn template_env(&self, function: &str, params: &[(&str, &str)]) -> TemplateFunction {
+        static READ: Mutex<Vec<(String, TemplateFunction)>> = Mutex::new(Vec::new());
+        let mut args = vec![
+            "scripts/template_env.py".to_owned(),
+            function.to_owned(),
+            format!("--resource=UploadsBucket={}", self.bucket),
+            format!("--resource=AuditTable={}", self.table),
         ];
-        vars.extend_from_slice(overrides);
-        qdn_photos::test_util::config(&vars)
+        args.extend(params.iter().map(|(k, v)| format!("--param={k}={v}")));
+        let id = args.join(" ");
+        let mut read = READ.lock().unwrap();
+        if let Some((_, function)) = read.iter().find(|(key, _)| *key == id) {
+            return function.clone();
+        }
+        let out = Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python".into()))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("python (the venv scripts/lib.sh puts on PATH) runs scripts/template_env.py");
+        assert!(
+            out.status.success(),
+            "template_env.py {id}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let function = TemplateFunction {
+            handler: json["Handler"].as_str().unwrap().to_owned(),
+            memory_size: json["MemorySize"].as_str().unwrap().to_owned(),
+            variables: serde_json::from_value(json["Variables"].clone()).unwrap(),
+        };
+        read.push((id, function.clone()));
+        function
+    }
+
+    /// Everything `function` deployed with `params` finds in its environment: the template's
+    /// variables; what Lambda itself sets (`_HANDLER` from the template's `Handler`, the region,
+    /// the function's name, memory, version and log names, the role's credentials); and the local
+    /// servers' addresses where AWS's would be (`AWS_ENDPOINT_URL_*`, path-style addressing for
+    /// Garage). Nothing else.
+    pub fn lambda_env(&self, function: &str, params: &[(&str, &str)]) -> HashMap<String, String> {
+        let deployed = self.template_env(function, params);
+        let mut vars = deployed.variables;
+        let log_group = format!("/aws/lambda/{function}");
+        for (name, value) in [
+            ("_HANDLER", deployed.handler.as_str()),
+            ("AWS_REGION", &self.region),
+            ("AWS_LAMBDA_FUNCTION_NAME", function),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", &deployed.memory_size),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+            ("AWS_LAMBDA_LOG_GROUP_NAME", &log_group),
+            (
+                "AWS_LAMBDA_LOG_STREAM_NAME",
+                "2026/12/02/[$LATEST]0123456789abcdef",
+            ),
+            ("AWS_ACCESS_KEY_ID", &self.access_key),
+            ("AWS_SECRET_ACCESS_KEY", &self.secret_key),
+            ("AWS_ENDPOINT_URL_S3", &self.s3_endpoint),
+            ("AWS_ENDPOINT_URL_DYNAMODB", &self.dynamodb_endpoint),
+            ("S3_FORCE_PATH_STYLE", "true"),
+        ] {
+            vars.insert(name.to_owned(), value.to_owned());
+        }
+        vars
+    }
+
+    /// The parameters of a stack that reuses this bucket (`CreateBucket=false`).
+    pub fn reusing_bucket(&self) -> [(&str, &str); 2] {
+        [
+            ("CreateBucket", "false"),
+            ("UploadsBucketName", self.bucket.as_str()),
+        ]
+    }
+
+    /// The pipeline role as `template.yaml` deploys it with `params`, wired to the stack.
+    pub fn pipeline(&self, params: &[(&str, &str)]) -> PipelineContext {
+        let vars = self.lambda_env("PipelineFunction", params);
+        let lookup = |name: &str| vars.get(name).cloned();
+        let config = PipelineConfig::from_env(&Env::new(&lookup))
+            .expect("the template's pipeline environment");
+        PipelineContext::new(
+            config,
+            self.s3_at(&self.s3_endpoint, self.credentials(), Budget::Function),
+            self.dynamodb_at(&self.dynamodb_endpoint, Budget::Function),
+        )
+    }
+
+    /// The API role as `template.yaml` deploys it for the tests (shared token, the dashboard at
+    /// `http://localhost:8080`), plus `overrides` (an empty value unsets).
+    pub fn config(&self, overrides: &[(&str, &str)]) -> ApiConfig {
+        let hash = qdn_photos::dev::api_events::token_sha256_hex();
+        let vars = self.lambda_env(
+            "PhotosFunction",
+            &[
+                ("DashboardOrigin", "http://localhost:8080"),
+                ("AuthMode", "shared-token"),
+                ("AuthTokenSha256", &hash),
+            ],
+        );
+        let lookup = |name: &str| match overrides.iter().rev().find(|(n, _)| *n == name) {
+            Some((_, value)) => Some((*value).to_owned()),
+            None => vars.get(name).cloned(),
+        };
+        let config = ApiConfig::from_env(&Env::new(&lookup));
+        config.unwrap_or_else(|err| panic!("test configuration: {err}"))
     }
 
     /// The function as it runs in production (its own SDK budget), wired to the stack.
@@ -152,7 +260,7 @@ impl Stack {
         dynamodb: &str,
         creds: Credentials,
     ) -> App {
-        App::new(Context::new(
+        App::new(ApiContext::new(
             self.config(overrides),
             self.s3_at(s3, creds.clone(), Budget::Function),
             self.dynamodb_at(dynamodb, Budget::Function),

@@ -5,11 +5,10 @@
 
 use std::sync::Arc;
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 
 use crate::endpoint::BucketEndpoint;
-use crate::sigv4::{hex32, SigningSession, ALGORITHM};
+use crate::sigv4::{hex32, uri_encode, SigningSession, ALGORITHM};
 
 /// How presigned GETs are made: lifetime and what S3 is asked to answer with.
 #[derive(Debug, Clone, Copy)]
@@ -280,22 +279,6 @@ impl<'s> GetPresigner<'s> {
     }
 }
 
-/// SigV4's URI encoding: every byte but `A-Za-z0-9-._~` as `%XX` (upper-case hex).
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-/// The same for object keys in a path, where `/` separates segments and stays as it is.
-const PATH: &AsciiSet = &QUERY_VALUE.remove(b'/');
-
-/// Appends `s` SigV4-URI-encoded; `/` too when `encode_slash`. Unescaped runs are copied as
-/// slices (a session token is ~1 KB of them).
-pub fn uri_encode(out: &mut String, s: &str, encode_slash: bool) {
-    let set = if encode_slash { QUERY_VALUE } else { PATH };
-    out.extend(utf8_percent_encode(s, set));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,15 +313,5 @@ mod tests {
              &X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host\
              &X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
         );
-    }
-
-    #[test]
-    fn uri_encoding_follows_sigv4_rules() {
-        let mut out = String::new();
-        uri_encode(&mut out, "jobs/a b+c/ü~.-_", false);
-        assert_eq!(out, "jobs/a%20b%2Bc/%C3%BC~.-_");
-        out.clear();
-        uri_encode(&mut out, "a/b=", true);
-        assert_eq!(out, "a%2Fb%3D");
     }
 }

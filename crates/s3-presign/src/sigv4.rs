@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use hmac::{Hmac, KeyInit, Mac};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::Sha256;
 
-use crate::presign_get::uri_encode;
 use crate::utc::UtcTime;
 
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -284,6 +284,22 @@ pub fn hex32(bytes: &[u8; 32]) -> [u8; 64] {
     out
 }
 
+/// SigV4's URI encoding: every byte but `A-Za-z0-9-._~` as `%XX` (upper-case hex).
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+/// The same for object keys in a path, where `/` separates segments and stays as it is.
+const PATH: &AsciiSet = &QUERY_VALUE.remove(b'/');
+
+/// Appends `s` SigV4-URI-encoded; `/` too when `encode_slash`. Unescaped runs are copied as
+/// slices (a session token is ~1 KB of them).
+pub fn uri_encode(out: &mut String, s: &str, encode_slash: bool) {
+    let set = if encode_slash { QUERY_VALUE } else { PATH };
+    out.extend(utf8_percent_encode(s, set));
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -374,5 +390,15 @@ pub(crate) mod tests {
                 .sign(b"x"),
             day2
         );
+    }
+
+    #[test]
+    fn uri_encoding_follows_sigv4_rules() {
+        let mut out = String::new();
+        uri_encode(&mut out, "jobs/a b+c/ü~.-_", false);
+        assert_eq!(out, "jobs/a%20b%2Bc/%C3%BC~.-_");
+        out.clear();
+        uri_encode(&mut out, "a/b=", true);
+        assert_eq!(out, "a%2Fb%3D");
     }
 }

@@ -1,0 +1,64 @@
+//! Building HTTP responses: JSON bodies and error envelopes.
+
+use lambda_http::http::header::{
+    HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE,
+};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+use crate::api::error::ApiError;
+
+/// A JSON response. `no-store`: bodies carry presigned URLs, which are credentials.
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => with_body(status, bytes),
+        Err(err) => {
+            tracing::error!(error = %err, "response serialization failed");
+            error(&ApiError::internal())
+        }
+    }
+}
+
+pub fn error(err: &ApiError) -> Response<Body> {
+    let mut resp = with_body(err.status, err.body());
+    if let Some(allow) = err.allow {
+        resp.headers_mut()
+            .insert(ALLOW, HeaderValue::from_static(allow));
+    }
+    if err.status == StatusCode::UNAUTHORIZED {
+        resp.headers_mut()
+            .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    resp
+}
+
+fn with_body(status: StatusCode, bytes: Vec<u8>) -> Response<Body> {
+    // JSON is UTF-8: sent as text, not base64 (a binary body is base64-encoded for API Gateway).
+    let body = String::from_utf8(bytes).map_or_else(|e| Body::Binary(e.into_bytes()), Body::Text);
+    let mut resp = Response::new(body);
+    *resp.status_mut() = status;
+    let headers = resp.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_carry_json_no_store_and_their_own_headers() {
+        let resp = error(&ApiError::unauthorized());
+        assert_eq!(resp.headers()[WWW_AUTHENTICATE], "Bearer");
+        assert_eq!(resp.headers()[CONTENT_TYPE], "application/json");
+        assert_eq!(resp.headers()[CACHE_CONTROL], "no-store");
+        let resp = error(&ApiError::method_not_allowed("GET, OPTIONS"));
+        assert_eq!(resp.headers()[ALLOW], "GET, OPTIONS");
+    }
+}

@@ -1,0 +1,6 @@
+//! One module per route; each turns a parsed request into a response body or an [`ApiError`](crate::api::error::ApiError).
+
+pub mod complete_uploads;
+pub mod issue_upload_url;
+pub mod list_photos;
+pub mod report_uploads;

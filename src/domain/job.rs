@@ -1,0 +1,229 @@
+//! The two names every route deals in: a job's id, and the key of an upload in that job. Each is
+//! only ever constructed checked, so a `JobId` or an `UploadKey` in hand is safe to put in an S3
+//! key, a policy or a DynamoDB key as it is.
+
+use std::fmt;
+
+use uuid::Uuid;
+
+use crate::domain::image_type::ImageType;
+
+pub const MAX_JOB_ID_LEN: usize = 64;
+
+/// 1–64 characters of `[A-Za-z0-9_-]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct JobId(String);
+
+impl JobId {
+    pub fn parse(raw: &str) -> Result<JobId, InvalidJobId> {
+        let valid = !raw.is_empty()
+            && raw.len() <= MAX_JOB_ID_LEN
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if valid {
+            Ok(JobId(raw.to_owned()))
+        } else {
+            Err(InvalidJobId)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `jobs/{job_id}/`, the prefix every object of the job lives under.
+    pub fn prefix(&self) -> String {
+        format!("jobs/{}/", self.0)
+    }
+}
+
+/// A job id that is not 1–64 characters of `[A-Za-z0-9_-]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidJobId;
+
+impl fmt::Display for InvalidJobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("job_id must be 1-64 characters of letters, digits, '_' or '-'.")
+    }
+}
+
+impl std::error::Error for InvalidJobId {}
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `jobs/{job_id}/{uuid v7}.{ext}`: the only shape of key the server issues. Time-ordered, so a
+/// listing is in upload order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UploadKey {
+    key: String,
+    image: ImageType,
+}
+
+impl UploadKey {
+    /// A fresh key for a new upload to `job`.
+    pub fn generate(job: &JobId, image: ImageType) -> UploadKey {
+        Self::new(job, Uuid::now_v7(), image)
+    }
+
+    /// The key of upload `id` (a UUID v7) in `job`.
+    pub fn new(job: &JobId, id: Uuid, image: ImageType) -> UploadKey {
+        let job = job.as_str();
+        let mut key = String::with_capacity(6 + job.len() + 1 + 36 + 1 + image.ext().len());
+        key.push_str("jobs/");
+        key.push_str(job);
+        key.push('/');
+        key.push_str(id.hyphenated().encode_lower(&mut Uuid::encode_buffer()));
+        key.push('.');
+        key.push_str(image.ext());
+        UploadKey { key, image }
+    }
+
+    /// `raw` as a key the server could have issued for `job`, or `None`.
+    pub fn parse(job: &JobId, raw: &str) -> Option<UploadKey> {
+        let name = raw
+            .strip_prefix("jobs/")?
+            .strip_prefix(job.as_str())?
+            .strip_prefix('/')?;
+        let (id, ext) = name.split_once('.')?;
+        let is_v7_lower_hyphenated = id.len() == 36
+            && !id.bytes().any(|b| b.is_ascii_uppercase())
+            && Uuid::try_parse(id).is_ok_and(|u| u.get_version_num() == 7);
+        let image = ImageType::by_ext(ext).filter(|_| is_v7_lower_hyphenated)?;
+        Some(UploadKey {
+            key: raw.to_owned(),
+            image,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.key
+    }
+
+    /// `{uuid v7}.{ext}`: the key within its job.
+    pub fn file_name(&self) -> &str {
+        self.key.rsplit('/').next().unwrap_or_default()
+    }
+
+    /// The type the key was issued for (its extension).
+    pub fn image_type(&self) -> ImageType {
+        self.image
+    }
+}
+
+impl fmt::Display for UploadKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.key)
+    }
+}
+
+/// Where the thumbnail of one stored version goes: outside `jobs/`, so writing it never
+/// triggers the pipeline again.
+pub fn thumbnail_key(key: &UploadKey, version: Option<&str>) -> String {
+    format!("thumbs/{}/{}.jpg", key.as_str(), version.unwrap_or("null"))
+}
+
+/// How the client will send the bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadMethod {
+    /// A browser form: any size from 1 byte to `max_bytes`, checked by the policy.
+    Post,
+    /// One PUT of exactly `max_bytes` bytes, checked by the signed `Content-Length`.
+    Put,
+}
+
+impl UploadMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UploadMethod::Post => "POST",
+            UploadMethod::Put => "PUT",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(id: &str) -> JobId {
+        JobId::parse(id).unwrap()
+    }
+
+    #[test]
+    fn job_ids_are_letters_digits_dash_and_underscore_up_to_64() {
+        for ok in ["j-12345", "A_b-9", &"x".repeat(64)] {
+            assert_eq!(JobId::parse(ok).unwrap().as_str(), ok);
+        }
+    }
+
+    #[test]
+    fn job_ids_that_could_bend_a_key_are_refused() {
+        for bad in [
+            "",
+            "..",
+            "a/b",
+            "a%2Fb",
+            "jöb",
+            "j\u{2010}1",
+            "a b",
+            "a.b",
+            &"x".repeat(65),
+            "j\0",
+        ] {
+            assert_eq!(JobId::parse(bad), Err(InvalidJobId), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn generated_keys_parse_back_for_their_job_only_and_sort_by_time() {
+        let jpeg = ImageType::by_mime("image/jpeg").unwrap();
+        let keys: Vec<UploadKey> = (0..200)
+            .map(|_| UploadKey::generate(&job("j-1"), jpeg))
+            .collect();
+        for key in &keys {
+            let raw = key.as_str();
+            assert!(
+                raw.starts_with("jobs/j-1/") && raw.ends_with(".jpg"),
+                "{raw}"
+            );
+            assert_eq!(UploadKey::parse(&job("j-1"), raw).as_ref(), Some(key));
+            assert_eq!(UploadKey::parse(&job("j-2"), raw), None);
+            assert_eq!(
+                UploadKey::parse(&job("j"), raw),
+                None,
+                "a prefix of the job id"
+            );
+            assert_eq!(key.image_type(), jpeg);
+        }
+        let mut sorted = keys.clone();
+        sorted.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        assert_eq!(sorted, keys, "v7 keys list in creation order");
+    }
+
+    #[test]
+    fn keys_the_server_would_never_issue_are_refused() {
+        let v4 = Uuid::from_u128(0x0190a0b2_3c4d_4e8f_9a0b_1c2d3e4f5a6b);
+        let v7 = "0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b";
+        let j = job("j");
+        let png = UploadKey::parse(&j, &format!("jobs/j/{v7}.png")).unwrap();
+        assert_eq!(png.image_type().mime(), "image/png");
+        for bad in [
+            format!("jobs/j/{v7}.exe"),
+            format!("jobs/j/{v7}.svg"),
+            format!("jobs/j/{v7}"),
+            format!("jobs/j/{}.jpg", v7.to_uppercase()),
+            format!("jobs/j/{}.jpg", v7.replace('-', "")),
+            format!("jobs/j/{}.jpg", v4.hyphenated()),
+            format!("jobs/j/../k/{v7}.jpg"),
+            format!("jobs/j/x/{v7}.jpg"),
+            format!("/jobs/j/{v7}.jpg"),
+            format!("jobs/j/{v7}.jpg.jpg"),
+        ] {
+            assert_eq!(UploadKey::parse(&j, &bad), None, "{bad}");
+        }
+    }
+}

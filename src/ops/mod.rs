@@ -1,0 +1,5 @@
+//! The operator commands of the same binary (the Lambda runtime never passes arguments).
+
+pub mod bucket_check;
+pub mod cli;
+pub mod tokens;

@@ -1,5 +1,0 @@
-//! One module per route; each turns a parsed request into a response body or an [`ApiError`](crate::error::ApiError).
-
-pub mod complete_uploads;
-pub mod issue_upload_url;
-pub mod list_photos;

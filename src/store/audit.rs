@@ -1,0 +1,481 @@
+//! The audit log: one DynamoDB row per issued credential and per recorded completion, written in
+//! one transaction with its index rows (a GRANT row per issued key, a PHOTO row per completed
+//! key: see [`crate::photo_index`]). Every row is written with a condition so that no other write
+//! can ever overwrite an existing row; the SDK's own retry of the same transaction (its first
+//! attempt may have landed before a timeout) matches on `audit_id` and succeeds, rather than
+//! being mistaken for a collision.
+//!
+//! Routes say *what* happened ([`AuditEvent`]); how that becomes rows is decided here alone.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::Client;
+use s3_presign::UtcTime;
+use uuid::Uuid;
+
+use crate::domain::caller::{Caller, RequestMeta};
+use crate::domain::job::{JobId, UploadKey, UploadMethod};
+use crate::store::error::{Dependency, StoreError};
+use crate::store::keys::{
+    audit_sort_key, grant_sort_key, object_sort_key, partition_key, photo_sort_key,
+};
+use crate::store::records::StoredObject;
+use crate::store::records::{object_attributes, ObjectFacts, ObjectRecord};
+
+/// What happened, with the facts the row keeps about it.
+#[derive(Debug, Clone, Copy)]
+pub enum AuditEvent<'a> {
+    /// A presigned POST was issued (written before it is signed: no row, no credential).
+    UploadUrlIssued {
+        key: &'a UploadKey,
+        /// POST (a form, up to `max_bytes`) or PUT (exactly `max_bytes`).
+        method: UploadMethod,
+        max_bytes: u64,
+        expires_at: UtcTime,
+    },
+    /// Uploads were reported finished, and S3 holds every one of them: as it held them then.
+    UploadCompleted {
+        objects: &'a [StoredObject],
+        total_bytes: i64,
+    },
+    /// S3 stored an object of a job, and the pipeline checked its bytes against its type: what it
+    /// holds (size, ETag, version, sequencer, type), what its EXIF says, and its thumbnail.
+    ObjectStored {
+        object: &'a ObjectFacts,
+        record: &'a ObjectRecord,
+    },
+    /// S3 stored an object whose bytes are not its declared type: the version was removed.
+    UploadRejected {
+        object: &'a ObjectFacts,
+        record: &'a ObjectRecord,
+    },
+    /// A client said it uploaded `file_count` files (the legacy body, no keys): its claim,
+    /// recorded as such. Nothing was checked against S3.
+    UploadReported {
+        file_count: u32,
+        /// The client's own clock, as it sent it; the row's `at` is the server's.
+        client_timestamp: Option<&'a str>,
+    },
+}
+
+impl AuditEvent<'_> {
+    pub fn name(&self) -> &'static str {
+        match self {
+            AuditEvent::UploadUrlIssued { .. } => "upload_url_issued",
+            AuditEvent::UploadCompleted { .. } => "upload_completed",
+            AuditEvent::UploadReported { .. } => "upload_reported",
+            AuditEvent::ObjectStored { .. } => "object_stored",
+            AuditEvent::UploadRejected { .. } => "upload_rejected",
+        }
+    }
+
+    fn attributes(&self, item: &mut HashMap<String, AttributeValue>) {
+        let mut put = |name: &str, value| {
+            item.insert(name.to_owned(), value);
+        };
+        match *self {
+            AuditEvent::UploadUrlIssued {
+                key,
+                method,
+                max_bytes,
+                expires_at,
+            } => {
+                put("key", AttributeValue::S(key.as_str().to_owned()));
+                put("method", AttributeValue::S(method.as_str().to_owned()));
+                put(
+                    "content_type",
+                    AttributeValue::S(key.image_type().mime().to_owned()),
+                );
+                put("max_bytes", AttributeValue::N(max_bytes.to_string()));
+                put("expires_at", AttributeValue::S(expires_at.rfc3339()));
+            }
+            AuditEvent::UploadCompleted {
+                objects,
+                total_bytes,
+            } => {
+                put("file_count", AttributeValue::N(objects.len().to_string()));
+                put("total_bytes", AttributeValue::N(total_bytes.to_string()));
+                let keys = objects
+                    .iter()
+                    .map(|o| AttributeValue::S(o.key.as_str().to_owned()));
+                put("keys", AttributeValue::L(keys.collect()));
+                let pinned = objects
+                    .iter()
+                    .map(|o| AttributeValue::M(object_attributes(o)));
+                put("objects", AttributeValue::L(pinned.collect()));
+            }
+            AuditEvent::ObjectStored { object, record }
+            | AuditEvent::UploadRejected { object, record } => {
+                item.extend(object.attributes());
+                item.extend(record.attributes());
+            }
+            AuditEvent::UploadReported {
+                file_count,
+                client_timestamp,
+            } => {
+                put("file_count", AttributeValue::N(file_count.to_string()));
+                put("verified", AttributeValue::Bool(false));
+                if let Some(t) = client_timestamp {
+                    put("client_timestamp", AttributeValue::S(t.to_owned()));
+                }
+            }
+        }
+    }
+}
+
+/// One row: who, which job, when, from where, and the event.
+#[derive(Debug, Clone)]
+pub struct AuditRow<'a> {
+    /// Unique per row (UUID v7); also what makes a retried write recognisable as the same write.
+    pub audit_id: Uuid,
+    pub job: &'a JobId,
+    pub principal: &'a str,
+    pub meta: &'a RequestMeta,
+    pub at: UtcTime,
+    /// Unix time after which DynamoDB's TTL may delete the row.
+    pub expire_at: u64,
+    pub event: AuditEvent<'a>,
+}
+
+impl AuditRow<'_> {
+    /// `JOB#{job_id}`: all of a job's rows in one partition.
+    pub fn partition_key(&self) -> String {
+        partition_key(self.job)
+    }
+
+    /// `{RFC 3339 millis}#{request id}`: time-ordered within the job, unique per request.
+    pub fn sort_key(&self) -> String {
+        audit_sort_key(self.at, &self.meta.request_id)
+    }
+
+    pub fn to_item(&self) -> HashMap<String, AttributeValue> {
+        let s = |v: &str| AttributeValue::S(v.to_owned());
+        let mut item = HashMap::with_capacity(16);
+        item.insert("pk".into(), AttributeValue::S(self.partition_key()));
+        item.insert("sk".into(), AttributeValue::S(self.sort_key()));
+        item.insert(
+            "audit_id".into(),
+            AttributeValue::S(self.audit_id.to_string()),
+        );
+        item.insert("event".into(), s(self.event.name()));
+        item.insert("job_id".into(), s(self.job.as_str()));
+        item.insert("principal".into(), s(self.principal));
+        item.insert("source_ip".into(), s(&self.meta.source_ip));
+        item.insert("user_agent".into(), s(&self.meta.user_agent));
+        item.insert("request_id".into(), s(&self.meta.request_id));
+        item.insert("at".into(), AttributeValue::S(self.at.rfc3339_millis()));
+        item.insert(
+            "expire_at".into(),
+            AttributeValue::N(self.expire_at.to_string()),
+        );
+        self.event.attributes(&mut item);
+        item
+    }
+
+    /// The index rows written with this row: a GRANT per issued key, a PHOTO per completed one.
+    /// Each carries this row's `audit_id`, which is what makes a retried write match itself.
+    pub fn index_items(&self) -> Vec<HashMap<String, AttributeValue>> {
+        let base = |sk: String| {
+            let mut item = HashMap::with_capacity(12);
+            item.insert("pk".to_owned(), AttributeValue::S(self.partition_key()));
+            item.insert("sk".to_owned(), AttributeValue::S(sk));
+            item.insert(
+                "audit_id".to_owned(),
+                AttributeValue::S(self.audit_id.to_string()),
+            );
+            item.insert(
+                "principal".to_owned(),
+                AttributeValue::S(self.principal.to_owned()),
+            );
+            item.insert("at".to_owned(), AttributeValue::S(self.at.rfc3339_millis()));
+            item
+        };
+        match self.event {
+            AuditEvent::UploadUrlIssued { key, .. } => {
+                let mut grant = base(grant_sort_key(key));
+                grant.insert("key".into(), AttributeValue::S(key.as_str().to_owned()));
+                // The grant only has to outlive a late completion, as long as the audit row.
+                grant.insert(
+                    "expire_at".into(),
+                    AttributeValue::N(self.expire_at.to_string()),
+                );
+                vec![grant]
+            }
+            // A photo row lasts as long as the photo: no TTL, or the job would lose it.
+            AuditEvent::UploadCompleted { objects, .. } => objects
+                .iter()
+                .map(|object| {
+                    let mut photo = base(photo_sort_key(&object.key));
+                    photo.extend(object_attributes(object));
+                    photo
+                })
+                .collect(),
+            AuditEvent::UploadReported { .. } => Vec::new(),
+            // One per stored version, whatever S3 redelivers; as lasting as the photo.
+            AuditEvent::ObjectStored { object, record }
+            | AuditEvent::UploadRejected { object, record } => {
+                let version = object.version_id.as_deref();
+                let mut marker = base(object_sort_key(&object.key, version));
+                marker.extend(object.attributes());
+                marker.extend(record.attributes());
+                vec![marker]
+            }
+        }
+    }
+}
+
+/// The audit table, through the client built at cold start.
+pub struct AuditLog {
+    client: Client,
+    table: String,
+    retention_days: u64,
+}
+
+impl AuditLog {
+    pub fn new(client: Client, table: String, retention_days: u64) -> Self {
+        AuditLog {
+            client,
+            table,
+            retention_days,
+        }
+    }
+
+    /// When a row written at `at` may be removed by DynamoDB's TTL.
+    pub fn expiry(&self, at: UtcTime) -> u64 {
+        at.unix_secs + self.retention_days * 86_400
+    }
+
+    /// The row for `event`, by `caller`, on `job`, now.
+    pub fn row<'a>(
+        &self,
+        caller: &'a Caller,
+        job: &'a JobId,
+        event: AuditEvent<'a>,
+    ) -> AuditRow<'a> {
+        let at = UtcTime::from_system_time(caller.now);
+        AuditRow {
+            audit_id: Uuid::now_v7(),
+            job,
+            principal: &caller.principal,
+            meta: &caller.meta,
+            at,
+            expire_at: self.expiry(at),
+            event,
+        }
+    }
+
+    /// Records `event` and returns the new row's `audit_id`; `Duplicate` if any of its rows exists.
+    pub async fn record(
+        &self,
+        caller: &Caller,
+        job: &JobId,
+        event: AuditEvent<'_>,
+    ) -> Result<Uuid, StoreError> {
+        let row = self.row(caller, job, event);
+        if !self.write(&row).await? {
+            return Err(StoreError::Duplicate);
+        }
+        Ok(row.audit_id)
+    }
+
+    /// Writes `row` and its index rows in one transaction, never over another event's row.
+    /// `Ok(false)`: some row already belongs to another event, and nothing was written.
+    pub async fn write(&self, row: &AuditRow<'_>) -> Result<bool, StoreError> {
+        let audit_id = AttributeValue::S(row.audit_id.to_string());
+        let put = |item| -> Result<TransactWriteItem, StoreError> {
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk) OR audit_id = :audit_id")
+                .expression_attribute_values(":audit_id", audit_id.clone())
+                .build()
+                .map_err(|_| StoreError::Internal)?;
+            Ok(TransactWriteItem::builder().put(put).build())
+        };
+        let items = std::iter::once(row.to_item())
+            .chain(row.index_items())
+            .map(put)
+            .collect::<Result<Vec<_>, _>>()?;
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err)
+                if err.as_service_error().is_some_and(|e| match e {
+                    TransactWriteItemsError::TransactionCanceledException(c) => c
+                        .cancellation_reasons()
+                        .iter()
+                        .any(|r| r.code() == Some("ConditionalCheckFailed")),
+                    _ => false,
+                }) =>
+            {
+                tracing::warn!("an audit or index row already exists; refusing to overwrite it");
+                Ok(false)
+            }
+            Err(err) => Err(StoreError::sdk_failure(
+                "audit TransactWriteItems",
+                Dependency::AuditLog,
+            )(err)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::image_type::ImageType;
+
+    fn meta() -> RequestMeta {
+        RequestMeta {
+            request_id: "req-1".into(),
+            source_ip: "203.0.113.7".into(),
+            user_agent: "ua".into(),
+        }
+    }
+
+    fn row<'a>(job: &'a JobId, meta: &'a RequestMeta, event: AuditEvent<'a>) -> AuditRow<'a> {
+        let mut at = UtcTime::from_unix_secs(1_795_432_800);
+        at.millis = 5;
+        AuditRow {
+            audit_id: Uuid::from_u128(0x019ab3c4_0000_7000_8000_000000000001),
+            job,
+            principal: "jwt:u",
+            meta,
+            at,
+            expire_at: 1_830_000_000,
+            event,
+        }
+    }
+
+    #[test]
+    fn every_row_carries_who_which_job_when_and_from_where() {
+        let job = JobId::parse("j-1").unwrap();
+        let meta = meta();
+        let row = row(
+            &job,
+            &meta,
+            AuditEvent::UploadCompleted {
+                objects: &[],
+                total_bytes: 0,
+            },
+        );
+        assert_eq!(row.sort_key(), "2026-11-23T11:20:00.005Z#req-1");
+        let item = row.to_item();
+        let s = |name: &str| item[name].as_s().unwrap().as_str();
+        assert_eq!(s("pk"), "JOB#j-1");
+        assert_eq!(s("audit_id"), "019ab3c4-0000-7000-8000-000000000001");
+        assert_eq!(s("principal"), "jwt:u");
+        assert_eq!(s("source_ip"), "203.0.113.7");
+        assert_eq!(s("at"), "2026-11-23T11:20:00.005Z");
+        assert_eq!(item["expire_at"].as_n().unwrap(), "1830000000");
+    }
+
+    #[test]
+    fn an_issued_url_row_names_the_key_type_size_and_expiry() {
+        let job = JobId::parse("j-1").unwrap();
+        let meta = meta();
+        let key = UploadKey::generate(&job, ImageType::by_mime("image/png").unwrap());
+        let item = row(
+            &job,
+            &meta,
+            AuditEvent::UploadUrlIssued {
+                key: &key,
+                method: UploadMethod::Post,
+                max_bytes: 1234,
+                expires_at: UtcTime::from_unix_secs(1_795_433_700),
+            },
+        )
+        .to_item();
+        assert_eq!(item["event"].as_s().unwrap(), "upload_url_issued");
+        assert_eq!(item["key"].as_s().unwrap(), key.as_str());
+        assert_eq!(item["content_type"].as_s().unwrap(), "image/png");
+        assert_eq!(item["max_bytes"].as_n().unwrap(), "1234");
+        assert_eq!(item["expires_at"].as_s().unwrap(), "2026-11-23T11:35:00Z");
+    }
+
+    fn stored(key: UploadKey, size: i64, version: Option<&str>) -> StoredObject {
+        StoredObject {
+            key,
+            size,
+            etag: format!("\"etag-{size}\""),
+            version_id: version.map(str::to_owned),
+            last_modified: Some(UtcTime::from_unix_secs(1_795_432_000)),
+        }
+    }
+
+    #[test]
+    fn a_completion_row_pins_each_object_and_writes_a_photo_row_per_key() {
+        let job = JobId::parse("j-1").unwrap();
+        let meta = meta();
+        let jpeg = ImageType::by_mime("image/jpeg").unwrap();
+        let objects = [
+            stored(UploadKey::generate(&job, jpeg), 600, Some("v1")),
+            stored(UploadKey::generate(&job, jpeg), 400, None),
+        ];
+        let row = row(
+            &job,
+            &meta,
+            AuditEvent::UploadCompleted {
+                objects: &objects,
+                total_bytes: 1000,
+            },
+        );
+        let item = row.to_item();
+        assert_eq!(item["event"].as_s().unwrap(), "upload_completed");
+        assert_eq!(item["file_count"].as_n().unwrap(), "2");
+        assert_eq!(item["total_bytes"].as_n().unwrap(), "1000");
+        let pinned = item["objects"].as_l().unwrap();
+        let first = pinned[0].as_m().unwrap();
+        assert_eq!(first["key"].as_s().unwrap(), objects[0].key.as_str());
+        assert_eq!(first["etag"].as_s().unwrap(), "\"etag-600\"");
+        assert_eq!(first["version_id"].as_s().unwrap(), "v1");
+        assert!(!pinned[1].as_m().unwrap().contains_key("version_id"));
+
+        let photos = row.index_items();
+        assert_eq!(photos.len(), 2);
+        for (photo, object) in photos.iter().zip(&objects) {
+            assert_eq!(photo["pk"].as_s().unwrap(), "JOB#j-1");
+            assert_eq!(
+                photo["sk"].as_s().unwrap(),
+                &format!("PHOTO#{}", object.key.file_name())
+            );
+            assert_eq!(photo["audit_id"], item["audit_id"]);
+            assert_eq!(photo["size"].as_n().unwrap(), &object.size.to_string());
+            assert!(
+                !photo.contains_key("expire_at"),
+                "a photo row outlives the audit TTL"
+            );
+        }
+    }
+
+    #[test]
+    fn an_issued_url_writes_a_grant_row_naming_its_principal() {
+        let job = JobId::parse("j-1").unwrap();
+        let meta = meta();
+        let key = UploadKey::generate(&job, ImageType::by_mime("image/png").unwrap());
+        let row = row(
+            &job,
+            &meta,
+            AuditEvent::UploadUrlIssued {
+                key: &key,
+                method: UploadMethod::Post,
+                max_bytes: 1,
+                expires_at: UtcTime::from_unix_secs(1_795_433_700),
+            },
+        );
+        let grants = row.index_items();
+        assert_eq!(grants.len(), 1);
+        assert_eq!(
+            grants[0]["sk"].as_s().unwrap(),
+            &format!("GRANT#{}", key.file_name())
+        );
+        assert_eq!(grants[0]["principal"].as_s().unwrap(), "jwt:u");
+        assert_eq!(grants[0]["expire_at"].as_n().unwrap(), "1830000000");
+    }
+}

@@ -1,0 +1,11 @@
+//! S3 and DynamoDB behind typed calls. Knows the domain's names and nothing of HTTP: every
+//! failure is a [`StoreError`](error::StoreError), which each role turns into its own answer.
+
+pub mod audit;
+pub mod clients;
+pub mod error;
+pub mod index;
+pub mod keys;
+pub mod records;
+pub mod storage;
+pub mod tokens;

@@ -1,0 +1,206 @@
+//! S3 I/O: what the bucket holds for the keys of a completion. Failures are logged with the SDK's
+//! detail and surface as a 503 with none of it.
+
+use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
+use aws_sdk_s3::operation::head_object::{HeadObjectError, HeadObjectOutput};
+use aws_sdk_s3::Client;
+use futures_util::future::join_all;
+use s3_presign::UtcTime;
+
+use crate::domain::job::UploadKey;
+use crate::store::error::{Dependency, StoreError};
+use crate::store::records::StoredObject;
+
+/// The uploads bucket, through the client built at cold start.
+pub struct Storage {
+    client: Client,
+    bucket: String,
+}
+
+impl Storage {
+    pub fn new(client: Client, bucket: String) -> Self {
+        Storage { client, bucket }
+    }
+
+    /// Each key's current object, or `None` where S3 has none. HEADs run concurrently.
+    pub async fn head_objects(
+        &self,
+        keys: &[UploadKey],
+    ) -> Result<Vec<Option<StoredObject>>, StoreError> {
+        let heads = keys.iter().map(|key| {
+            self.client
+                .head_object()
+                .bucket(&self.bucket)
+                .key(key.as_str())
+                .send()
+        });
+        join_all(heads)
+            .await
+            .into_iter()
+            .zip(keys)
+            .map(|(result, key)| {
+                head_outcome(result).map(|head| {
+                    head.map(|head| StoredObject {
+                        key: key.clone(),
+                        size: head.content_length().unwrap_or(0),
+                        etag: head.e_tag().unwrap_or_default().to_owned(),
+                        version_id: head.version_id().map(str::to_owned),
+                        last_modified: head
+                            .last_modified()
+                            .and_then(|t| u64::try_from(t.secs()).ok())
+                            .map(UtcTime::from_unix_secs),
+                    })
+                })
+            })
+            .collect()
+    }
+}
+
+/// An object's bytes (or their first part) as the pipeline reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectBytes {
+    pub bytes: Vec<u8>,
+    pub content_type: Option<String>,
+}
+
+impl Storage {
+    /// `key` at `version` (the latest when `None`): its first `first_bytes` bytes, or all of
+    /// it; `None` when S3 no longer has it (deleted, or a version since removed).
+    pub async fn read(
+        &self,
+        key: &str,
+        version: Option<&str>,
+        first_bytes: Option<u64>,
+    ) -> Result<Option<ObjectBytes>, StoreError> {
+        let got = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .set_version_id(version.map(str::to_owned))
+            .set_range(first_bytes.map(|n| format!("bytes=0-{}", n.saturating_sub(1))))
+            .send()
+            .await;
+        let out = match got {
+            Ok(out) => out,
+            Err(err)
+                if err.as_service_error().is_some_and(|e| e.is_no_such_key())
+                    || err
+                        .raw_response()
+                        .is_some_and(|r| r.status().as_u16() == 404) =>
+            {
+                return Ok(None)
+            }
+            Err(err) => {
+                return Err(StoreError::sdk_failure("GetObject", Dependency::Storage)(
+                    err,
+                ))
+            }
+        };
+        let content_type = out.content_type().map(str::to_owned);
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(StoreError::sdk_failure(
+                "GetObject body",
+                Dependency::Storage,
+            ))?
+            .into_bytes()
+            .to_vec();
+        Ok(Some(ObjectBytes {
+            bytes,
+            content_type,
+        }))
+    }
+
+    /// Stores a thumbnail: immutable (its key names the version it shows), cached a year.
+    pub async fn put_thumbnail(&self, key: &str, jpeg: Vec<u8>) -> Result<(), StoreError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type("image/jpeg")
+            .cache_control("private, max-age=31536000, immutable")
+            .body(jpeg.into())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(StoreError::sdk_failure(
+                "PutObject (thumbnail)",
+                Dependency::Storage,
+            ))
+    }
+
+    /// Removes one stored version for good (the latest object where the bucket is unversioned);
+    /// removing what is already gone succeeds.
+    pub async fn delete_version(&self, key: &str, version: Option<&str>) -> Result<(), StoreError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .set_version_id(version.map(str::to_owned))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(StoreError::sdk_failure("DeleteObject", Dependency::Storage))
+    }
+}
+
+/// A HEAD's answer: the object, no object (404), or 503. S3 answers a HEAD of a missing key with
+/// 404 only to a caller allowed `s3:ListBucket` on the bucket, and with 403 otherwise; the
+/// template grants it, so a 403 here is a real refusal (a broken role or bucket policy) and is
+/// never mistaken for "not uploaded yet".
+fn head_outcome(
+    result: Result<
+        HeadObjectOutput,
+        SdkError<HeadObjectError, aws_sdk_s3::config::http::HttpResponse>,
+    >,
+) -> Result<Option<HeadObjectOutput>, StoreError> {
+    match result {
+        Ok(head) => Ok(Some(head)),
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
+        Err(err) => {
+            let status = err.raw_response().map(|r| r.status().as_u16());
+            if status == Some(403) {
+                tracing::error!(error = %DisplayErrorContext(&err), "HeadObject refused (403): the role needs s3:GetObject on jobs/* and s3:ListBucket on the bucket");
+            } else {
+                tracing::warn!(error = %DisplayErrorContext(&err), "HeadObject failed");
+            }
+            Err(StoreError::Unavailable(Dependency::Storage))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::config::http::HttpResponse;
+    use aws_sdk_s3::primitives::SdkBody;
+    use aws_sdk_s3::types::error::NotFound;
+    use aws_smithy_runtime_api::http::StatusCode;
+
+    fn refused(
+        status: u16,
+        error: HeadObjectError,
+    ) -> Result<Option<HeadObjectOutput>, StoreError> {
+        let response = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::empty());
+        head_outcome(Err(SdkError::service_error(error, response)))
+    }
+
+    // No local S3 server emulates IAM, so what AWS answers without s3:ListBucket is fed in here.
+    #[test]
+    fn a_404_is_a_missing_object_and_a_403_is_an_outage_never_a_missing_object() {
+        let not_found = HeadObjectError::NotFound(NotFound::builder().build());
+        assert_eq!(refused(404, not_found), Ok(None));
+        let forbidden = HeadObjectError::generic(
+            aws_sdk_s3::error::ErrorMetadata::builder()
+                .code("Forbidden")
+                .build(),
+        );
+        let err = refused(403, forbidden).unwrap_err();
+        assert_eq!(err, StoreError::Unavailable(Dependency::Storage));
+        let head = HeadObjectOutput::builder().content_length(5).build();
+        assert!(head_outcome(Ok(head)).unwrap().is_some());
+    }
+}
