@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Uploads photos to a job with curl, the way the iOS Shortcut in the README does: for each photo,
+# Uploads photos to a job with curl, the way the iOS Shortcut in docs/capture.md does: for each photo,
 # GET /upload-url?method=put (a URL for exactly that size and type), PUT the bytes straight to S3;
 # then one POST /upload-url records them all. Needs curl and python3 (JSON); nothing else.
 #
