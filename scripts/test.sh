@@ -13,7 +13,9 @@ cargo clippy --all-targets --locked -- -D warnings
 
 echo "==> template.yaml: cfn-lint, SAM transform and security properties"
 AWS_DEFAULT_REGION=us-east-1 cfn-lint template.yaml
-python -m unittest tests/template_test.py tests/web_build_test.py
+python -m unittest tests/template_test.py tests/web_build_test.py tests/docs_test.py
+echo "==> the capture module's rules and transport (node --test, no browser)"
+node --test tests/web/
 
 started_stack=false
 if ! scripts/stack.sh status; then

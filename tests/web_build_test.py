@@ -57,7 +57,8 @@ class WebBuildTest(unittest.TestCase):
         self.assertNotIn("__SHELL__", sw)
         shell = re.search(r"const SHELL = (\[.*\]);", sw).group(1)
         for name in ["./", "index.html", "demo.js", "qdn-capture.js", "qdn-capture.config.js", "qdn-capture.css",
-                     "capture/uploader.js", "capture/store.js", "capture/api.js", "capture/strip.js", "capture/view.js"]:
+                     "capture/uploader.js", "capture/queue.js", "capture/transport.js", "capture/sniff.js",
+                     "capture/store.js", "capture/api.js", "capture/strip.js", "capture/view.js"]:
             self.assertIn(f'"{name}"', shell)
         self.assertNotIn("example", shell)
         version = re.search(r'const VERSION = "([^"]+)"', sw).group(1)

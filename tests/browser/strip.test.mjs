@@ -47,11 +47,16 @@ test("150 photos: the strip pages newest first, and a refresh inside the window 
   assert.equal(new Set(keys).size, 150, "each recorded once, in batches of at most 50");
 
   // The newest 50, the first rows' thumbnails loaded (the rest load as they scroll into view).
+  // The strip catches up with the last batch on its own refresh, after the row says "recorded":
+  // wait for that refresh rather than read the strip the moment before it lands.
+  const newest = (await listedPhotos(job, "&order=newest")).map((p) => p.key);
+  const shownKeys = () => page.$$eval(".qc-strip a", (as) => as.map((a) => new URL(a.href).pathname.split("/").slice(-3).join("/")));
+  await page.waitForFunction((expected) => [...document.querySelectorAll(".qc-strip a")]
+    .map((a) => new URL(a.href).pathname.split("/").slice(-3).join("/")).join() === expected.join(),
+  newest.slice(0, 50), LONG);
   await waitThumbnails(page, 12);
   assert.equal(await page.locator(".qc-strip li").count(), 50);
   assert.equal(await page.textContent(".qc-count"), "(50+)");
-  const newest = (await listedPhotos(job, "&order=newest")).map((p) => p.key);
-  const shownKeys = () => page.$$eval(".qc-strip a", (as) => as.map((a) => new URL(a.href).pathname.split("/").slice(-3).join("/")));
   assert.deepEqual(await shownKeys(), newest.slice(0, 50));
   await page.click(".qc-more");
   await page.waitForFunction(() => document.querySelectorAll(".qc-strip li").length === 100, null, LONG);

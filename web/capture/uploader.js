@@ -1,76 +1,23 @@
 // The upload engine, one per page however many drawers mount it. Every chosen photo goes into the
-// store first, then through its states:
-//
-//   queued    waiting for its turn, the connection, sign-in, or its retry time
-//   granting  asking the API for a presigned POST (a fresh one on every attempt: grants expire)
-//   sending   its bytes are on the way to S3 under `key` (kept in the store before the first byte)
-//   unsure    the connection broke while sending, or the page closed: S3 may or may not hold `key`.
-//             Asking the API to record that one key tells which (201/200: it does; 409
-//             objects_missing: it does not, so the photo is sent again under a fresh grant)
-//   uploaded  S3 answered 201; recorded with whatever else finishes within BATCH_WINDOW_MS
-//   recorded  the API recorded it: gone from the store, shown in the strip
-//   failed    cannot succeed as it is (too large, refused); the row offers Retry and Remove
+// store first, then through the states described in queue.js, which holds the rules; this file
+// does the I/O (the API, S3 through transport.js, the store) and keeps tabs apart.
 //
 // Nothing is uploaded twice (a photo is only sent again once the API said S3 lacks it) and nothing
 // is recorded twice (a completion batch is kept and resent as it was; the API answers a repeat with
 // the first record). A photo that keeps failing only ever holds up itself.
 
 import { ApiError } from "./api.js";
+import {
+  afterUpload, backoff, BATCH_WINDOW_MS, batches, nextWake, PARALLEL, ready, retried, TO_SEND, WAITING,
+} from "./queue.js";
+import { contentType, megabytes as MB } from "./sniff.js";
 import { StorageFullError } from "./store.js";
-
-const PARALLEL = 3;
-const BATCH_WINDOW_MS = 300;
-const MAX_BATCH = 50; // the API's limit of keys per completion
-const RETRY_STEPS_S = [2, 5, 15, 30, 60];
-const STALL_MS = 60_000; // no upload progress for this long on a live connection: give up, try later
-// States that wait for a turn (a retry time, the connection, sign-in) rather than for a person.
-const WAITING = ["queued", "unsure", "uploaded"];
+import { postToS3 } from "./transport.js";
 
 /** Web Locks keep two tabs of the dashboard from sending the same photo; without them, one tab. */
 async function withLock(name, fn) {
   if (!navigator.locks) return fn();
   return navigator.locks.request(name, { ifAvailable: true }, (lock) => (lock ? fn() : "busy"));
-}
-
-function postToS3(grant, blob, name, onProgress) {
-  return new Promise((resolve, reject) => {
-    const form = new FormData();
-    for (const [field, value] of Object.entries(grant.fields)) form.append(field, value);
-    form.append("file", blob, name); // last: S3 ignores any field after the file
-    const xhr = new XMLHttpRequest();
-    let stall;
-    const watch = () => {
-      clearTimeout(stall);
-      stall = setTimeout(() => xhr.abort(), STALL_MS);
-    };
-    xhr.open("POST", grant.url);
-    xhr.upload.addEventListener("progress", (e) => {
-      watch();
-      if (e.lengthComputable) onProgress((100 * e.loaded) / e.total);
-    });
-    xhr.addEventListener("load", () => {
-      clearTimeout(stall);
-      const message = /<Message>([^<]*)<\/Message>/.exec(xhr.responseText || "");
-      resolve({ status: xhr.status, message: message ? message[1] : "" });
-    });
-    for (const event of ["error", "abort", "timeout"]) {
-      xhr.addEventListener(event, () => {
-        clearTimeout(stall);
-        reject(new Error("network"));
-      });
-    }
-    watch();
-    xhr.send(form);
-  });
-}
-
-const MB = (n) => `${(n / 1048576).toFixed(n < 1048576 ? 2 : 1)} MB`;
-
-export function contentType(file) {
-  if (file.type) return file.type;
-  const ext = (file.name.split(".").pop() || "").toLowerCase();
-  return { jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", heic: "image/heic", heif: "image/heif",
-    webp: "image/webp", gif: "image/gif", avif: "image/avif" }[ext] || "application/octet-stream";
 }
 
 export class Uploader extends EventTarget {
@@ -135,10 +82,9 @@ export class Uploader extends EventTarget {
 
   retry(id) {
     const r = this.records.get(id);
-    if (!r || this.active.has(id) || ![...WAITING, "failed"].includes(r.state)) return;
-    const state = r.stored ? "uploaded" : r.state === "unsure" ? "unsure" : "queued";
-    this.save(r, { state, key: state === "queued" ? null : r.key, attempt: 0, retryAt: 0, renewed: false, batch: null,
-      message: "", waitingFor: null });
+    const changes = r && !this.active.has(id) && retried(r);
+    if (!changes) return;
+    this.save(r, changes);
     this.resume();
   }
 
@@ -174,30 +120,22 @@ export class Uploader extends EventTarget {
     if (this.authPaused) return;
     if (!navigator.onLine) return this.emit(); // the `online` event starts everything again
     const now = Date.now();
-    const ready = this.ready(now);
+    const startable = ready(this.records.values(), this.active, now);
     let running = [...this.active].filter((id) => this.records.get(id)?.state !== "uploaded").length;
-    for (const r of ready) {
+    for (const r of startable) {
       if (running >= PARALLEL) break;
-      if (!["queued", "granting", "sending", "unsure"].includes(r.state)) continue;
+      if (!TO_SEND.includes(r.state)) continue;
       running++;
       this.work(r.id, `photo:${r.id}`, () => this.send(r));
     }
-    if (ready.some((r) => r.state === "uploaded") && !this.flushTimer) {
+    if (startable.some((r) => r.state === "uploaded") && !this.flushTimer) {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = null;
         this.flush();
       }, BATCH_WINDOW_MS);
     }
-    const next = Math.min(...[...this.records.values()]
-      .filter((r) => WAITING.includes(r.state) && r.retryAt > now).map((r) => r.retryAt));
+    const next = nextWake(this.records.values(), now);
     if (Number.isFinite(next)) this.timer = setTimeout(() => this.pump(), next - now + 10);
-  }
-
-  /** Records this tab may start on at `now`, oldest first: not in hand, and past any retry time. */
-  ready(now) {
-    return [...this.records.values()]
-      .filter((r) => !this.active.has(r.id) && (r.retryAt || 0) <= now)
-      .sort((a, b) => a.added - b.added);
   }
 
   /** Runs `fn` for the records `ids` under one lock; another tab holding it means it is theirs. */
@@ -259,38 +197,19 @@ export class Uploader extends EventTarget {
     } catch {
       return this.save(r, { state: "unsure", ...this.backoff(r, "Connection lost during the upload.", "connection") });
     }
-    if (result.status === 201 || result.status === 204 || result.status === 200) {
-      await this.save(r, { state: "uploaded", stored: true, progress: 100, attempt: 0, retryAt: 0, message: "" });
-      this.announce(r.job, `${r.name} uploaded.`);
-      return;
-    }
-    if (result.status >= 500) {
-      return this.save(r, { state: "queued", key: null, ...this.backoff(r, "Storage is not answering.", "server") });
-    }
-    if (/expire/i.test(result.message) && !r.renewed) {
-      return this.save(r, { state: "queued", key: null, renewed: true }); // a fresh grant, once
-    }
-    this.fail(r, /expire/i.test(result.message)
-      ? "The upload link expired twice. Check the phone's clock, then try again."
-      : `Storage refused the upload${result.message ? `: ${result.message}` : ""}.`);
+    const next = afterUpload(r, result);
+    if (next.failure) return this.fail(r, next.failure);
+    if (next.retry) return this.save(r, { state: "queued", key: null, ...this.backoff(r, next.retry, "server") });
+    await this.save(r, next.changes);
+    if (r.state === "uploaded") this.announce(r.job, `${r.name} uploaded.`);
   }
 
   /** Records the uploaded photos of every job, in batches of at most MAX_BATCH. */
   flush() {
-    const waiting = this.ready(Date.now()).filter((r) => r.state === "uploaded");
-    // A batch once sent is sent again exactly as it was, so a lost answer is answered on the retry.
-    const batches = new Map();
-    for (const r of waiting) {
-      const id = r.batch || `new:${r.job}`;
-      if (!batches.has(id)) batches.set(id, []);
-      batches.get(id).push(r);
-    }
-    for (const [id, records] of batches) {
-      for (let i = 0; i < records.length; i += MAX_BATCH) {
-        const chunk = records.slice(i, i + MAX_BATCH);
-        const batch = id.startsWith("new:") ? crypto.randomUUID() : id;
-        this.work(chunk.map((r) => r.id), `batch:${batch}`, () => this.complete(chunk[0].job, chunk, { batch }));
-      }
+    const uploaded = ready(this.records.values(), this.active, Date.now()).filter((r) => r.state === "uploaded");
+    for (const { batch: kept, records } of batches(uploaded)) {
+      const batch = kept || crypto.randomUUID();
+      this.work(records.map((r) => r.id), `batch:${batch}`, () => this.complete(records[0].job, records, { batch }));
     }
   }
 
@@ -350,9 +269,7 @@ export class Uploader extends EventTarget {
   }
 
   backoff(r, message, waitingFor) {
-    const attempt = (r.attempt || 0) + 1;
-    const secs = RETRY_STEPS_S[Math.min(attempt, RETRY_STEPS_S.length) - 1];
-    return { attempt, retryAt: Date.now() + secs * 1000 * (0.8 + Math.random() * 0.4), message, waitingFor };
+    return backoff(r, message, waitingFor, Date.now());
   }
 
   fail(r, message) {
