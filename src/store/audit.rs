@@ -1,6 +1,6 @@
 //! The audit log: one DynamoDB row per issued credential and per recorded completion, written in
 //! one transaction with its index rows (a GRANT row per issued key, a PHOTO row per completed
-//! key: see [`crate::photo_index`]). Every row is written with a condition so that no other write
+//! key: see [`crate::store::keys`]). Every row is written with a condition so that no other write
 //! can ever overwrite an existing row; the SDK's own retry of the same transaction (its first
 //! attempt may have landed before a timeout) matches on `audit_id` and succeeds, rather than
 //! being mistaken for a collision.
