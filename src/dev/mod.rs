@@ -2,6 +2,7 @@
 //! Lambda zip (`cargo lambda build` builds without it).
 
 pub mod api_events;
+pub mod hostile_images;
 pub mod s3_events;
 pub mod standin;
 pub mod test_images;

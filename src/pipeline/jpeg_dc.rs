@@ -306,11 +306,13 @@ pub fn decode(data: &[u8]) -> Option<DcImage> {
             }
             // Baseline and extended-Huffman sequential frames, 8-bit.
             0xC0 | 0xC1 => {
-                if *segment.first()? != 8 {
+                // One frame: a second header would change the image under a scan already sized.
+                if !components.is_empty() || *segment.first()? != 8 {
                     return None;
                 }
-                height = usize::from(u16::from_be_bytes([segment[1], segment[2]]));
-                width = usize::from(u16::from_be_bytes([segment[3], segment[4]]));
+                let dims = segment.get(1..5)?;
+                height = usize::from(u16::from_be_bytes([dims[0], dims[1]]));
+                width = usize::from(u16::from_be_bytes([dims[2], dims[3]]));
                 let n = usize::from(*segment.get(5)?);
                 if !(n == 1 || n == 3) || width == 0 || height == 0 {
                     return None;
@@ -453,21 +455,21 @@ fn scan(
     let (out_w, out_h) = (width.div_ceil(8), height.div_ceil(8));
     let mut rgb = vec![0u8; out_w * out_h * 3];
     let sample = |ci: usize, x: usize, y: usize| {
-        let c = &components[ci];
+        let c = components.get(ci)?;
         // Block coordinates of this component under output pixel (x, y): nearest neighbour.
         let (cx, cy) = (x * c.h / h_max, y * c.v / v_max);
-        planes[ci][cy * mcus_x * c.h + cx]
+        planes.get(ci)?.get(cy * mcus_x * c.h + cx).copied()
     };
     for y in 0..out_h {
         for x in 0..out_w {
             let i = (y * out_w + x) * 3;
-            let luma = i32::from(sample(0, x, y));
+            let luma = i32::from(sample(0, x, y)?);
             if components.len() == 1 {
                 rgb[i..i + 3].fill(luma as u8);
                 continue;
             }
-            let cb = i32::from(sample(1, x, y)) - 128;
-            let cr = i32::from(sample(2, x, y)) - 128;
+            let cb = i32::from(sample(1, x, y)?) - 128;
+            let cr = i32::from(sample(2, x, y)?) - 128;
             // JFIF YCbCr → RGB, 16.16 fixed point.
             let r = luma + ((91_881 * cr + 32_768) >> 16);
             let g = luma - ((22_554 * cb + 46_802 * cr - 32_768) >> 16);

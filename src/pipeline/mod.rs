@@ -5,6 +5,7 @@
 pub mod config;
 pub mod context;
 pub mod jpeg_dc;
+pub mod jpeg_markers;
 pub mod photo_metadata;
 pub mod process;
 pub mod s3_event;

@@ -10,6 +10,7 @@ use image::imageops::{self, FilterType};
 use image::{DynamicImage, ImageFormat, ImageReader, Limits, RgbImage};
 
 use crate::domain::image_type::ImageType;
+use crate::pipeline::{jpeg_dc, jpeg_markers};
 use crate::store::records::ThumbnailStatus;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +102,13 @@ fn check_budget(width: u64, height: u64, spec: &ThumbnailSpec) -> Result<(), Thu
 }
 
 fn decode_jpeg(bytes: &[u8], spec: &ThumbnailSpec) -> Result<RgbImage, ThumbnailError> {
+    // The whole structure first: one frame within the budget, a bounded number of scans. A
+    // decoder meets a later frame or the thousandth scan only after the work on the earlier ones.
+    let layout = jpeg_markers::layout(bytes)
+        .map_err(|refusal| ThumbnailError::Undecodable(refusal.reason().into()))?;
+    for frame in &layout.frames {
+        check_budget(u64::from(frame.width), u64::from(frame.height), spec)?;
+    }
     let bad = |e: jpeg_decoder::Error| ThumbnailError::Undecodable(e.to_string());
     let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
     decoder.read_info().map_err(bad)?;
@@ -111,7 +119,7 @@ fn decode_jpeg(bytes: &[u8], spec: &ThumbnailSpec) -> Result<RgbImage, Thumbnail
     // Big enough that 1/8 still covers the thumbnail (a phone photo): the DC-only decoder, at
     // the entropy-decoding floor; anything it does not handle falls through to jpeg-decoder.
     if u32::from(info.width.max(info.height)) / 8 >= spec.max_edge {
-        if let Some(dc) = crate::pipeline::jpeg_dc::decode(bytes) {
+        if let Some(dc) = jpeg_dc::decode(bytes) {
             return RgbImage::from_raw(dc.width, dc.height, dc.rgb)
                 .ok_or_else(|| ThumbnailError::Undecodable("short pixel data".into()));
         }
@@ -294,5 +302,35 @@ mod tests {
     fn a_file_that_is_not_its_type_is_undecodable() {
         let err = make(b"hello, not a photo", jpeg(), 1, &SPEC).unwrap_err();
         assert_eq!(err.status(), ThumbnailStatus::Undecodable);
+    }
+
+    #[test]
+    fn hostile_jpegs_are_refused_from_their_structure_never_a_panic() {
+        use crate::dev::hostile_images as hostile;
+        let undecodable = |bytes: &[u8]| match make(bytes, jpeg(), 1, &SPEC) {
+            Err(ThumbnailError::Undecodable(why)) => why,
+            other => panic!("{other:?}"),
+        };
+        // Was a panic (an out-of-range header read) in the DC-only decoder.
+        assert_eq!(
+            undecodable(&hostile::truncated_jpeg()),
+            "a segment is cut short"
+        );
+        // A small first frame and a 65,535 × 65,535 one after its scan: seconds and hundreds of
+        // MB in a general decoder, when only the first header was checked.
+        assert_eq!(
+            undecodable(&hostile::second_frame(64, 48, 65_535, 65_535, true)),
+            "more than one frame header"
+        );
+        // A second header before the scan, in a photo big enough for the DC-only decoder (which
+        // then read its planes out of range).
+        let spliced = hostile::second_frame(2_600, 16, 2_600, 64, false);
+        assert_eq!(undecodable(&spliced), "more than one frame header");
+        assert!(crate::pipeline::jpeg_dc::decode(&spliced).is_none());
+        assert_eq!(
+            undecodable(&hostile::progressive_jpeg(4_032, 3_024, 5_000)),
+            "more scans than any camera writes"
+        );
+        assert!(crate::pipeline::jpeg_dc::decode(&hostile::truncated_jpeg()).is_none());
     }
 }

@@ -1,0 +1,202 @@
+//! A JPEG's structure, read before any decoder sees it: every frame header and how many scans,
+//! walked segment by segment (a segment's payload is skipped by its length, so an EXIF thumbnail's
+//! own markers are never mistaken for the file's) and through each scan's entropy data (where a
+//! marker is the only `0xFF` not followed by `0x00` or a restart). What a decoder would only meet
+//! later, after seconds of work on a small first frame, is refused here from a few hundred bytes.
+
+/// One frame header (SOFn).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frame {
+    pub marker: u8,
+    pub width: u16,
+    pub height: u16,
+    pub components: u8,
+}
+
+/// What the walk found up to the end of the image (or of the bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    pub frames: Vec<Frame>,
+    pub scans: usize,
+}
+
+/// Why a file is refused before decoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    NotJpeg,
+    /// A segment runs past the end of the file, or a frame header is cut short.
+    Truncated,
+    NoFrame,
+    /// A second frame header (hierarchical JPEG, or a frame spliced in after the first).
+    SeveralFrames,
+    /// More scans than [`MAX_SCANS`]: each progressive scan is another pass over the image.
+    TooManyScans,
+}
+
+impl Refusal {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Refusal::NotJpeg => "not a JPEG",
+            Refusal::Truncated => "a segment is cut short",
+            Refusal::NoFrame => "no frame header",
+            Refusal::SeveralFrames => "more than one frame header",
+            Refusal::TooManyScans => "more scans than any camera writes",
+        }
+    }
+}
+
+/// A progressive JPEG from a camera or libjpeg has about 10 scans; the most any encoder writes
+/// by default is well under this.
+pub const MAX_SCANS: usize = 64;
+
+fn is_frame_marker(marker: u8) -> bool {
+    matches!(marker, 0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF)
+}
+
+/// The walk; refuses at the first thing no photo has.
+pub fn layout(data: &[u8]) -> Result<Layout, Refusal> {
+    if data.get(..2) != Some(&[0xFF, 0xD8]) {
+        return Err(Refusal::NotJpeg);
+    }
+    let mut found = Layout {
+        frames: Vec::new(),
+        scans: 0,
+    };
+    let mut pos = 2;
+    loop {
+        // Fill bytes (0xFF) may pad before a marker; anything else between segments is junk a
+        // decoder skips too.
+        while pos < data.len() && data[pos] != 0xFF {
+            pos += 1;
+        }
+        while pos < data.len() && data[pos] == 0xFF {
+            pos += 1;
+        }
+        let Some(&marker) = data.get(pos) else {
+            break; // the bytes end: a decoder reports what is missing
+        };
+        pos += 1;
+        match marker {
+            0xD9 => break,
+            0x01 | 0xD0..=0xD7 => continue, // standalone markers
+            _ => {}
+        }
+        let len = match data.get(pos..pos + 2) {
+            Some(&[a, b]) => usize::from(u16::from_be_bytes([a, b])),
+            _ => return Err(Refusal::Truncated),
+        };
+        if len < 2 {
+            return Err(Refusal::Truncated);
+        }
+        let segment = data.get(pos + 2..pos + len).ok_or(Refusal::Truncated)?;
+        pos += len;
+        if is_frame_marker(marker) {
+            if !found.frames.is_empty() {
+                return Err(Refusal::SeveralFrames);
+            }
+            let header = segment.get(..6).ok_or(Refusal::Truncated)?;
+            found.frames.push(Frame {
+                marker,
+                height: u16::from_be_bytes([header[1], header[2]]),
+                width: u16::from_be_bytes([header[3], header[4]]),
+                components: header[5],
+            });
+        } else if marker == 0xDA {
+            found.scans += 1;
+            if found.scans > MAX_SCANS {
+                return Err(Refusal::TooManyScans);
+            }
+            // The entropy-coded data: up to the next marker that is not a stuffed byte or a
+            // restart marker.
+            while pos + 1 < data.len() {
+                if data[pos] == 0xFF && !matches!(data[pos + 1], 0x00 | 0xD0..=0xD7 | 0xFF) {
+                    break;
+                }
+                pos += 1;
+            }
+        }
+    }
+    if found.frames.is_empty() {
+        return Err(Refusal::NoFrame);
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dev::hostile_images as hostile;
+    use crate::dev::test_images::{camera_jpeg, photo_like_jpeg};
+
+    #[test]
+    fn a_camera_photo_has_one_frame_and_one_scan_and_its_exif_thumbnail_is_not_counted() {
+        let photo = camera_jpeg(640, 480, 1, Some((-33.8568, 151.2153)), 90);
+        let found = layout(&photo).unwrap();
+        assert_eq!(
+            found.frames,
+            [Frame {
+                marker: 0xC0,
+                width: 640,
+                height: 480,
+                components: 3
+            }]
+        );
+        assert_eq!(found.scans, 1);
+        // An EXIF block holding a whole JPEG (as cameras embed their own thumbnail).
+        let inner = photo_like_jpeg(32, 24, 1, 80);
+        let mut app1 = vec![0xFF, 0xE1];
+        app1.extend_from_slice(&u16::try_from(inner.len() + 2).unwrap().to_be_bytes());
+        app1.extend_from_slice(&inner);
+        let mut wrapped = photo[..2].to_vec();
+        wrapped.extend_from_slice(&app1);
+        wrapped.extend_from_slice(&photo[2..]);
+        assert_eq!(layout(&wrapped).unwrap(), found);
+    }
+
+    #[test]
+    fn a_progressive_photo_counts_its_scans() {
+        let progressive = hostile::progressive_jpeg(64, 48, 10);
+        let found = layout(&progressive).unwrap();
+        assert_eq!((found.frames[0].marker, found.scans), (0xC2, 10));
+    }
+
+    #[test]
+    fn what_no_photo_has_is_refused_before_decoding() {
+        assert_eq!(layout(b"GIF89a"), Err(Refusal::NotJpeg));
+        assert_eq!(layout(&hostile::truncated_jpeg()), Err(Refusal::Truncated));
+        assert_eq!(
+            layout(&hostile::second_frame(64, 64, 65_535, 65_535, true)),
+            Err(Refusal::SeveralFrames)
+        );
+        assert_eq!(
+            layout(&hostile::second_frame(64, 64, 64, 64, false)),
+            Err(Refusal::SeveralFrames)
+        );
+        assert_eq!(
+            layout(&hostile::progressive_jpeg(64, 48, MAX_SCANS + 1)),
+            Err(Refusal::TooManyScans)
+        );
+        assert_eq!(layout(&[0xFF, 0xD8, 0xFF, 0xD9]), Err(Refusal::NoFrame));
+    }
+
+    #[test]
+    fn any_bytes_are_walked_without_a_panic() {
+        let good = photo_like_jpeg(160, 120, 1, 85);
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..2_000 {
+            let mut bytes = good.clone();
+            for _ in 0..1 + next() % 8 {
+                let i = (next() as usize) % bytes.len();
+                bytes[i] = next() as u8;
+            }
+            bytes.truncate(2 + (next() as usize) % bytes.len());
+            let _ = layout(&bytes);
+        }
+    }
+}
