@@ -122,10 +122,8 @@ impl ApiError {
     pub fn failure(&self) -> Failure {
         match (self.status.as_u16(), self.dependency) {
             (401 | 403, _) => Failure::AuthRefused,
-            // The token table and the photo index live in the audit table too.
-            (_, Some(Dependency::AuditLog | Dependency::Identity)) => Failure::AuditLog,
-            (_, Some(Dependency::Storage)) => Failure::Storage,
-            _ => Failure::Other,
+            (_, Some(dependency)) => dependency.into(),
+            (_, None) => Failure::Other,
         }
     }
 

@@ -44,11 +44,7 @@ pub async fn handle_event(
     let result = process::handle(ctx, &ctx.config.thumbnail, &events, invocation).await;
     let metrics = match &result {
         Ok(outcomes) => process::metrics(outcomes),
-        Err(err) => RequestMetrics::failed(match err.dependency() {
-            Some(crate::store::error::Dependency::Storage) => Failure::Storage,
-            Some(_) => Failure::AuditLog,
-            None => Failure::Other,
-        }),
+        Err(err) => RequestMetrics::failed(err.dependency().map_or(Failure::Other, Failure::from)),
     };
     if let Some(target) = &ctx.config.common.metrics {
         target.publish(&metrics);

@@ -311,7 +311,7 @@ mod tests {
             Err(ThumbnailError::Undecodable(why)) => why,
             other => panic!("{other:?}"),
         };
-        // Was a panic (an out-of-range header read) in the DC-only decoder.
+        // A frame header cut short: `jpeg_dc::decode` panicked on it (an out-of-range read).
         assert_eq!(
             undecodable(&hostile::truncated_jpeg()),
             "a segment is cut short"

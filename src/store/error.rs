@@ -1,6 +1,8 @@
 //! What can go wrong in the store, in the store's own words: which dependency failed, never an
 //! HTTP status. The API maps these to 503s (`api::error`); the pipeline fails the invocation.
 
+use crate::telemetry::metrics::Failure;
+
 /// Which dependency failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dependency {
@@ -39,6 +41,18 @@ impl StoreError {
         move |err| {
             tracing::warn!(error = %aws_sdk_s3::error::DisplayErrorContext(&err), "{what} failed");
             StoreError::Unavailable(dependency)
+        }
+    }
+}
+
+/// What the alarms count an unavailable dependency as. The token table and the photo index live
+/// in the audit table too.
+impl From<Dependency> for Failure {
+    fn from(dependency: Dependency) -> Self {
+        match dependency {
+            Dependency::AuditLog | Dependency::Identity => Failure::AuditLog,
+            Dependency::Storage => Failure::Storage,
+            Dependency::Credentials => Failure::Other,
         }
     }
 }
