@@ -46,9 +46,16 @@ impl TokenRecord {
         self.revoked_at.is_none() && self.expires_at.is_none_or(|at| now < at)
     }
 
+    /// The record a row holds, or `None` for a row that does not parse: such a row authenticates
+    /// no one. An optional time that is there but not a whole number is not read as absent, or
+    /// a malformed `revoked_at` would be a token never revoked.
     fn from_item(item: &HashMap<String, AttributeValue>) -> Option<TokenRecord> {
         let s = |name: &str| item.get(name)?.as_s().ok().cloned();
         let n = |name: &str| item.get(name)?.as_n().ok()?.parse::<u64>().ok();
+        let optional = |name: &str| match item.get(name) {
+            None => Some(None),
+            Some(_) => n(name).map(Some),
+        };
         let hex = item
             .get("sk")?
             .as_s()
@@ -60,8 +67,8 @@ impl TokenRecord {
             name: s("name")?,
             scope: JobScope::parse(&s("jobs")?).ok()?,
             created_at: n("created_at")?,
-            expires_at: n("expires_at"),
-            revoked_at: n("revoked_at"),
+            expires_at: optional("expires_at")?,
+            revoked_at: optional("revoked_at")?,
         })
     }
 }
@@ -308,6 +315,43 @@ mod tests {
                 id: "abababababab".into(),
                 ..record(None, Some(1_500))
             }
+        );
+    }
+
+    #[test]
+    fn a_row_whose_times_do_not_parse_authenticates_no_one() {
+        let digest = [0xab; 32];
+        let row = |name: &str, value: AttributeValue| -> HashMap<String, AttributeValue> {
+            [
+                ("pk", AttributeValue::S(TOKENS.into())),
+                ("sk", AttributeValue::S(token_sort_key(&digest))),
+                ("name", AttributeValue::S("alice".into())),
+                ("jobs", AttributeValue::S("*".into())),
+                ("created_at", AttributeValue::N("1000".into())),
+                (name, value),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect()
+        };
+        for (name, value) in [
+            ("revoked_at", AttributeValue::S("2026-11-24".into())),
+            ("revoked_at", AttributeValue::N("soon".into())),
+            ("revoked_at", AttributeValue::Bool(true)),
+            ("expires_at", AttributeValue::N("-1".into())),
+            ("expires_at", AttributeValue::Null(true)),
+        ] {
+            assert_eq!(
+                TokenRecord::from_item(&row(name, value.clone())),
+                None,
+                "{name} = {value:?}"
+            );
+        }
+        // Well-formed, the same row reads.
+        let good = row("revoked_at", AttributeValue::N("1500".into()));
+        assert_eq!(
+            TokenRecord::from_item(&good).unwrap().revoked_at,
+            Some(1500)
         );
     }
 

@@ -3,6 +3,7 @@
 
 use std::time::SystemTime;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use qdn_photos::domain::caller::JobScope;
 use qdn_photos::domain::job::JobId;
 use qdn_photos::store::tokens::TokenStore;
@@ -179,4 +180,47 @@ async fn jwt_claims_scope_the_caller_and_the_admin_group_reaches_every_job() {
     let admin = ApiEvent::get(&format!("/photos?job_id={}", new_job()))
         .authorizer(json!({"jwt": {"claims": {"sub": "boss", "cognito:groups": "[office]"}}}));
     assert_eq!(call(&app, admin).await.0.as_u16(), 200);
+}
+
+#[tokio::test]
+async fn a_token_row_that_does_not_parse_is_refused_not_read_as_unrevoked() {
+    let stack = Stack::get();
+    let job = new_job();
+    let created = store(&stack)
+        .create("erin", &JobScope::All, None, SystemTime::now())
+        .await
+        .unwrap();
+    let app = stack.app(&[("AUTH_MODE", "tokens"), ("TOKEN_CACHE_SECS", "0")]);
+    let request = || ApiEvent::get(&format!("/photos?job_id={job}")).bearer(&created.token);
+    assert_eq!(call(&app, request()).await.0.as_u16(), 200);
+    // A revocation written by hand, as a date string rather than Unix seconds.
+    let rows = stack
+        .dynamodb()
+        .query()
+        .table_name(&stack.table)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S("TOKENS".into()))
+        .send()
+        .await
+        .unwrap();
+    let sk = rows
+        .items()
+        .iter()
+        .filter_map(|row| row["sk"].as_s().ok())
+        .find(|sk| sk.starts_with(&format!("TOKEN#{}", created.record.id)))
+        .unwrap()
+        .clone();
+    stack
+        .dynamodb()
+        .update_item()
+        .table_name(&stack.table)
+        .key("pk", AttributeValue::S("TOKENS".into()))
+        .key("sk", AttributeValue::S(sk))
+        .update_expression("SET revoked_at = :when")
+        .expression_attribute_values(":when", AttributeValue::S("2026-12-02T06:00:00Z".into()))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = call(&app, request()).await;
+    assert_eq!(error_code(status, &body, 401), "unauthorized");
 }
