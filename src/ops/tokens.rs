@@ -20,13 +20,7 @@ pub async fn run(words: &[&str]) -> Result<i32, CliError> {
             }
             let scope =
                 JobScope::parse(flags.required("--jobs")?).map_err(|e| format!("--jobs: {e}"))?;
-            let days = flags
-                .get("--days")
-                .map(|d| {
-                    d.parse::<u64>()
-                        .map_err(|_| "--days must be a whole number")
-                })
-                .transpose()?;
+            let days = flags.get("--days").map(valid_days).transpose()?;
             let created = token_store()
                 .await?
                 .create(name, &scope, days, SystemTime::now())
@@ -66,6 +60,18 @@ pub async fn run(words: &[&str]) -> Result<i32, CliError> {
         }
         _ => Err(USAGE.into()),
     }
+}
+
+/// The longest a token may be valid for: ten years. A token for longer is one nobody will
+/// remember to revoke (and a day count near `u64::MAX` would overflow the expiry).
+const MAX_DAYS: u64 = 3_650;
+
+/// `--days`: a whole number from 1 to [`MAX_DAYS`]. Zero would create a token already expired.
+fn valid_days(text: &str) -> Result<u64, CliError> {
+    text.parse::<u64>()
+        .ok()
+        .filter(|days| (1..=MAX_DAYS).contains(days))
+        .ok_or_else(|| format!("--days must be a whole number from 1 to {MAX_DAYS}").into())
 }
 
 /// The one token whose id starts with `which` (at least 8 hex digits), or every token of the
@@ -130,6 +136,19 @@ fn utc_text(unix_secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_are_one_to_ten_years_never_zero_or_past_what_the_expiry_can_hold() {
+        assert_eq!(valid_days("1").unwrap(), 1);
+        assert_eq!(valid_days("3650").unwrap(), 3_650);
+        for bad in ["0", "3651", "18446744073709551615", "-1", "1.5", "", "30d"] {
+            let err = valid_days(bad).unwrap_err().to_string();
+            assert_eq!(
+                err, "--days must be a whole number from 1 to 3650",
+                "{bad:?}"
+            );
+        }
+    }
 
     #[test]
     fn a_listed_token_shows_its_state() {

@@ -163,7 +163,8 @@ impl TokenStore {
         let token = format!("qdn_{}", URL_SAFE_NO_PAD.encode(secret));
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let created_at = unix_secs(now);
-        let expires_at = valid_days.map(|days| created_at + days * 86_400);
+        let expires_at =
+            valid_days.map(|days| created_at.saturating_add(days.saturating_mul(86_400)));
         let mut put = self
             .client
             .put_item()

@@ -70,6 +70,19 @@ async fn tokens_are_created_once_listed_by_id_and_revoked_through_the_binary() {
     for bad in [
         &["tokens", "create", "--name", "x"][..],
         &["tokens", "create", "--name", "x", "--jobs", "../etc"],
+        &[
+            "tokens", "create", "--name", "x", "--jobs", "*", "--days", "0",
+        ],
+        &[
+            "tokens",
+            "create",
+            "--name",
+            "x",
+            "--jobs",
+            "*",
+            "--days",
+            "18446744073709551615",
+        ],
         &["tokens", "revoke", "abc"],
         &["tokens", "revoke", "ffffffffffff"],
         &["tokens", "delete"],
