@@ -1,6 +1,7 @@
 //! Configuration from environment variables (names are a contract: see docs/operations.md).
 //! Each role reads its own (`api::config`, `pipeline::config`) through [`Env`]; what both read is
-//! [`CommonConfig`]. This module knows no role. Parsed once at cold start: any missing or invalid setting stops the start with an error naming it.
+//! [`CommonConfig`]. This module knows no role. Parsed once at cold start: any missing or
+//! invalid setting stops the start with an error naming it.
 
 use crate::telemetry::metrics::MetricsTarget;
 

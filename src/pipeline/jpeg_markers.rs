@@ -13,10 +13,10 @@ pub struct Frame {
     pub components: u8,
 }
 
-/// What the walk found up to the end of the image (or of the bytes).
+/// What the walk found up to the end of the image (or of the bytes): the one frame a photo has.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
-    pub frames: Vec<Frame>,
+    pub frame: Frame,
     pub scans: usize,
 }
 
@@ -58,10 +58,8 @@ pub fn layout(data: &[u8]) -> Result<Layout, Refusal> {
     if data.get(..2) != Some(&[0xFF, 0xD8]) {
         return Err(Refusal::NotJpeg);
     }
-    let mut found = Layout {
-        frames: Vec::new(),
-        scans: 0,
-    };
+    let mut frame = None;
+    let mut scans = 0;
     let mut pos = 2;
     loop {
         // Fill bytes (0xFF) may pad before a marker; anything else between segments is junk a
@@ -91,19 +89,19 @@ pub fn layout(data: &[u8]) -> Result<Layout, Refusal> {
         let segment = data.get(pos + 2..pos + len).ok_or(Refusal::Truncated)?;
         pos += len;
         if is_frame_marker(marker) {
-            if !found.frames.is_empty() {
+            if frame.is_some() {
                 return Err(Refusal::SeveralFrames);
             }
             let header = segment.get(..6).ok_or(Refusal::Truncated)?;
-            found.frames.push(Frame {
+            frame = Some(Frame {
                 marker,
                 height: u16::from_be_bytes([header[1], header[2]]),
                 width: u16::from_be_bytes([header[3], header[4]]),
                 components: header[5],
             });
         } else if marker == 0xDA {
-            found.scans += 1;
-            if found.scans > MAX_SCANS {
+            scans += 1;
+            if scans > MAX_SCANS {
                 return Err(Refusal::TooManyScans);
             }
             // The entropy-coded data: up to the next marker that is not a stuffed byte or a
@@ -116,10 +114,8 @@ pub fn layout(data: &[u8]) -> Result<Layout, Refusal> {
             }
         }
     }
-    if found.frames.is_empty() {
-        return Err(Refusal::NoFrame);
-    }
-    Ok(found)
+    let frame = frame.ok_or(Refusal::NoFrame)?;
+    Ok(Layout { frame, scans })
 }
 
 #[cfg(test)]
@@ -133,13 +129,13 @@ mod tests {
         let photo = camera_jpeg(640, 480, 1, Some((-33.8568, 151.2153)), 90);
         let found = layout(&photo).unwrap();
         assert_eq!(
-            found.frames,
-            [Frame {
+            found.frame,
+            Frame {
                 marker: 0xC0,
                 width: 640,
                 height: 480,
                 components: 3
-            }]
+            }
         );
         assert_eq!(found.scans, 1);
         // An EXIF block holding a whole JPEG (as cameras embed their own thumbnail).
@@ -157,7 +153,7 @@ mod tests {
     fn a_progressive_photo_counts_its_scans() {
         let progressive = hostile::progressive_jpeg(64, 48, 10);
         let found = layout(&progressive).unwrap();
-        assert_eq!((found.frames[0].marker, found.scans), (0xC2, 10));
+        assert_eq!((found.frame.marker, found.scans), (0xC2, 10));
     }
 
     #[test]

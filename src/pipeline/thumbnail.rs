@@ -106,9 +106,8 @@ fn decode_jpeg(bytes: &[u8], spec: &ThumbnailSpec) -> Result<RgbImage, Thumbnail
     // decoder meets a later frame or the thousandth scan only after the work on the earlier ones.
     let layout = jpeg_markers::layout(bytes)
         .map_err(|refusal| ThumbnailError::Undecodable(refusal.reason().into()))?;
-    for frame in &layout.frames {
-        check_budget(u64::from(frame.width), u64::from(frame.height), spec)?;
-    }
+    let frame = layout.frame;
+    check_budget(u64::from(frame.width), u64::from(frame.height), spec)?;
     let bad = |e: jpeg_decoder::Error| ThumbnailError::Undecodable(e.to_string());
     let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
     decoder.read_info().map_err(bad)?;
