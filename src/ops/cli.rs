@@ -65,7 +65,7 @@ async fn run(args: &[String]) -> Result<i32, CliError> {
             }
             let missing = found.iter().filter(|f| !f.ok).count();
             if missing > 0 {
-                println!("{missing} protection(s) missing: see README, \"Reusing a bucket\".");
+                println!("{missing} protection(s) missing: see docs/deploy.md (CreateBucket=false, a reused bucket).");
             }
             Ok(i32::from(missing > 0))
         }
