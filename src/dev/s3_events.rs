@@ -1,13 +1,15 @@
 //! S3 event notifications as AWS writes them, for tests, `events/` and the local stand-in.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
 /// An S3 event notification for objects just stored, as AWS sends it (eventVersion 2.1): for
 /// tests, `events/`, and the local stand-in for bucket notifications. `objects`: `(key, size,
 /// ETag, versionId)`; keys are written form-encoded, as S3 writes them.
 pub fn notification(bucket: &str, objects: &[(&str, u64, &str, Option<&str>)]) -> String {
     let records: Vec<serde_json::Value> = objects
         .iter()
-        .enumerate()
-        .map(|(i, (key, size, etag, version))| {
+        .map(|(key, size, etag, version)| {
             serde_json::json!({
                 "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
                 "eventTime": "2026-11-24T10:00:00.000Z", "eventName": "ObjectCreated:Post",
@@ -19,12 +21,27 @@ pub fn notification(bucket: &str, objects: &[(&str, u64, &str, Option<&str>)]) -
                     "bucket": {"name": bucket, "ownerIdentity": {"principalId": "A3NL1KOZZKExample"},
                                "arn": format!("arn:aws:s3:::{bucket}")},
                     "object": {"key": encode_key(key), "size": size, "eTag": etag, "versionId": version,
-                               "sequencer": format!("0055AED6DCD9028{i:03X}")}
+                               "sequencer": next_sequencer()}
                 }
             })
         })
         .collect();
     serde_json::json!({ "Records": records }).to_string()
+}
+
+/// A sequencer later than every one this process made before, as S3's grow for each key: the
+/// order of the calls is the order of the stores.
+pub fn next_sequencer() -> String {
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let previous = LAST
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
+            Some(now.max(last + 1))
+        })
+        .unwrap_or_default();
+    format!("{:018X}", now.max(previous + 1))
 }
 
 /// The inverse of [`decode_key`](crate::pipeline::s3_event::decode_key): `/` kept, space as `+`, the rest percent-encoded.

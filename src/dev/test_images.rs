@@ -53,6 +53,37 @@ pub fn camera_jpeg(
     )
 }
 
+/// A small, valid JPEG of exactly `len` bytes whose colour (and so bytes) follow `seed`: comment
+/// segments pad it. For tests that need distinct photos the pipeline accepts; `len` ≥ 1,000.
+pub fn padded_jpeg(seed: u8, len: usize) -> Vec<u8> {
+    let color = [seed.wrapping_mul(37), seed.wrapping_mul(91), seed];
+    let small = encode(&RgbImage::from_pixel(16, 16, Rgb(color)), 75);
+    assert!(
+        len >= small.len() + 4,
+        "padded_jpeg needs at least {} bytes",
+        small.len() + 4
+    );
+    let mut out = small[..2].to_vec();
+    let mut pad = len - small.len();
+    while pad > 0 {
+        // A COM segment: marker, 16-bit length (which counts itself), then the text; never
+        // leaving less than a segment's 4 bytes to pad.
+        const MOST: usize = 65_535 + 2;
+        let take = match pad {
+            p if p <= MOST => p,
+            p if p - MOST < 4 => MOST - 4,
+            _ => MOST,
+        };
+        let body = take - 4;
+        out.extend_from_slice(&[0xFF, 0xFE]);
+        out.extend_from_slice(&((body + 2) as u16).to_be_bytes());
+        out.extend((0..body).map(|i| b'a' + ((i + usize::from(seed)) % 26) as u8));
+        pad -= take;
+    }
+    out.extend_from_slice(&small[2..]);
+    out
+}
+
 /// A photo-like (noisy, detailed) JPEG of `width` × `height`, for benches: flat test patterns
 /// compress to nothing and decode unrealistically fast.
 pub fn photo_like_jpeg(width: u32, height: u32, orientation: u16, quality: u8) -> Vec<u8> {
@@ -241,4 +272,20 @@ pub fn crc32(bytes: &[u8]) -> u32 {
         }
     }
     !crc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padded_jpegs_have_the_asked_length_and_decode() {
+        for len in [1_000, 65_541, 65_542, 140_000] {
+            let bytes = padded_jpeg(3, len);
+            assert_eq!(bytes.len(), len);
+            let image = image::load_from_memory(&bytes).unwrap();
+            assert_eq!(image.width(), 16);
+        }
+        assert_ne!(padded_jpeg(1, 2_000), padded_jpeg(2, 2_000));
+    }
 }

@@ -56,8 +56,8 @@ impl fmt::Display for JobId {
     }
 }
 
-/// `jobs/{job_id}/{uuid v7}.{ext}`: the only shape of key the server issues. Time-ordered, so a
-/// listing is in upload order.
+/// `jobs/{job_id}/{uuid}.{ext}`: v7 (time-ordered, so a listing is in upload order) is the only
+/// shape the server issues; other versions are photos stored before it, registered by `import`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct UploadKey {
     key: String,
@@ -85,19 +85,52 @@ impl UploadKey {
 
     /// `raw` as a key the server could have issued for `job`, or `None`.
     pub fn parse(job: &JobId, raw: &str) -> Option<UploadKey> {
+        Self::parse_stored(job, raw).filter(UploadKey::is_granted)
+    }
+
+    /// `raw` as a key of `job` with any UUID in it: what this service issues (v7), or what the
+    /// Lambda before it wrote (`jobs/{job}/{uuid4}.jpg`), which `import` registers.
+    pub fn parse_stored(job: &JobId, raw: &str) -> Option<UploadKey> {
         let name = raw
             .strip_prefix("jobs/")?
             .strip_prefix(job.as_str())?
             .strip_prefix('/')?;
         let (id, ext) = name.split_once('.')?;
-        let is_v7_lower_hyphenated = id.len() == 36
+        let is_lower_hyphenated = id.len() == 36
             && !id.bytes().any(|b| b.is_ascii_uppercase())
-            && Uuid::try_parse(id).is_ok_and(|u| u.get_version_num() == 7);
-        let image = ImageType::by_ext(ext).filter(|_| is_v7_lower_hyphenated)?;
+            && Uuid::try_parse(id).is_ok();
+        let image = ImageType::by_ext(ext).filter(|_| is_lower_hyphenated)?;
         Some(UploadKey {
             key: raw.to_owned(),
             image,
         })
+    }
+
+    /// A key this service issues (UUID v7), as opposed to one stored before it.
+    pub fn is_granted(&self) -> bool {
+        self.uuid().get_version_num() == 7
+    }
+
+    fn uuid(&self) -> Uuid {
+        let id = self.file_name().split('.').next().unwrap_or_default();
+        Uuid::try_parse(id).unwrap_or_default()
+    }
+
+    /// The name a listing sorts this photo by, in upload order: a v7 key's own file name; for a
+    /// key stored before this service, a v7 name made from the time S3 stored it (`stored_ms`,
+    /// Unix milliseconds) and the key's own random bits, so imported photos sit among new ones
+    /// by date.
+    pub fn listing_name(&self, stored_ms: u64) -> String {
+        if self.is_granted() {
+            return self.file_name().to_owned();
+        }
+        let mut bytes = *self.uuid().as_bytes();
+        bytes[..6].copy_from_slice(&stored_ms.to_be_bytes()[2..]);
+        let id = uuid::Builder::from_bytes(bytes)
+            .with_version(uuid::Version::SortRand)
+            .with_variant(uuid::Variant::RFC4122)
+            .into_uuid();
+        format!("{}.{}", id.hyphenated(), self.image.ext())
     }
 
     pub fn as_str(&self) -> &str {
@@ -224,6 +257,31 @@ mod tests {
             format!("jobs/j/{v7}.jpg.jpg"),
         ] {
             assert_eq!(UploadKey::parse(&j, &bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn keys_stored_before_this_service_parse_as_stored_and_list_by_their_date() {
+        let j = job("j");
+        let v4 = "3f2c1b8e-9d4a-4c2b-8e1f-0a9b8c7d6e5f";
+        let legacy = UploadKey::parse_stored(&j, &format!("jobs/j/{v4}.jpg")).unwrap();
+        assert!(!legacy.is_granted());
+        assert_eq!(UploadKey::parse(&j, legacy.as_str()), None, "never granted");
+        let earlier = legacy.listing_name(1_700_000_000_000);
+        let later = legacy.listing_name(1_700_000_000_001);
+        assert!(earlier < later && earlier.ends_with(".jpg"), "{earlier}");
+        let name = Uuid::try_parse(earlier.trim_end_matches(".jpg")).unwrap();
+        assert_eq!(name.get_version_num(), 7);
+        // A key issued after the import's stored time lists after it, and keeps its own name.
+        let fresh = UploadKey::generate(&j, legacy.image_type());
+        assert!(fresh.is_granted());
+        assert_eq!(fresh.listing_name(0), fresh.file_name());
+        assert!(later.as_str() < fresh.file_name());
+        for bad in [
+            format!("jobs/j/{}.jpg", v4.to_uppercase()),
+            format!("jobs/j/{v4}.exe"),
+        ] {
+            assert_eq!(UploadKey::parse_stored(&j, &bad), None, "{bad}");
         }
     }
 }

@@ -83,7 +83,7 @@ async fn run(args: &[String]) -> Result<i32, CliError> {
             };
             let spec = crate::pipeline::thumbnail::ThumbnailSpec::DEFAULT;
             let thumb = crate::pipeline::thumbnail::make(&bytes, kind, orientation, &spec)
-                .map_err(|e| format!("no thumbnail: {}", e.status().as_str()))?;
+                .map_err(|e| format!("no thumbnail: {e}"))?;
             std::fs::write(output, &thumb.jpeg)?;
             println!(
                 "{output}: {}x{}, {} bytes",

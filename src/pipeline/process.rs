@@ -1,9 +1,12 @@
-//! One S3 event, record by record: verify the bytes against the declared type (a ranged GET),
-//! read the EXIF evidence, make the thumbnail, and record it all once per stored version. A
-//! mismatch removes that version and records the rejection. S3 delivers at least once and in no
-//! particular order: a version already recorded is skipped (after finishing an interrupted
-//! rejection), and two deliveries racing each other write one record (the audit transaction's
-//! conditions).
+//! One stored version, checked and recorded: the grant (whom the key was issued to, for how
+//! many bytes), the stored type, the magic bytes, the pixel budget and a decode (the thumbnail),
+//! then the record, then the listing. What S3 stored and this verified is the photo; a client's
+//! report lists nothing. A refused version of a granted key is recorded and removed.
+//!
+//! S3 delivers at least once and in no particular order: a version already recorded is not
+//! checked again (an interrupted removal or listing is finished), and of a key's versions the
+//! earliest by S3's sequencer is the photo, whichever event arrives first (the listing's
+//! condition decides a race); a later one is recorded as superseded and removed.
 
 use std::time::SystemTime;
 
@@ -16,7 +19,11 @@ use crate::pipeline::s3_event::StoredEvent;
 use crate::pipeline::thumbnail::{self, ThumbnailError, ThumbnailSpec};
 use crate::store::audit::AuditEvent;
 use crate::store::error::StoreError;
-use crate::store::records::{ObjectFacts, ObjectRecord, ThumbnailStatus};
+use crate::store::index::Publication;
+use crate::store::records::{
+    sequencer_order, ObjectFacts, ObjectRecord, PhotoRecord, Rejection, ThumbnailStatus, Verdict,
+};
+use crate::store::storage::Storage;
 use crate::telemetry::metrics::RequestMetrics;
 
 /// Enough for the magic number, and for a JPEG's EXIF block (APP1 holds at most 64 KiB).
@@ -32,10 +39,12 @@ pub enum Outcome {
     Ignored(&'static str),
     /// This version's record exists: a redelivered event.
     AlreadyRecorded,
-    /// Recorded, with what became of its thumbnail.
-    Stored { thumbnail: ThumbnailStatus },
-    /// The bytes were not the declared type: recorded, and the version removed.
-    Rejected,
+    /// Verified and listed, with what became of its thumbnail.
+    Listed { thumbnail: ThumbnailStatus },
+    /// Recorded as refused, never listed (and removed, where this service granted it).
+    Rejected(Rejection),
+    /// A later version of a key whose earlier version is the photo: recorded and removed.
+    Superseded,
 }
 
 impl Outcome {
@@ -43,8 +52,9 @@ impl Outcome {
         match self {
             Outcome::Ignored(why) => format!("ignored: {why}"),
             Outcome::AlreadyRecorded => "already recorded".into(),
-            Outcome::Stored { thumbnail } => format!("stored, thumbnail {}", thumbnail.as_str()),
-            Outcome::Rejected => "rejected".into(),
+            Outcome::Listed { thumbnail } => format!("listed, thumbnail {}", thumbnail.as_str()),
+            Outcome::Rejected(why) => format!("rejected: {}", why.code()),
+            Outcome::Superseded => "superseded by an earlier version".into(),
         }
     }
 }
@@ -54,11 +64,11 @@ pub fn metrics(outcomes: &[Outcome]) -> RequestMetrics {
     let mut m = RequestMetrics::default();
     for outcome in outcomes {
         match outcome {
-            Outcome::Stored { thumbnail } => {
+            Outcome::Listed { thumbnail } => {
                 m.photos_stored += 1;
                 m.thumbnails_created += u64::from(*thumbnail == ThumbnailStatus::Created);
             }
-            Outcome::Rejected => m.uploads_rejected += 1,
+            Outcome::Rejected(_) | Outcome::Superseded => m.uploads_rejected += 1,
             Outcome::Ignored(_) | Outcome::AlreadyRecorded => {}
         }
     }
@@ -72,6 +82,20 @@ pub fn upload_key_of(key: &str) -> Option<(JobId, UploadKey)> {
     Some((job, upload))
 }
 
+/// One stored version to check: from an S3 event, or from a listing (`import`, `reprocess`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub job: JobId,
+    pub key: UploadKey,
+    pub size: u64,
+    pub etag: Option<String>,
+    pub version_id: Option<String>,
+    /// As [`sequencer_order`] pads it.
+    pub sequencer: String,
+    /// What stored it, for the audit row's user agent: `s3 ObjectCreated:Post`, `import`.
+    pub via: String,
+}
+
 /// Processes every record; an S3 or DynamoDB failure fails the whole event, so Lambda retries
 /// it, and what was already recorded is skipped on the retry.
 pub async fn handle(
@@ -82,14 +106,14 @@ pub async fn handle(
 ) -> Result<Vec<Outcome>, StoreError> {
     let mut outcomes = Vec::with_capacity(events.len());
     for (i, event) in events.iter().enumerate() {
-        let outcome = process(ctx, spec, event, &format!("{invocation}:{i}")).await?;
+        let outcome = process_event(ctx, spec, event, &format!("{invocation}:{i}")).await?;
         tracing::info!(key = %event.key, version = event.version_id.as_deref().unwrap_or("null"), outcome = %outcome.label(), "processed");
         outcomes.push(outcome);
     }
     Ok(outcomes)
 }
 
-async fn process(
+async fn process_event(
     ctx: &PipelineContext,
     spec: &ThumbnailSpec,
     event: &StoredEvent,
@@ -102,16 +126,58 @@ async fn process(
     let Some((job, key)) = upload_key_of(&event.key) else {
         return Ok(Outcome::Ignored("not an upload key"));
     };
-    let version = event.version_id.as_deref();
-    if let Some(Some(earlier)) = ctx
+    let candidate = Candidate {
+        job,
+        key,
+        size: event.size,
+        etag: event.etag.clone(),
+        version_id: event.version_id.clone(),
+        sequencer: sequencer_order(event.sequencer.as_deref().unwrap_or_default()),
+        via: format!("s3 {}", event.event_name),
+    };
+    check(ctx, spec, &storage, &candidate, request_id).await
+}
+
+/// Checks and records one stored version, and lists it if it is the key's photo.
+pub async fn check(
+    ctx: &PipelineContext,
+    spec: &ThumbnailSpec,
+    storage: &Storage,
+    candidate: &Candidate,
+    request_id: &str,
+) -> Result<Outcome, StoreError> {
+    let Candidate { job, key, .. } = candidate;
+    let version = candidate.version_id.as_deref();
+    let caller = Caller {
+        principal: PRINCIPAL.to_owned(),
+        scope: JobScope::All,
+        meta: RequestMeta {
+            request_id: request_id.to_owned(),
+            source_ip: String::new(),
+            user_agent: candidate.via.clone(),
+        },
+        now: SystemTime::now(),
+    };
+    let steps = Steps {
+        ctx,
+        storage,
+        caller: &caller,
+        job,
+    };
+    if let Some((earlier, photo)) = ctx
         .index
-        .object_records(&job, &[(&key, version)])
+        .object_record(job, key, version, &candidate.sequencer)
         .await?
-        .pop()
     {
-        if !earlier.accepted {
-            // A rejection recorded before its delete landed: finish it.
-            storage.delete_version(key.as_str(), version).await?;
+        // Finish what an interrupted run started: the removal, or the listing.
+        match (earlier.verdict, photo) {
+            (Verdict::Verified(_), Some(photo)) => {
+                steps.publish(&photo).await?;
+            }
+            (Verdict::Rejected(_) | Verdict::Superseded, _) if key.is_granted() => {
+                storage.delete_version(key.as_str(), version).await?;
+            }
+            _ => {}
         }
         return Ok(Outcome::AlreadyRecorded);
     }
@@ -124,49 +190,48 @@ async fn process(
     let declared = key.image_type();
     let facts = ObjectFacts {
         key: key.clone(),
-        size: event.size,
-        etag: event.etag.clone(),
-        version_id: event.version_id.clone(),
-        sequencer: event.sequencer.clone(),
+        size: candidate.size,
+        etag: candidate.etag.clone(),
+        version_id: candidate.version_id.clone(),
+        sequencer: candidate.sequencer.clone(),
         content_type: head
             .content_type
             .clone()
             .unwrap_or_else(|| declared.mime().to_owned()),
+        last_modified: head.last_modified,
     };
-    let caller = Caller {
-        principal: PRINCIPAL.to_owned(),
-        scope: JobScope::All,
-        meta: RequestMeta {
-            request_id: request_id.to_owned(),
-            source_ip: String::new(),
-            user_agent: format!("s3 {}", event.event_name),
-        },
-        now: SystemTime::now(),
+    let uploader = if key.is_granted() {
+        match ctx.index.grant(job, key).await? {
+            None => return steps.refuse(&facts, None, Rejection::NotGranted).await,
+            Some(grant) => {
+                if grant.max_bytes.is_some_and(|max| facts.size > max) {
+                    return steps
+                        .refuse(&facts, Some(grant.principal), Rejection::OverGrantedSize)
+                        .await;
+                }
+                Some(grant.principal)
+            }
+        }
+    } else {
+        None
     };
-
+    if !facts.content_type.eq_ignore_ascii_case(declared.mime()) {
+        return steps
+            .refuse(&facts, uploader, Rejection::WrongContentType)
+            .await;
+    }
     if !declared.matches_magic(&head.bytes) {
-        let record = ObjectRecord {
-            accepted: false,
-            ..ObjectRecord::unprocessed()
-        };
-        let row = ctx.audit.row(
-            &caller,
-            &job,
-            AuditEvent::UploadRejected {
-                object: &facts,
-                record: &record,
-            },
-        );
-        // Recorded first, then removed: a retry after a failed delete finds the record and
-        // deletes again; the other order could lose the record.
-        let first = ctx.audit.write(&row).await?;
-        storage.delete_version(key.as_str(), version).await?;
-        tracing::warn!(key = %key, declared = declared.mime(), "upload rejected: its bytes are not its declared type");
-        return Ok(if first {
-            Outcome::Rejected
-        } else {
-            Outcome::AlreadyRecorded
-        });
+        return steps
+            .refuse(&facts, uploader, Rejection::NotDeclaredType)
+            .await;
+    }
+    if version.is_some()
+        && storage
+            .earlier_version_exists(key.as_str(), version)
+            .await?
+    {
+        // That earlier version is the photo once checked; this one is never shown.
+        return steps.supersede(facts, uploader).await;
     }
 
     let metadata = if declared == ImageType::Jpeg {
@@ -194,22 +259,26 @@ async fn process(
         }
         ImageType::Heic | ImageType::Heif | ImageType::Avif => Err(ThumbnailError::Unsupported),
     };
-    let (status, thumb_key) = match made {
+    let (verdict, thumb_key) = match made {
         Ok(thumb) => {
-            let thumb_key = thumbnail_key(&key, version);
+            let thumb_key = thumbnail_key(key, version);
             storage.put_thumbnail(&thumb_key, thumb.jpeg).await?;
-            (ThumbnailStatus::Created, Some(thumb_key))
+            (Verdict::Verified(ThumbnailStatus::Created), Some(thumb_key))
         }
         Err(err) => {
             if let ThumbnailError::Undecodable(why) = &err {
-                tracing::warn!(key = %key, error = %why, "no thumbnail: undecodable");
+                tracing::warn!(key = %key, error = %why, "undecodable");
             }
-            (err.status(), None)
+            (err.verdict(), None)
         }
     };
+    let thumbnail = match verdict {
+        Verdict::Verified(thumbnail) => thumbnail,
+        Verdict::Rejected(why) => return steps.refuse(&facts, uploader, why).await,
+        Verdict::Superseded => return steps.supersede(facts, uploader).await,
+    };
     let record = ObjectRecord {
-        accepted: true,
-        thumbnail: Some(status),
+        verdict,
         thumbnail_key: thumb_key,
         captured_at: metadata.captured_at,
         location: metadata.location,
@@ -217,17 +286,134 @@ async fn process(
     };
     let row = ctx.audit.row(
         &caller,
-        &job,
-        AuditEvent::ObjectStored {
+        job,
+        AuditEvent::ObjectChecked {
             object: &facts,
             record: &record,
+            uploader: uploader.as_deref(),
         },
     );
-    Ok(if ctx.audit.write(&row).await? {
-        Outcome::Stored { thumbnail: status }
-    } else {
-        Outcome::AlreadyRecorded
+    if !ctx.audit.write(&row).await? {
+        return Ok(Outcome::AlreadyRecorded);
+    }
+    let photo = PhotoRecord {
+        audit_id: row.audit_id.to_string(),
+        object: facts,
+        record,
+        uploader,
+    };
+    Ok(match steps.publish(&photo).await? {
+        true => Outcome::Listed { thumbnail },
+        false => Outcome::Superseded,
     })
+}
+
+/// The record's writes for one candidate.
+struct Steps<'a> {
+    ctx: &'a PipelineContext,
+    storage: &'a Storage,
+    caller: &'a Caller,
+    job: &'a JobId,
+}
+
+impl Steps<'_> {
+    /// Records the refusal, then removes a granted version (recorded first: a retry after a
+    /// failed removal finds the record and removes again; the other order could lose it).
+    /// Objects stored before this service are left where they are.
+    async fn refuse(
+        &self,
+        facts: &ObjectFacts,
+        uploader: Option<String>,
+        why: Rejection,
+    ) -> Result<Outcome, StoreError> {
+        let record = ObjectRecord::of(Verdict::Rejected(why));
+        let first = self.record(facts, &record, uploader.as_deref()).await?;
+        if facts.key.is_granted() {
+            self.storage
+                .delete_version(facts.key.as_str(), facts.version_id.as_deref())
+                .await?;
+        }
+        tracing::warn!(key = %facts.key, reason = why.code(), "upload rejected");
+        Ok(if first {
+            Outcome::Rejected(why)
+        } else {
+            Outcome::AlreadyRecorded
+        })
+    }
+
+    /// Records `facts` as superseded (over its verified record, if it had one) and removes the
+    /// version and its thumbnail.
+    async fn supersede(
+        &self,
+        facts: ObjectFacts,
+        uploader: Option<String>,
+    ) -> Result<Outcome, StoreError> {
+        let record = ObjectRecord::of(Verdict::Superseded);
+        // A row of its own: this run may have written its verification row a moment ago, under
+        // the same request id and time.
+        let mut caller = self.caller.clone();
+        caller.meta.request_id.push_str("/superseded");
+        let row = self.ctx.audit.row(
+            &caller,
+            self.job,
+            AuditEvent::ObjectChecked {
+                object: &facts,
+                record: &record,
+                uploader: uploader.as_deref(),
+            },
+        );
+        self.ctx.audit.write(&row).await?;
+        let version = facts.version_id.as_deref();
+        // Where the bucket keeps no versions the later bytes replaced the photo's: removing
+        // them would remove the photo (see docs/pipeline.md).
+        if version.is_some() {
+            self.storage
+                .delete_version(facts.key.as_str(), version)
+                .await?;
+            self.storage
+                .delete_version(&thumbnail_key(&facts.key, version), None)
+                .await?;
+        }
+        tracing::warn!(key = %facts.key, "a later version of a listed key: superseded");
+        Ok(Outcome::Superseded)
+    }
+
+    async fn record(
+        &self,
+        facts: &ObjectFacts,
+        record: &ObjectRecord,
+        uploader: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let row = self.ctx.audit.row(
+            self.caller,
+            self.job,
+            AuditEvent::ObjectChecked {
+                object: facts,
+                record,
+                uploader,
+            },
+        );
+        self.ctx.audit.write(&row).await
+    }
+
+    /// Lists a verified photo; `false` when an earlier version of its key is the photo (and
+    /// this one is then superseded). A later version it displaces is superseded in turn.
+    async fn publish(&self, photo: &PhotoRecord) -> Result<bool, StoreError> {
+        match self.ctx.index.publish(self.job, photo).await? {
+            Publication::Listed { displaced } => {
+                if let Some(later) = displaced {
+                    self.supersede(later.object, later.uploader).await?;
+                }
+                Ok(true)
+            }
+            Publication::AlreadyListed => Ok(true),
+            Publication::Superseded { .. } => {
+                self.supersede(photo.object.clone(), photo.uploader.clone())
+                    .await?;
+                Ok(false)
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -237,19 +423,20 @@ mod tests {
     #[test]
     fn each_outcome_counts_where_it_belongs() {
         let m = metrics(&[
-            Outcome::Stored {
+            Outcome::Listed {
                 thumbnail: ThumbnailStatus::Created,
             },
-            Outcome::Stored {
+            Outcome::Listed {
                 thumbnail: ThumbnailStatus::Unsupported,
             },
-            Outcome::Rejected,
+            Outcome::Rejected(Rejection::NotDeclaredType),
+            Outcome::Superseded,
             Outcome::AlreadyRecorded,
             Outcome::Ignored("not an upload key"),
         ]);
         assert_eq!(
             (m.photos_stored, m.thumbnails_created, m.uploads_rejected),
-            (2, 1, 1)
+            (2, 1, 2)
         );
         assert_eq!(m.urls_issued + m.completions + m.audit_failures, 0);
     }

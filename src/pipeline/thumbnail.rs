@@ -11,7 +11,7 @@ use image::{DynamicImage, ImageFormat, ImageReader, Limits, RgbImage};
 
 use crate::domain::image_type::ImageType;
 use crate::pipeline::{jpeg_dc, jpeg_markers};
-use crate::store::records::ThumbnailStatus;
+use crate::store::records::{Rejection, ThumbnailStatus, Verdict};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThumbnailSpec {
@@ -49,13 +49,25 @@ pub enum ThumbnailError {
     Undecodable(String),
 }
 
-impl ThumbnailError {
-    /// What the record says of the thumbnail.
-    pub fn status(&self) -> ThumbnailStatus {
+impl std::fmt::Display for ThumbnailError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ThumbnailError::Unsupported => ThumbnailStatus::Unsupported,
-            ThumbnailError::TooLarge { .. } => ThumbnailStatus::TooLarge,
-            ThumbnailError::Undecodable(_) => ThumbnailStatus::Undecodable,
+            ThumbnailError::Unsupported => f.write_str("no decoder for this type"),
+            ThumbnailError::TooLarge { width, height } => {
+                write!(f, "{width} x {height} is over the pixel budget")
+            }
+            ThumbnailError::Undecodable(why) => write!(f, "undecodable: {why}"),
+        }
+    }
+}
+
+impl ThumbnailError {
+    /// What the record says: a verified photo without a thumbnail, or why it is refused.
+    pub fn verdict(&self) -> Verdict {
+        match self {
+            ThumbnailError::Unsupported => Verdict::Verified(ThumbnailStatus::Unsupported),
+            ThumbnailError::TooLarge { .. } => Verdict::Rejected(Rejection::DimensionsOverBudget),
+            ThumbnailError::Undecodable(_) => Verdict::Rejected(Rejection::Undecodable),
         }
     }
 }
@@ -298,9 +310,14 @@ mod tests {
     }
 
     #[test]
-    fn a_file_that_is_not_its_type_is_undecodable() {
+    fn a_file_that_is_not_its_type_is_undecodable_and_rejected() {
         let err = make(b"hello, not a photo", jpeg(), 1, &SPEC).unwrap_err();
-        assert_eq!(err.status(), ThumbnailStatus::Undecodable);
+        assert_eq!(err.verdict(), Verdict::Rejected(Rejection::Undecodable));
+        let heic = make(b"....ftypheic", ImageType::Heic, 1, &SPEC).unwrap_err();
+        assert_eq!(
+            heic.verdict(),
+            Verdict::Verified(ThumbnailStatus::Unsupported)
+        );
     }
 
     #[test]

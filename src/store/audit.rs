@@ -1,6 +1,6 @@
-//! The audit log: one DynamoDB row per issued credential and per recorded completion, written in
-//! one transaction with its index rows (a GRANT row per issued key, a PHOTO row per completed
-//! key: see [`crate::store::keys`]). Every row is written with a condition so that no other write
+//! The audit log: one DynamoDB row per issued credential, reported completion and checked object,
+//! written in one transaction with its index rows (a GRANT row per issued key, a COMPLETED row
+//! per reported key, an OBJECT row per checked version: see [`crate::store::keys`]). Every row is written with a condition so that no other write
 //! can ever overwrite an existing row; the SDK's own retry of the same transaction (its first
 //! attempt may have landed before a timeout) matches on `audit_id` and succeeds, rather than
 //! being mistaken for a collision.
@@ -19,10 +19,11 @@ use crate::domain::caller::{Caller, RequestMeta};
 use crate::domain::job::{JobId, UploadKey, UploadMethod};
 use crate::store::error::{Dependency, StoreError};
 use crate::store::keys::{
-    audit_sort_key, grant_sort_key, object_sort_key, partition_key, photo_sort_key,
+    audit_sort_key, completed_sort_key, grant_sort_key, object_sort_key, partition_key, OBJECT,
 };
-use crate::store::records::StoredObject;
-use crate::store::records::{object_attributes, ObjectFacts, ObjectRecord};
+use crate::store::records::{
+    checked_attributes, object_attributes, ObjectFacts, ObjectRecord, StoredObject, Verdict,
+};
 
 /// What happened, with the facts the row keeps about it.
 #[derive(Debug, Clone, Copy)]
@@ -40,16 +41,14 @@ pub enum AuditEvent<'a> {
         objects: &'a [StoredObject],
         total_bytes: i64,
     },
-    /// S3 stored an object of a job, and the pipeline checked its bytes against its type: what it
-    /// holds (size, ETag, version, sequencer, type), what its EXIF says, and its thumbnail.
-    ObjectStored {
+    /// The pipeline checked a stored version: what S3 holds (size, ETag, version, sequencer,
+    /// type) and its verdict: verified (with its EXIF and thumbnail), rejected (why), or
+    /// superseded by an earlier version of the key.
+    ObjectChecked {
         object: &'a ObjectFacts,
         record: &'a ObjectRecord,
-    },
-    /// S3 stored an object whose bytes are not its declared type: the version was removed.
-    UploadRejected {
-        object: &'a ObjectFacts,
-        record: &'a ObjectRecord,
+        /// Whom the key was granted to; `None` for an object stored before this service.
+        uploader: Option<&'a str>,
     },
     /// A client said it uploaded `file_count` files (the legacy body, no keys): its claim,
     /// recorded as such. Nothing was checked against S3.
@@ -66,8 +65,11 @@ impl AuditEvent<'_> {
             AuditEvent::UploadUrlIssued { .. } => "upload_url_issued",
             AuditEvent::UploadCompleted { .. } => "upload_completed",
             AuditEvent::UploadReported { .. } => "upload_reported",
-            AuditEvent::ObjectStored { .. } => "object_stored",
-            AuditEvent::UploadRejected { .. } => "upload_rejected",
+            AuditEvent::ObjectChecked { record, .. } => match record.verdict {
+                Verdict::Verified(_) => "object_verified",
+                Verdict::Rejected(_) => "upload_rejected",
+                Verdict::Superseded => "upload_superseded",
+            },
         }
     }
 
@@ -106,11 +108,11 @@ impl AuditEvent<'_> {
                     .map(|o| AttributeValue::M(object_attributes(o)));
                 put("objects", AttributeValue::L(pinned.collect()));
             }
-            AuditEvent::ObjectStored { object, record }
-            | AuditEvent::UploadRejected { object, record } => {
-                item.extend(object.attributes());
-                item.extend(record.attributes());
-            }
+            AuditEvent::ObjectChecked {
+                object,
+                record,
+                uploader,
+            } => item.extend(checked_attributes(object, record, uploader)),
             AuditEvent::UploadReported {
                 file_count,
                 client_timestamp,
@@ -174,8 +176,9 @@ impl AuditRow<'_> {
         item
     }
 
-    /// The index rows written with this row: a GRANT per issued key, a PHOTO per completed one.
-    /// Each carries this row's `audit_id`, which is what makes a retried write match itself.
+    /// The index rows written with this row: a GRANT per issued key, a COMPLETED per reported
+    /// one, an OBJECT per checked version. Each carries this row's `audit_id`, which is what
+    /// makes a retried write match itself.
     pub fn index_items(&self) -> Vec<HashMap<String, AttributeValue>> {
         let base = |sk: String| {
             let mut item = HashMap::with_capacity(12);
@@ -193,9 +196,16 @@ impl AuditRow<'_> {
             item
         };
         match self.event {
-            AuditEvent::UploadUrlIssued { key, .. } => {
+            AuditEvent::UploadUrlIssued {
+                key,
+                method,
+                max_bytes,
+                ..
+            } => {
                 let mut grant = base(grant_sort_key(key));
                 grant.insert("key".into(), AttributeValue::S(key.as_str().to_owned()));
+                grant.insert("method".into(), AttributeValue::S(method.as_str().into()));
+                grant.insert("max_bytes".into(), AttributeValue::N(max_bytes.to_string()));
                 // The grant only has to outlive a late completion, as long as the audit row.
                 grant.insert(
                     "expire_at".into(),
@@ -203,23 +213,30 @@ impl AuditRow<'_> {
                 );
                 vec![grant]
             }
-            // A photo row lasts as long as the photo: no TTL, or the job would lose it.
+            // Lasts as long as the grant: it answers a repeated completion, it lists nothing.
             AuditEvent::UploadCompleted { objects, .. } => objects
                 .iter()
                 .map(|object| {
-                    let mut photo = base(photo_sort_key(&object.key));
-                    photo.extend(object_attributes(object));
-                    photo
+                    let mut completed = base(completed_sort_key(&object.key));
+                    completed.extend(object_attributes(object));
+                    completed.insert(
+                        "expire_at".into(),
+                        AttributeValue::N(self.expire_at.to_string()),
+                    );
+                    completed
                 })
                 .collect(),
             AuditEvent::UploadReported { .. } => Vec::new(),
             // One per stored version, whatever S3 redelivers; as lasting as the photo.
-            AuditEvent::ObjectStored { object, record }
-            | AuditEvent::UploadRejected { object, record } => {
-                let version = object.version_id.as_deref();
-                let mut marker = base(object_sort_key(&object.key, version));
-                marker.extend(object.attributes());
-                marker.extend(record.attributes());
+            AuditEvent::ObjectChecked {
+                object,
+                record,
+                uploader,
+            } => {
+                let sk =
+                    object_sort_key(&object.key, object.version_id.as_deref(), &object.sequencer);
+                let mut marker = base(sk);
+                marker.extend(checked_attributes(object, record, uploader));
                 vec![marker]
             }
         }
@@ -284,14 +301,31 @@ impl AuditLog {
     /// `Ok(false)`: some row already belongs to another event, and nothing was written.
     pub async fn write(&self, row: &AuditRow<'_>) -> Result<bool, StoreError> {
         let audit_id = AttributeValue::S(row.audit_id.to_string());
-        let put = |item| -> Result<TransactWriteItem, StoreError> {
-            let put = Put::builder()
+        // A version found superseded after it was verified: its verified record is replaced.
+        let supersedes = matches!(
+            row.event,
+            AuditEvent::ObjectChecked { record, .. } if record.verdict == Verdict::Superseded
+        );
+        let put = |item: HashMap<String, AttributeValue>| -> Result<TransactWriteItem, StoreError> {
+            let replaceable = supersedes
+                && item
+                    .get("sk")
+                    .and_then(|sk| sk.as_s().ok())
+                    .is_some_and(|sk| sk.starts_with(OBJECT));
+            let mut put = Put::builder()
                 .table_name(&self.table)
                 .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk) OR audit_id = :audit_id")
-                .expression_attribute_values(":audit_id", audit_id.clone())
-                .build()
-                .map_err(|_| StoreError::Internal)?;
+                .expression_attribute_values(":audit_id", audit_id.clone());
+            put = if replaceable {
+                put.condition_expression(
+                    "attribute_not_exists(pk) OR audit_id = :audit_id OR #state = :verified",
+                )
+                .expression_attribute_names("#state", "state")
+                .expression_attribute_values(":verified", AttributeValue::S("verified".into()))
+            } else {
+                put.condition_expression("attribute_not_exists(pk) OR audit_id = :audit_id")
+            };
+            let put = put.build().map_err(|_| StoreError::Internal)?;
             Ok(TransactWriteItem::builder().put(put).build())
         };
         let items = std::iter::once(row.to_item())
@@ -410,7 +444,7 @@ mod tests {
     }
 
     #[test]
-    fn a_completion_row_pins_each_object_and_writes_a_photo_row_per_key() {
+    fn a_completion_row_pins_each_object_and_writes_a_completed_row_per_key() {
         let job = JobId::parse("j-1").unwrap();
         let meta = meta();
         let jpeg = ImageType::by_mime("image/jpeg").unwrap();
@@ -443,13 +477,13 @@ mod tests {
             assert_eq!(photo["pk"].as_s().unwrap(), "JOB#j-1");
             assert_eq!(
                 photo["sk"].as_s().unwrap(),
-                &format!("PHOTO#{}", object.key.file_name())
+                &format!("COMPLETED#{}", object.key.file_name())
             );
             assert_eq!(photo["audit_id"], item["audit_id"]);
             assert_eq!(photo["size"].as_n().unwrap(), &object.size.to_string());
-            assert!(
-                !photo.contains_key("expire_at"),
-                "a photo row outlives the audit TTL"
+            assert_eq!(
+                photo["expire_at"], item["expire_at"],
+                "as long as its audit row"
             );
         }
     }
@@ -476,6 +510,8 @@ mod tests {
             &format!("GRANT#{}", key.file_name())
         );
         assert_eq!(grants[0]["principal"].as_s().unwrap(), "jwt:u");
+        assert_eq!(grants[0]["max_bytes"].as_n().unwrap(), "1");
+        assert_eq!(grants[0]["method"].as_s().unwrap(), "POST");
         assert_eq!(grants[0]["expire_at"].as_n().unwrap(), "1830000000");
     }
 }

@@ -1,15 +1,21 @@
-//! Reads of the index rows (see [`crate::store::keys`]): the state of a completion's keys, what
-//! the pipeline recorded of a stored version, and pages of a job's photos.
+//! The index rows (see [`crate::store::keys`]): the state of a completion's keys, grants, what
+//! the pipeline recorded of a stored version, the listing (written here, by the pipeline only),
+//! pages of it, and the uploads that are not photos yet.
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValue};
 use aws_sdk_dynamodb::Client;
 
 use crate::domain::job::{JobId, UploadKey};
 use crate::store::error::{Dependency, StoreError};
-use crate::store::keys::{grant_sort_key, object_sort_key, partition_key, photo_sort_key, PHOTO};
-use crate::store::records::{ObjectRecord, PhotoRecord, UploadState};
+use crate::store::keys::{
+    completed_sort_key, grant_sort_key, object_prefix, object_sort_key, partition_key,
+    photo_sort_key, COMPLETED, OBJECT, PHOTO,
+};
+use crate::store::records::{
+    CompletionRecord, GrantRecord, ObjectRecord, PhotoRecord, Rejection, UploadState, Verdict,
+};
 
 /// The index rows of the audit table, through the client built at cold start.
 pub struct PhotoIndex {
@@ -28,60 +34,223 @@ impl PhotoIndex {
         job: &JobId,
         keys: &[UploadKey],
     ) -> Result<Vec<UploadState>, StoreError> {
-        let pk = partition_key(job);
-        let item_key = |sk: String| {
-            HashMap::from([
-                ("pk".to_owned(), AttributeValue::S(pk.clone())),
-                ("sk".to_owned(), AttributeValue::S(sk)),
-            ])
-        };
-        let mut wanted: Vec<HashMap<String, AttributeValue>> = keys
+        let wanted: Vec<_> = keys
             .iter()
-            .flat_map(|k| [item_key(grant_sort_key(k)), item_key(photo_sort_key(k))])
+            .flat_map(|k| [grant_sort_key(k), completed_sort_key(k)])
+            .map(|sk| self.item_key(job, sk))
             .collect();
         // At most 50 keys → 100 items: one BatchGetItem.
-        let found = self.batch_get(std::mem::take(&mut wanted)).await?;
+        let found = self.batch_get(wanted).await?;
         Ok(keys
             .iter()
             .map(|k| UploadState {
                 issued_to: found
                     .get(&grant_sort_key(k))
-                    .and_then(|item| item.get("principal")?.as_s().ok().cloned()),
+                    .and_then(GrantRecord::from_item)
+                    .map(|g| g.principal),
                 completed: found
-                    .get(&photo_sort_key(k))
-                    .and_then(|item| PhotoRecord::from_item(job, item)),
+                    .get(&completed_sort_key(k))
+                    .and_then(|item| CompletionRecord::from_item(job, item)),
             })
             .collect())
     }
 
-    /// What the pipeline recorded of each (key, version): thumbnail, evidence, or rejection.
-    pub async fn object_records(
+    /// The grant of `key`, if this service issued it (and its row has not expired).
+    pub async fn grant(
         &self,
         job: &JobId,
-        objects: &[(&UploadKey, Option<&str>)],
-    ) -> Result<Vec<Option<ObjectRecord>>, StoreError> {
-        let pk = partition_key(job);
-        let wanted = objects
+        key: &UploadKey,
+    ) -> Result<Option<GrantRecord>, StoreError> {
+        Ok(self
+            .get(job, grant_sort_key(key))
+            .await?
+            .as_ref()
+            .and_then(GrantRecord::from_item))
+    }
+
+    /// What the pipeline recorded of one stored version, and the photo it makes if verified. A
+    /// row that does not parse reads as `Err(Internal)`, never as "not yet recorded" (which
+    /// would check it again).
+    pub async fn object_record(
+        &self,
+        job: &JobId,
+        key: &UploadKey,
+        version: Option<&str>,
+        sequencer: &str,
+    ) -> Result<Option<(ObjectRecord, Option<PhotoRecord>)>, StoreError> {
+        let Some(item) = self
+            .get(job, object_sort_key(key, version, sequencer))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let record = ObjectRecord::from_item(&item).ok_or(StoreError::Internal)?;
+        Ok(Some((record, PhotoRecord::from_item(job, &item))))
+    }
+
+    /// Whether any version of `key` has a record (an imported key is imported once).
+    pub async fn any_version_recorded(
+        &self,
+        job: &JobId,
+        key: &UploadKey,
+    ) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", AttributeValue::S(partition_key(job)))
+            .expression_attribute_values(":prefix", AttributeValue::S(object_prefix(key)))
+            .limit(1)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::sdk_failure(
+                "object Query",
+                Dependency::AuditLog,
+            ))?;
+        Ok(!out.items().is_empty())
+    }
+
+    /// Lists `photo` unless an earlier version of its key (by sequencer) is listed. Written
+    /// with a condition, so two versions racing each other end with the earlier one listed,
+    /// whichever wrote first.
+    pub async fn publish(
+        &self,
+        job: &JobId,
+        photo: &PhotoRecord,
+    ) -> Result<Publication, StoreError> {
+        let sk = photo_sort_key(&photo.listing_name());
+        let mut item = photo.attributes();
+        item.insert("pk".into(), AttributeValue::S(partition_key(job)));
+        item.insert("sk".into(), AttributeValue::S(sk.clone()));
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR sequencer > :mine")
+            .expression_attribute_values(":mine", AttributeValue::S(photo.object.sequencer.clone()))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await;
+        match put {
+            Ok(out) => Ok(Publication::Listed {
+                displaced: out
+                    .attributes()
+                    .and_then(|old| PhotoRecord::from_item(job, old)),
+            }),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                let listed = self
+                    .get(job, sk)
+                    .await?
+                    .and_then(|item| PhotoRecord::from_item(job, &item))
+                    .ok_or(StoreError::Internal)?;
+                Ok(if listed.object.sequencer == photo.object.sequencer {
+                    Publication::AlreadyListed
+                } else {
+                    Publication::Superseded { by: listed }
+                })
+            }
+            Err(err) => Err(StoreError::sdk_failure(
+                "photo PutItem",
+                Dependency::AuditLog,
+            )(err)),
+        }
+    }
+
+    /// The job's uploads that are not (or not yet) photos: reported but unchecked, or rejected.
+    /// Reads at most [`PENDING_SCAN`] rows of each kind, newest first.
+    pub async fn pending(&self, job: &JobId) -> Result<Vec<PendingUpload>, StoreError> {
+        let completed = self.newest(job, COMPLETED).await?;
+        let objects = self.newest(job, OBJECT).await?;
+        let mut checked: HashMap<String, Option<Rejection>> = HashMap::new();
+        for item in &objects {
+            let (Some(key), Some(record)) = (
+                item.get("key").and_then(|v| v.as_s().ok()),
+                ObjectRecord::from_item(item),
+            ) else {
+                continue;
+            };
+            let rejection = match record.verdict {
+                Verdict::Rejected(why) => Some(why),
+                Verdict::Verified(_) | Verdict::Superseded => None,
+            };
+            // A key with any version not rejected is a photo (or becomes one): not pending.
+            let entry = checked.entry(key.clone()).or_insert(rejection);
+            if rejection.is_none() {
+                *entry = None;
+            }
+        }
+        let mut pending: Vec<PendingUpload> = completed
             .iter()
-            .map(|(key, version)| {
-                HashMap::from([
-                    ("pk".to_owned(), AttributeValue::S(pk.clone())),
-                    (
-                        "sk".to_owned(),
-                        AttributeValue::S(object_sort_key(key, *version)),
-                    ),
-                ])
+            .filter_map(|item| CompletionRecord::from_item(job, item))
+            .filter(|c| !checked.contains_key(c.object.key.as_str()))
+            .map(|c| PendingUpload {
+                key: c.object.key,
+                rejected: None,
             })
             .collect();
-        let found = self.batch_get(wanted).await?;
-        Ok(objects
-            .iter()
-            .map(|(key, version)| {
-                found
-                    .get(&object_sort_key(key, *version))
-                    .map(ObjectRecord::from_item)
+        pending.extend(checked.into_iter().filter_map(|(key, why)| {
+            Some(PendingUpload {
+                key: UploadKey::parse_stored(job, &key)?,
+                rejected: Some(why?),
             })
-            .collect())
+        }));
+        pending.sort_by(|a, b| b.key.as_str().cmp(a.key.as_str()));
+        Ok(pending)
+    }
+
+    async fn newest(
+        &self,
+        job: &JobId,
+        prefix: &str,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", AttributeValue::S(partition_key(job)))
+            .expression_attribute_values(":prefix", AttributeValue::S(prefix.into()))
+            .scan_index_forward(false)
+            .limit(PENDING_SCAN)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::sdk_failure(
+                "pending Query",
+                Dependency::AuditLog,
+            ))?;
+        Ok(out.items().to_vec())
+    }
+
+    fn item_key(&self, job: &JobId, sk: String) -> HashMap<String, AttributeValue> {
+        HashMap::from([
+            ("pk".to_owned(), AttributeValue::S(partition_key(job))),
+            ("sk".to_owned(), AttributeValue::S(sk)),
+        ])
+    }
+
+    async fn get(
+        &self,
+        job: &JobId,
+        sk: String,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(self.item_key(job, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::sdk_failure("GetItem", Dependency::AuditLog))?;
+        Ok(out.item().cloned())
     }
 
     /// Items by key, consistently read, 100 per BatchGetItem (DynamoDB's limit), retrying what
@@ -134,9 +303,9 @@ impl PhotoIndex {
         Ok(found)
     }
 
-    /// One page of the job's completed photos in key (= upload) order, or the reverse when
-    /// `newest_first`, after `start_after` (a key of this job). Returns the photos and whether more
-    /// may follow.
+    /// One page of the job's listed photos in upload order, or the reverse when
+    /// `newest_first`, after the photo listed as `start_after` (a listing name). Returns the
+    /// photos and whether more may follow.
     pub async fn photo_page(
         &self,
         job: &JobId,
@@ -144,20 +313,13 @@ impl PhotoIndex {
         start_after: Option<&str>,
         newest_first: bool,
     ) -> Result<(Vec<PhotoRecord>, bool), StoreError> {
-        let pk = partition_key(job);
-        let start = start_after.map(|key| {
-            let file = key.rsplit('/').next().unwrap_or_default();
-            HashMap::from([
-                ("pk".to_owned(), AttributeValue::S(pk.clone())),
-                ("sk".to_owned(), AttributeValue::S(format!("{PHOTO}{file}"))),
-            ])
-        });
+        let start = start_after.map(|name| self.item_key(job, photo_sort_key(name)));
         let page = self
             .client
             .query()
             .table_name(&self.table)
             .key_condition_expression("pk = :pk AND begins_with(sk, :photo)")
-            .expression_attribute_values(":pk", AttributeValue::S(pk))
+            .expression_attribute_values(":pk", AttributeValue::S(partition_key(job)))
             .expression_attribute_values(":photo", AttributeValue::S(PHOTO.into()))
             .set_exclusive_start_key(start)
             .scan_index_forward(!newest_first)
@@ -179,4 +341,25 @@ impl PhotoIndex {
             .collect();
         Ok((photos, more))
     }
+}
+
+/// Rows of each kind `include=pending` reads, newest first: far more than a job's open uploads.
+pub const PENDING_SCAN: i32 = 500;
+
+/// What [`PhotoIndex::publish`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Publication {
+    /// Listed; `displaced` is a later version of the key that was listed before it.
+    Listed { displaced: Option<PhotoRecord> },
+    /// This version is listed already (a retry).
+    AlreadyListed,
+    /// An earlier version of the key is the photo.
+    Superseded { by: PhotoRecord },
+}
+
+/// An upload that is not a photo (yet): `rejected: None` while the pipeline has not checked it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingUpload {
+    pub key: UploadKey,
+    pub rejected: Option<Rejection>,
 }

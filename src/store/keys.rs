@@ -2,9 +2,12 @@
 //! (`JOB#{job}`); beside its audit rows (`{time}#{request id}`) are the index rows written in the
 //! same transaction:
 //!
-//! - `GRANT#{file}`: the key was issued, to whom, under which `audit_id`;
-//! - `PHOTO#{file}`: the upload was completed, pinned to the size, ETag and version S3 held;
-//! - `OBJECT#{file}#{version}`: what the pipeline found in one stored version.
+//! - `GRANT#{file}`: the key was issued, to whom, for how many bytes, under which `audit_id`;
+//! - `COMPLETED#{file}`: a client reported the upload finished, pinned to what S3 held then;
+//! - `OBJECT#{file}#{version}`: what the pipeline found in one stored version (verified,
+//!   rejected, or superseded by an earlier version of the key);
+//! - `PHOTO#{listing name}`: the photo, listed: the earliest verified version of a key. Only the
+//!   pipeline writes it; the listing reads nothing else.
 //!
 //! Tokens live in a partition of their own (`TOKENS`, `TOKEN#{sha256 hex}`).
 
@@ -13,6 +16,7 @@ use s3_presign::UtcTime;
 use crate::domain::job::{JobId, UploadKey};
 
 pub const GRANT: &str = "GRANT#";
+pub const COMPLETED: &str = "COMPLETED#";
 pub const PHOTO: &str = "PHOTO#";
 
 pub fn partition_key(job: &JobId) -> String {
@@ -23,16 +27,30 @@ pub fn grant_sort_key(key: &UploadKey) -> String {
     format!("{GRANT}{}", key.file_name())
 }
 
-pub fn photo_sort_key(key: &UploadKey) -> String {
-    format!("{PHOTO}{}", key.file_name())
+pub fn completed_sort_key(key: &UploadKey) -> String {
+    format!("{COMPLETED}{}", key.file_name())
+}
+
+/// `PHOTO#{listing name}` (see [`UploadKey::listing_name`]): listing order is upload order.
+pub fn photo_sort_key(listing_name: &str) -> String {
+    format!("{PHOTO}{listing_name}")
 }
 
 pub const OBJECT: &str = "OBJECT#";
 
-/// `OBJECT#{file}#{version}`: the pipeline's record of one stored version (`null` where the
-/// bucket is unversioned), written once however often S3 delivers its event.
-pub fn object_sort_key(key: &UploadKey, version: Option<&str>) -> String {
-    format!("{OBJECT}{}#{}", key.file_name(), version.unwrap_or("null"))
+/// `OBJECT#{file}#{version}`: the pipeline's record of one stored version, written once however
+/// often S3 delivers its event. Where the bucket is unversioned, `null.{sequencer}`: each
+/// overwrite of the key is then still a version of its own in the record.
+pub fn object_sort_key(key: &UploadKey, version: Option<&str>, sequencer: &str) -> String {
+    match version {
+        Some(version) => format!("{OBJECT}{}#{version}", key.file_name()),
+        None => format!("{OBJECT}{}#null.{sequencer}", key.file_name()),
+    }
+}
+
+/// Every version's record of one key: the prefix of its `OBJECT#` rows.
+pub fn object_prefix(key: &UploadKey) -> String {
+    format!("{OBJECT}{}#", key.file_name())
 }
 
 /// `{RFC 3339 millis}#{request id}`: an audit row's sort key, time-ordered within the job and

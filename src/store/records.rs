@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use s3_presign::UtcTime;
 
+use crate::domain::image_type::ImageType;
 use crate::domain::job::{JobId, UploadKey};
 
 /// One object as S3 holds it now: what a completion pins.
@@ -47,10 +48,19 @@ pub struct ObjectFacts {
     pub size: u64,
     pub etag: Option<String>,
     pub version_id: Option<String>,
-    /// Orders S3's events for one key.
-    pub sequencer: Option<String>,
+    /// Orders the versions of one key: S3's event sequencer, as [`sequencer_order`] pads it.
+    pub sequencer: String,
     /// As S3 stored it (the signed one).
     pub content_type: String,
+    /// When S3 stored it.
+    pub last_modified: Option<UtcTime>,
+}
+
+/// S3's sequencer (hex, of varying length) padded so that comparing the strings compares the
+/// events: "the longer one is later" becomes plain string order, which a DynamoDB condition can
+/// test.
+pub fn sequencer_order(sequencer: &str) -> String {
+    format!("{:0>32}", sequencer.to_ascii_uppercase())
 }
 
 impl ObjectFacts {
@@ -65,28 +75,48 @@ impl ObjectFacts {
             "content_type".into(),
             AttributeValue::S(self.content_type.clone()),
         );
-        for (name, value) in [
-            ("etag", &self.etag),
-            ("version_id", &self.version_id),
-            ("sequencer", &self.sequencer),
-        ] {
+        item.insert(
+            "sequencer".into(),
+            AttributeValue::S(self.sequencer.clone()),
+        );
+        for (name, value) in [("etag", &self.etag), ("version_id", &self.version_id)] {
             if let Some(v) = value {
                 item.insert(name.to_owned(), AttributeValue::S(v.clone()));
             }
         }
+        if let Some(t) = self.last_modified {
+            item.insert(
+                "last_modified".into(),
+                AttributeValue::N(t.unix_secs.to_string()),
+            );
+        }
         item
+    }
+
+    fn from_item(job: &JobId, item: &HashMap<String, AttributeValue>) -> Option<ObjectFacts> {
+        let s = |name: &str| item.get(name)?.as_s().ok().cloned();
+        Some(ObjectFacts {
+            key: UploadKey::parse_stored(job, &s("key")?)?,
+            size: number(item, "size")?,
+            etag: s("etag"),
+            version_id: s("version_id"),
+            sequencer: s("sequencer")?,
+            content_type: s("content_type")?,
+            last_modified: number(item, "last_modified").map(UtcTime::from_unix_secs),
+        })
     }
 }
 
-/// What became of a stored version's thumbnail.
+fn number(item: &HashMap<String, AttributeValue>, name: &str) -> Option<u64> {
+    item.get(name)?.as_n().ok()?.parse().ok()
+}
+
+/// What became of a verified version's thumbnail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ThumbnailStatus {
     Created,
     /// A type no decoder here reads (HEIC, AVIF): the strip shows a placeholder.
     Unsupported,
-    /// Declared larger than the pixel budget; refused before decoding.
-    TooLarge,
-    Undecodable,
 }
 
 impl ThumbnailStatus {
@@ -94,29 +124,86 @@ impl ThumbnailStatus {
         match self {
             ThumbnailStatus::Created => "created",
             ThumbnailStatus::Unsupported => "unsupported",
-            ThumbnailStatus::TooLarge => "too_large",
-            ThumbnailStatus::Undecodable => "undecodable",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [
-            ThumbnailStatus::Created,
-            ThumbnailStatus::Unsupported,
-            ThumbnailStatus::TooLarge,
-            ThumbnailStatus::Undecodable,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == text)
+        [ThumbnailStatus::Created, ThumbnailStatus::Unsupported]
+            .into_iter()
+            .find(|status| status.as_str() == text)
     }
 }
 
-/// What the pipeline found in one stored object, as its record keeps it.
+/// Why the pipeline refused a stored version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// No grant of this service names the key (and it was not imported).
+    NotGranted,
+    /// Larger than the grant allowed.
+    OverGrantedSize,
+    /// Stored with another content type than the key's.
+    WrongContentType,
+    /// The bytes are not the declared type.
+    NotDeclaredType,
+    /// Declares more pixels than the budget.
+    DimensionsOverBudget,
+    /// The declared type, but not decodable as it.
+    Undecodable,
+}
+
+impl Rejection {
+    pub const ALL: [Rejection; 6] = [
+        Rejection::NotGranted,
+        Rejection::OverGrantedSize,
+        Rejection::WrongContentType,
+        Rejection::NotDeclaredType,
+        Rejection::DimensionsOverBudget,
+        Rejection::Undecodable,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Rejection::NotGranted => "not_granted",
+            Rejection::OverGrantedSize => "over_granted_size",
+            Rejection::WrongContentType => "wrong_content_type",
+            Rejection::NotDeclaredType => "not_declared_type",
+            Rejection::DimensionsOverBudget => "dimensions_over_budget",
+            Rejection::Undecodable => "undecodable",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Rejection::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// For the person who uploaded it: what was wrong, in words.
+    pub fn message(self, declared: ImageType) -> String {
+        let kind = declared.ext().to_ascii_uppercase();
+        match self {
+            Rejection::NotGranted => "This upload was not granted by the service.".into(),
+            Rejection::OverGrantedSize => "The file is larger than its upload allowed.".into(),
+            Rejection::WrongContentType => format!("The file was not sent as a {kind}."),
+            Rejection::NotDeclaredType => format!("The file is not a {kind}."),
+            Rejection::DimensionsOverBudget => "The image has too many pixels.".into(),
+            Rejection::Undecodable => format!("The file is a damaged {kind}."),
+        }
+    }
+}
+
+/// What the pipeline decided about one stored version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Verified(ThumbnailStatus),
+    /// Never listed; a granted upload's bytes are removed, an imported object's are left alone.
+    Rejected(Rejection),
+    /// A later version of a key whose earlier version is the photo: never listed, bytes removed.
+    Superseded,
+}
+
+/// What the pipeline found in one stored version, as its record keeps it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObjectRecord {
-    /// `false`: the bytes were not the declared type; the object was removed.
-    pub accepted: bool,
-    pub thumbnail: Option<ThumbnailStatus>,
+    pub verdict: Verdict,
     pub thumbnail_key: Option<String>,
     pub captured_at: Option<String>,
     pub location: Option<(f64, f64)>,
@@ -124,11 +211,10 @@ pub struct ObjectRecord {
 }
 
 impl ObjectRecord {
-    /// No record yet: the pipeline has not (or not yet) seen this version.
-    pub fn unprocessed() -> Self {
+    /// A record with nothing but its verdict.
+    pub fn of(verdict: Verdict) -> Self {
         ObjectRecord {
-            accepted: true,
-            thumbnail: None,
+            verdict,
             thumbnail_key: None,
             captured_at: None,
             location: None,
@@ -138,13 +224,18 @@ impl ObjectRecord {
 
     pub fn attributes(&self) -> HashMap<String, AttributeValue> {
         let mut item = HashMap::with_capacity(8);
-        item.insert("accepted".into(), AttributeValue::Bool(self.accepted));
+        let (state, detail) = match self.verdict {
+            Verdict::Verified(thumbnail) => ("verified", ("thumbnail", thumbnail.as_str())),
+            Verdict::Rejected(why) => ("rejected", ("reason", why.code())),
+            Verdict::Superseded => ("superseded", ("reason", "superseded")),
+        };
+        item.insert("state".into(), AttributeValue::S(state.into()));
+        item.insert(detail.0.into(), AttributeValue::S(detail.1.into()));
         let mut text = |name: &str, value: &Option<String>| {
             if let Some(v) = value {
                 item.insert(name.to_owned(), AttributeValue::S(v.clone()));
             }
         };
-        text("thumbnail", &self.thumbnail.map(|t| t.as_str().to_owned()));
         text("thumbnail_key", &self.thumbnail_key);
         text("captured_at", &self.captured_at);
         text("camera_model", &self.camera_model);
@@ -155,36 +246,98 @@ impl ObjectRecord {
         item
     }
 
-    pub fn from_item(item: &HashMap<String, AttributeValue>) -> Self {
+    /// `None` for a row that does not parse: such a row lists nothing and counts as no record.
+    pub fn from_item(item: &HashMap<String, AttributeValue>) -> Option<Self> {
         let s = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
         let f = |name: &str| item.get(name)?.as_n().ok()?.parse::<f64>().ok();
-        ObjectRecord {
-            accepted: item
-                .get("accepted")
-                .and_then(|v| v.as_bool().ok())
-                .copied()
-                .unwrap_or(true),
-            thumbnail: s("thumbnail").as_deref().and_then(ThumbnailStatus::parse),
+        let verdict = match s("state")?.as_str() {
+            "verified" => Verdict::Verified(ThumbnailStatus::parse(&s("thumbnail")?)?),
+            "rejected" => Verdict::Rejected(Rejection::parse(&s("reason")?)?),
+            "superseded" => Verdict::Superseded,
+            _ => return None,
+        };
+        Some(ObjectRecord {
+            verdict,
             thumbnail_key: s("thumbnail_key"),
             captured_at: s("captured_at"),
             location: f("latitude").zip(f("longitude")),
             camera_model: s("camera_model"),
-        }
+        })
     }
 }
 
-/// A completed upload, as recorded: the object as it was pinned, and the completion's audit id.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A checked version's facts, verdict, uploader and provenance: the same attributes in its audit
+/// row, its `OBJECT#` row and (once listed) its `PHOTO#` row.
+pub fn checked_attributes(
+    object: &ObjectFacts,
+    record: &ObjectRecord,
+    uploader: Option<&str>,
+) -> HashMap<String, AttributeValue> {
+    let mut item = object.attributes();
+    item.extend(record.attributes());
+    let provenance = if object.key.is_granted() {
+        "granted"
+    } else {
+        "imported"
+    };
+    item.insert("provenance".into(), AttributeValue::S(provenance.into()));
+    if let Some(uploader) = uploader {
+        item.insert("uploader".into(), AttributeValue::S(uploader.to_owned()));
+    }
+    item
+}
+
+/// A listed photo: the earliest verified version of a key, with what the pipeline found in it.
+#[derive(Debug, Clone, PartialEq)]
 pub struct PhotoRecord {
+    /// The pipeline's audit row that verified it.
+    pub audit_id: String,
+    pub object: ObjectFacts,
+    pub record: ObjectRecord,
+    /// Whom the key was granted to; `None` for an imported photo.
+    pub uploader: Option<String>,
+}
+
+impl PhotoRecord {
+    pub fn listing_name(&self) -> String {
+        let stored_ms = self.object.last_modified.map_or(0, |t| t.unix_secs * 1000);
+        self.object.key.listing_name(stored_ms)
+    }
+
+    /// Its `PHOTO#` row's attributes: those of its `OBJECT#` row, and the audit id.
+    pub fn attributes(&self) -> HashMap<String, AttributeValue> {
+        let mut item = checked_attributes(&self.object, &self.record, self.uploader.as_deref());
+        item.insert("audit_id".into(), AttributeValue::S(self.audit_id.clone()));
+        item
+    }
+
+    /// `None` for anything but a verified photo's row: the listing fails closed.
+    pub fn from_item(job: &JobId, item: &HashMap<String, AttributeValue>) -> Option<PhotoRecord> {
+        let record = ObjectRecord::from_item(item)?;
+        if !matches!(record.verdict, Verdict::Verified(_)) {
+            return None;
+        }
+        Some(PhotoRecord {
+            audit_id: item.get("audit_id")?.as_s().ok()?.clone(),
+            object: ObjectFacts::from_item(job, item)?,
+            record,
+            uploader: item.get("uploader").and_then(|v| v.as_s().ok()).cloned(),
+        })
+    }
+}
+
+/// A reported completion, as recorded: the object as it was pinned, and the completion's audit id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletionRecord {
     pub audit_id: String,
     pub object: StoredObject,
 }
 
-impl PhotoRecord {
-    pub fn from_item(job: &JobId, item: &HashMap<String, AttributeValue>) -> Option<PhotoRecord> {
+impl CompletionRecord {
+    pub fn from_item(job: &JobId, item: &HashMap<String, AttributeValue>) -> Option<Self> {
         let s = |name: &str| item.get(name)?.as_s().ok().cloned();
         let n = |name: &str| item.get(name)?.as_n().ok()?.parse::<i64>().ok();
-        Some(PhotoRecord {
+        Some(CompletionRecord {
             audit_id: s("audit_id")?,
             object: StoredObject {
                 key: UploadKey::parse(job, &s("key")?)?,
@@ -204,5 +357,91 @@ impl PhotoRecord {
 pub struct UploadState {
     /// Whom the key was issued to; `None` when the server never issued it (or its row expired).
     pub issued_to: Option<String>,
-    pub completed: Option<PhotoRecord>,
+    pub completed: Option<CompletionRecord>,
+}
+
+/// A grant, as the pipeline checks a stored version against it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantRecord {
+    pub principal: String,
+    /// `None` on grants recorded before the limit was kept with them (S3 enforced it anyway).
+    pub max_bytes: Option<u64>,
+}
+
+impl GrantRecord {
+    pub fn from_item(item: &HashMap<String, AttributeValue>) -> Option<Self> {
+        Some(GrantRecord {
+            principal: item.get("principal")?.as_s().ok()?.clone(),
+            max_bytes: number(item, "max_bytes"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequencers_of_different_lengths_compare_as_s3_orders_them() {
+        assert!(sequencer_order("0055AED6DCD90281E5") > sequencer_order("0055AED6DCD90281E4"));
+        assert!(
+            sequencer_order("10") > sequencer_order("F"),
+            "longer is later"
+        );
+        assert_eq!(sequencer_order("ab"), sequencer_order("AB"));
+    }
+
+    #[test]
+    fn every_verdict_reads_back_and_a_row_that_does_not_parse_is_no_record() {
+        let verdicts = [
+            Verdict::Verified(ThumbnailStatus::Created),
+            Verdict::Verified(ThumbnailStatus::Unsupported),
+            Verdict::Superseded,
+        ]
+        .into_iter()
+        .chain(Rejection::ALL.map(Verdict::Rejected));
+        for verdict in verdicts {
+            let record = ObjectRecord {
+                location: Some((-33.8568, 151.2153)),
+                ..ObjectRecord::of(verdict)
+            };
+            assert_eq!(ObjectRecord::from_item(&record.attributes()), Some(record));
+        }
+        let mut item = ObjectRecord::of(Verdict::Superseded).attributes();
+        item.insert("state".into(), AttributeValue::S("listed".into()));
+        assert_eq!(ObjectRecord::from_item(&item), None);
+        item.remove("state");
+        assert_eq!(ObjectRecord::from_item(&item), None);
+    }
+
+    #[test]
+    fn only_a_verified_row_is_a_listed_photo() {
+        let job = JobId::parse("j-1").unwrap();
+        let key = UploadKey::generate(&job, ImageType::by_mime("image/jpeg").unwrap());
+        let photo = PhotoRecord {
+            audit_id: "a-1".into(),
+            object: ObjectFacts {
+                key,
+                size: 10,
+                etag: Some("\"e\"".into()),
+                version_id: Some("v1".into()),
+                sequencer: sequencer_order("0A"),
+                content_type: "image/jpeg".into(),
+                last_modified: Some(UtcTime::from_unix_secs(1_795_432_000)),
+            },
+            record: ObjectRecord::of(Verdict::Verified(ThumbnailStatus::Created)),
+            uploader: Some("token:alice".into()),
+        };
+        let item = photo.attributes();
+        assert_eq!(item["provenance"].as_s().unwrap(), "granted");
+        assert_eq!(PhotoRecord::from_item(&job, &item), Some(photo.clone()));
+        for verdict in [
+            Verdict::Superseded,
+            Verdict::Rejected(Rejection::Undecodable),
+        ] {
+            let mut item = item.clone();
+            item.extend(ObjectRecord::of(verdict).attributes());
+            assert_eq!(PhotoRecord::from_item(&job, &item), None, "{verdict:?}");
+        }
+    }
 }

@@ -45,10 +45,7 @@ impl Storage {
                         size: head.content_length().unwrap_or(0),
                         etag: head.e_tag().unwrap_or_default().to_owned(),
                         version_id: head.version_id().map(str::to_owned),
-                        last_modified: head
-                            .last_modified()
-                            .and_then(|t| u64::try_from(t.secs()).ok())
-                            .map(UtcTime::from_unix_secs),
+                        last_modified: head.last_modified().and_then(utc),
                     })
                 })
             })
@@ -61,6 +58,7 @@ impl Storage {
 pub struct ObjectBytes {
     pub bytes: Vec<u8>,
     pub content_type: Option<String>,
+    pub last_modified: Option<UtcTime>,
 }
 
 impl Storage {
@@ -98,6 +96,7 @@ impl Storage {
             }
         };
         let content_type = out.content_type().map(str::to_owned);
+        let last_modified = out.last_modified().and_then(utc);
         let bytes = out
             .body
             .collect()
@@ -111,7 +110,38 @@ impl Storage {
         Ok(Some(ObjectBytes {
             bytes,
             content_type,
+            last_modified,
         }))
+    }
+
+    /// Whether S3 holds a version of `key` stored before `version` (its list of a key's
+    /// versions is newest first).
+    pub async fn earlier_version_exists(
+        &self,
+        key: &str,
+        version: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .list_object_versions()
+            .bucket(&self.bucket)
+            .prefix(key)
+            .send()
+            .await
+            .map_err(StoreError::sdk_failure(
+                "ListObjectVersions",
+                Dependency::Storage,
+            ))?;
+        let versions: Vec<&str> = out
+            .versions()
+            .iter()
+            .filter(|v| v.key() == Some(key))
+            .filter_map(|v| v.version_id())
+            .collect();
+        Ok(versions
+            .iter()
+            .position(|v| Some(*v) == version)
+            .is_some_and(|at| at + 1 < versions.len()))
     }
 
     /// Stores a thumbnail: immutable (its key names the version it shows), cached a year.
@@ -145,6 +175,10 @@ impl Storage {
             .map(|_| ())
             .map_err(StoreError::sdk_failure("DeleteObject", Dependency::Storage))
     }
+}
+
+fn utc(t: &aws_sdk_s3::primitives::DateTime) -> Option<UtcTime> {
+    u64::try_from(t.secs()).ok().map(UtcTime::from_unix_secs)
 }
 
 /// A HEAD's answer: the object, no object (404), or 503. S3 answers a HEAD of a missing key with

@@ -9,6 +9,8 @@ use qdn_photos::domain::job::JobId;
 use qdn_photos::store::tokens::TokenStore;
 use serde_json::json;
 
+use qdn_photos::dev::test_images::padded_jpeg;
+
 use crate::support::*;
 
 fn store(stack: &Stack) -> TokenStore {
@@ -57,10 +59,11 @@ async fn a_principal_outside_the_job_is_403_on_every_route_before_any_io() {
         assert_eq!(status.as_u16(), 200, "{body}");
         body
     };
-    assert_eq!(post_form(&grant, |_| {}, photo_bytes(1, 50)).await.0, 201);
+    assert_eq!(post_form(&grant, |_| {}, padded_jpeg(1, 1000)).await.0, 201);
     let key = grant["key"].as_str().unwrap();
     let [_, complete, list] = every_route(&job, key, &p1);
     assert_eq!(call(&app, complete).await.0.as_u16(), 201);
+    deliver(&stack, &stack.pipeline(&[]), key).await;
     assert_eq!(
         call(&app, list).await.1["photos"].as_array().unwrap().len(),
         1
@@ -84,10 +87,12 @@ async fn a_principal_outside_the_job_is_403_on_every_route_before_any_io() {
         rows_before,
         "a refusal writes no audit row"
     );
+    // Every row is P1's, or the pipeline's check of what P1 uploaded.
     let rows = stack.audit_rows(&job).await;
-    assert!(rows
-        .iter()
-        .all(|r| r["principal"].as_s().unwrap() == "user:p1"));
+    assert!(rows.iter().all(|r| {
+        let principal = r["principal"].as_s().unwrap();
+        principal == "user:p1" || principal == "s3:pipeline"
+    }));
 }
 
 #[tokio::test]

@@ -65,8 +65,8 @@ async fn a_retried_write_succeeds_and_no_other_write_overwrites_a_row() {
         "100",
         "the first row is untouched"
     );
-    let photos = stack.index_rows(job.as_str(), "PHOTO#").await;
-    assert_eq!(photos.len(), 1, "the refused writes left no photo row");
+    let photos = stack.index_rows(job.as_str(), "COMPLETED#").await;
+    assert_eq!(photos.len(), 1, "the refused writes left no completion row");
     assert_eq!(photos[0]["audit_id"], rows[0]["audit_id"]);
 }
 

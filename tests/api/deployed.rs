@@ -47,8 +47,8 @@ async fn the_default_stacks_pipeline_reads_the_events_bucket_records_and_thumbna
         .variables
         .contains_key("UPLOADS_BUCKET"));
     let (job, key, _, answer) = stored_photo_through_the_deployed_pipeline(&stack, &[]).await;
-    assert_eq!(answer, serde_json::json!(["stored, thumbnail created"]));
-    let stored = stack.audit_events(&job, "object_stored").await;
+    assert_eq!(answer, serde_json::json!(["listed, thumbnail created"]));
+    let stored = stack.audit_events(&job, "object_verified").await;
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0]["key"].as_s().unwrap(), &key);
     assert_eq!(stored[0]["thumbnail"].as_s().unwrap(), "created");
@@ -65,8 +65,8 @@ async fn a_stack_reusing_a_bucket_gives_its_pipeline_that_bucket_and_it_processe
         stack.bucket
     );
     let (job, _, _, answer) = stored_photo_through_the_deployed_pipeline(&stack, &params).await;
-    assert_eq!(answer, serde_json::json!(["stored, thumbnail created"]));
-    assert_eq!(stack.audit_events(&job, "object_stored").await.len(), 1);
+    assert_eq!(answer, serde_json::json!(["listed, thumbnail created"]));
+    assert_eq!(stack.audit_events(&job, "object_verified").await.len(), 1);
 }
 
 /// Starts `function` without `missing`; returns its exit code and what it printed.

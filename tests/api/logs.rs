@@ -11,6 +11,8 @@ use tracing_subscriber::filter::dynamic_filter_fn;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::Layer;
 
+use qdn_photos::dev::test_images::padded_jpeg;
+
 use crate::support::*;
 
 #[derive(Clone, Default)]
@@ -69,7 +71,7 @@ async fn logs_never_contain_tokens_signatures_policies_or_keys() {
         .unwrap()
         .to_owned();
     let policy = grant["fields"]["policy"].as_str().unwrap().to_owned();
-    let (status, _) = post_form(&grant, |_| {}, photo_bytes(1, 50)).await;
+    let (status, _) = post_form(&grant, |_| {}, padded_jpeg(1, 1000)).await;
     assert_eq!(status, 201);
     let key = grant["key"].as_str().unwrap();
     let (status, _) = call(
@@ -78,6 +80,7 @@ async fn logs_never_contain_tokens_signatures_policies_or_keys() {
     )
     .await;
     assert_eq!(status.as_u16(), 201);
+    deliver(&stack, &stack.pipeline(&[]), key).await;
     let (_, page) = call(&app, get(&format!("/photos?job_id={job}"))).await;
     let url = page["photos"][0]["url"].as_str().unwrap().to_owned();
     let get_signature = url.split("X-Amz-Signature=").nth(1).unwrap()[..64].to_owned();

@@ -13,6 +13,7 @@ mod deployed;
 mod errors;
 mod events;
 mod logs;
+mod ordering;
 mod outages;
 mod photos;
 mod pipeline;

@@ -1,19 +1,28 @@
-//! `GET /photos`: the job's completed photos in upload order, pagination, and presigned GET URLs
-//! that the real S3 server honours (and refuses once tampered with). Only what the record holds
-//! is listed: not an upload nobody completed, not an object another writer put in the prefix.
+//! `GET /photos`: the job's verified photos in upload order, pagination, and presigned GET URLs
+//! that the real S3 server honours (and refuses once tampered with). Only what the pipeline
+//! verified is listed: not an upload it has not checked (whoever reported it), not an object
+//! another writer put in the prefix.
 
-use crate::support::*;
+use qdn_photos::api::app::App;
+use qdn_photos::dev::test_images::padded_jpeg;
+use qdn_photos::pipeline::context::PipelineContext;
 use serde_json::Value;
 
-/// Uploads and completes `len` bytes made from `seed`; returns the key and the bytes.
+use crate::support::*;
+
+/// Uploads, completes and delivers a `len`-byte JPEG made from `seed`; returns the key and the
+/// bytes.
 async fn upload_seeded(
-    app: &qdn_photos::api::app::App,
+    (stack, app, pipeline): (&Stack, &App, &PipelineContext),
     job: &str,
     seed: u8,
     len: usize,
 ) -> (String, Vec<u8>) {
-    let bytes = photo_bytes(seed, len);
-    (upload_completed(app, job, bytes.clone()).await, bytes)
+    let bytes = padded_jpeg(seed, len);
+    (
+        upload_listed(stack, app, pipeline, job, bytes.clone()).await,
+        bytes,
+    )
 }
 
 async fn download(url: &str) -> (u16, Vec<u8>, Option<String>) {
@@ -39,13 +48,15 @@ fn keys(page: &Value) -> Vec<String> {
 async fn a_jobs_photos_list_in_upload_order_with_urls_serving_their_bytes() {
     let stack = Stack::get();
     let app = stack.app(&[]);
+    let pipeline = stack.pipeline(&[]);
+    let parts = (&stack, &app, &pipeline);
     let job = new_job();
     let mut uploaded = Vec::new();
     for seed in 0..3 {
-        uploaded.push(upload_seeded(&app, &job, seed, 1000 + usize::from(seed) * 100).await);
+        uploaded.push(upload_seeded(parts, &job, seed, 1000 + usize::from(seed) * 100).await);
     }
     // Another job's photo must never appear.
-    upload_seeded(&app, &new_job(), 9, 100).await;
+    upload_seeded(parts, &new_job(), 9, 1000).await;
 
     let (status, page) = call(&app, get(&format!("/photos?job_id={job}"))).await;
     assert_eq!(status.as_u16(), 200, "{page}");
@@ -70,10 +81,12 @@ async fn a_jobs_photos_list_in_upload_order_with_urls_serving_their_bytes() {
 async fn pages_follow_each_other_through_next_cursor_oldest_or_newest_first() {
     let stack = Stack::get();
     let app = stack.app(&[]);
+    let pipeline = stack.pipeline(&[]);
+    let parts = (&stack, &app, &pipeline);
     let job = new_job();
     let mut expected = Vec::new();
     for seed in 0..5 {
-        expected.push(upload_seeded(&app, &job, seed, 64).await.0);
+        expected.push(upload_seeded(parts, &job, seed, 1000).await.0);
     }
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
@@ -136,8 +149,10 @@ async fn photo_urls_repeat_within_their_window_and_s3_serves_them_cacheable() {
         ("PHOTO_URL_WINDOW_SECS", "3600"),
         ("PHOTO_URL_TTL_SECS", "900"),
     ]);
+    let pipeline = stack.pipeline(&[]);
+    let parts = (&stack, &app, &pipeline);
     let job = new_job();
-    let (_, bytes) = upload_seeded(&app, &job, 7, 700).await;
+    let (_, bytes) = upload_seeded(parts, &job, 7, 1000).await;
     let window_start = || {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -169,21 +184,24 @@ async fn photo_urls_repeat_within_their_window_and_s3_serves_them_cacheable() {
     assert_eq!(resp.bytes().await.unwrap().to_vec(), bytes);
 }
 
+/// Publish after verification: a reported upload is "checking" (no URL) until the pipeline has
+/// verified what S3 stored; an object another writer put in the prefix is never listed.
 #[tokio::test]
-async fn only_completed_uploads_are_listed_never_other_objects_in_the_prefix() {
+async fn only_verified_uploads_are_listed_never_a_reported_unchecked_one_or_another_writers() {
     let stack = Stack::get();
     let app = stack.app(&[]);
+    let pipeline = stack.pipeline(&[]);
+    let parts = (&stack, &app, &pipeline);
     let job = new_job();
-    let (completed, _) = upload_seeded(&app, &job, 1, 100).await;
-    let pending = upload(&app, &job, photo_bytes(2, 100)).await;
+    let (listed, _) = upload_seeded(parts, &job, 1, 1000).await;
+    let reported = upload_completed(&app, &job, padded_jpeg(2, 1000)).await;
     // Another writer (ops tooling, a leaked key) puts an HTML page where a photo would be.
+    let foreign = format!("jobs/{job}/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg");
     stack
         .s3()
         .put_object()
         .bucket(&stack.bucket)
-        .key(format!(
-            "jobs/{job}/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg"
-        ))
+        .key(&foreign)
         .content_type("text/html")
         .body(b"<script>alert(1)</script>".to_vec().into())
         .send()
@@ -191,16 +209,33 @@ async fn only_completed_uploads_are_listed_never_other_objects_in_the_prefix() {
         .unwrap();
     let (status, page) = call(&app, get(&format!("/photos?job_id={job}"))).await;
     assert_eq!(status.as_u16(), 200, "{page}");
-    assert_eq!(keys(&page), std::slice::from_ref(&completed));
+    assert_eq!(keys(&page), std::slice::from_ref(&listed));
+    assert!(page.get("pending").is_none(), "only when asked for");
 
-    // Once completed, the pending upload appears too.
-    let body = serde_json::json!({"job_id": job, "keys": [pending]});
+    let with_pending = format!("/photos?job_id={job}&include=pending");
+    let (_, page) = call(&app, get(&with_pending)).await;
+    assert_eq!(keys(&page), std::slice::from_ref(&listed));
     assert_eq!(
-        call(&app, post_json("/upload-url", &body)).await.0.as_u16(),
-        201
+        page["pending"],
+        serde_json::json!([{"key": reported, "state": "checking"}])
     );
-    let (_, page) = call(&app, get(&format!("/photos?job_id={job}"))).await;
-    assert_eq!(keys(&page), [completed, pending]);
+
+    // S3's events arrive: the reported photo is verified and listed, the foreign object refused
+    // (no grant names it) and never listed.
+    assert_eq!(
+        deliver(&stack, &pipeline, &reported).await,
+        ["listed, thumbnail created"]
+    );
+    assert_eq!(
+        deliver(&stack, &pipeline, &foreign).await,
+        ["rejected: not_granted"]
+    );
+    let (_, page) = call(&app, get(&with_pending)).await;
+    assert_eq!(keys(&page), [listed, reported]);
+    assert_eq!(page["pending"][0]["key"], foreign.as_str());
+    assert_eq!(page["pending"][0]["state"], "rejected");
+    assert_eq!(page["pending"][0]["reason"], "not_granted");
+    assert_eq!(page["pending"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -219,7 +254,8 @@ async fn s3_refuses_tampered_expired_or_foreign_photo_urls() {
     let job = new_job();
     // A one-second window: the URL dies within two seconds (window plus TTL).
     let app = stack.app(&[("PHOTO_URL_TTL_SECS", "1"), ("PHOTO_URL_WINDOW_SECS", "1")]);
-    let (key, _) = upload_seeded(&app, &job, 1, 100).await;
+    let pipeline = stack.pipeline(&[]);
+    let (key, _) = upload_seeded((&stack, &app, &pipeline), &job, 1, 1000).await;
     let (_, page) = call(&app, get(&format!("/photos?job_id={job}"))).await;
     let url = page["photos"][0]["url"].as_str().unwrap().to_owned();
 

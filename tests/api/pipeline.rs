@@ -84,7 +84,7 @@ async fn a_camera_jpeg_and_a_png_get_upright_thumbnails_without_gps_and_are_list
     .await;
     assert_eq!(
         outcomes,
-        ["stored, thumbnail created", "stored, thumbnail created"]
+        ["listed, thumbnail created", "listed, thumbnail created"]
     );
 
     // Upright, 320 px on the long edge, no metadata, cached for good.
@@ -125,7 +125,7 @@ async fn a_camera_jpeg_and_a_png_get_upright_thumbnails_without_gps_and_are_list
     );
 
     // The evidence, recorded once per stored version.
-    let stored = stack.audit_events(&job, "object_stored").await;
+    let stored = stack.audit_events(&job, "object_verified").await;
     assert_eq!(stored.len(), 2);
     let row = stored
         .iter()
@@ -139,17 +139,11 @@ async fn a_camera_jpeg_and_a_png_get_upright_thumbnails_without_gps_and_are_list
     assert_eq!(row["size"].as_n().unwrap(), &jpeg.len().to_string());
     assert!(row["sequencer"].as_s().is_ok());
     assert_eq!(row["content_type"].as_s().unwrap(), "image/jpeg");
+    assert_eq!(row["state"].as_s().unwrap(), "verified");
+    assert!(row["uploader"].as_s().unwrap().starts_with("token:"));
 
-    // Completed, the photos list with working thumbnail URLs, capture time and place.
-    let (status, body) = call(
-        &app,
-        post_json(
-            "/upload-url",
-            &json!({"job_id": job, "keys": [jpeg_key, png_key]}),
-        ),
-    )
-    .await;
-    assert_eq!(status.as_u16(), 201, "{body}");
+    // Verified, the photos list (no completion was sent) with working thumbnail URLs, capture
+    // time and place.
     let (_, page) = call(&app, get(&format!("/photos?job_id={job}"))).await;
     let photos = page["photos"].as_array().unwrap();
     assert_eq!(photos.len(), 2);
@@ -168,7 +162,7 @@ async fn a_camera_jpeg_and_a_png_get_upright_thumbnails_without_gps_and_are_list
 }
 
 #[tokio::test]
-async fn a_text_file_posted_as_a_jpeg_is_rejected_removed_and_never_listed() {
+async fn a_text_file_posted_as_a_jpeg_is_rejected_removed_and_never_listed_and_its_uploader_told() {
     let stack = Stack::get();
     let app = stack.app(&[]);
     // As the default stack deploys it (CreateBucket=true): no UPLOADS_BUCKET of its own.
@@ -185,21 +179,27 @@ async fn a_text_file_posted_as_a_jpeg_is_rejected_removed_and_never_listed() {
     assert_eq!(status.as_u16(), 201);
 
     let outcomes = notify(&stack, &pipeline, &[(&key, spoof.len() as u64, &etag)]).await;
-    assert_eq!(outcomes, ["rejected"]);
+    assert_eq!(outcomes, ["rejected: not_declared_type"]);
     assert_eq!(stack.object(&key).await, None, "the object is gone");
     assert_eq!(stack.object(&thumbnail_key(&key)).await, None);
     let rejected = stack.audit_events(&job, "upload_rejected").await;
     assert_eq!(rejected.len(), 1);
     assert_eq!(rejected[0]["key"].as_s().unwrap(), &key);
-    assert_eq!(rejected[0]["accepted"].as_bool().unwrap(), &false);
-    let (_, page) = call(&app, get(&format!("/photos?job_id={job}"))).await;
+    assert_eq!(rejected[0]["state"].as_s().unwrap(), "rejected");
+    assert_eq!(rejected[0]["reason"].as_s().unwrap(), "not_declared_type");
+    let (_, page) = call(&app, get(&format!("/photos?job_id={job}&include=pending"))).await;
     assert_eq!(page["photos"], json!([]));
+    assert_eq!(
+        page["pending"],
+        json!([{"key": key, "state": "rejected", "reason": "not_declared_type",
+                "message": "The file is not a JPG."}])
+    );
 
     // Posted again with the same grant and not yet completed: the completion finds nothing.
     let (key2, etag2) = upload_as(&stack, &app, &job, "image/jpeg", spoof.clone()).await;
     assert_eq!(
         notify(&stack, &pipeline, &[(&key2, spoof.len() as u64, &etag2)]).await,
-        ["rejected"]
+        ["rejected: not_declared_type"]
     );
     let (status, body) = call(
         &app,
@@ -218,22 +218,23 @@ async fn a_redelivered_event_writes_nothing_new_and_foreign_keys_are_ignored() {
     let job = new_job();
     let jpeg = camera_jpeg(64, 48, 1, None, 90);
     let (key, etag) = upload_as(&stack, &app, &job, "image/jpeg", jpeg.clone()).await;
-    let first = notify(&stack, &pipeline, &[(&key, jpeg.len() as u64, &etag)]).await;
-    assert_eq!(first, ["stored, thumbnail created"]);
+    let event = s3_event(&stack.bucket, &[(&key, jpeg.len() as u64, &etag, None)]);
+    let first = handle_event(&pipeline, &event, "t").await.unwrap();
+    assert_eq!(first, ["listed, thumbnail created"]);
     let rows = stack.audit_rows(&job).await.len();
     let thumb = stack.object(&thumbnail_key(&key)).await;
 
-    // The same record twice in one event, then the event again: S3 delivers at least once.
-    let again = notify(
-        &stack,
-        &pipeline,
-        &[
-            (&key, jpeg.len() as u64, &etag),
-            (&key, jpeg.len() as u64, &etag),
-        ],
-    )
-    .await;
-    assert_eq!(again, ["already recorded", "already recorded"]);
+    // The event again, then its record twice in one event: S3 delivers at least once.
+    let mut doubled: serde_json::Value = serde_json::from_str(&event).unwrap();
+    let record = doubled["Records"][0].clone();
+    doubled["Records"] = json!([record, record]);
+    let mut again = handle_event(&pipeline, &event, "t").await.unwrap();
+    again.extend(
+        handle_event(&pipeline, &doubled.to_string(), "t")
+            .await
+            .unwrap(),
+    );
+    assert_eq!(again, ["already recorded"; 3]);
     assert_eq!(stack.audit_rows(&job).await.len(), rows, "no new row");
     assert_eq!(stack.object(&thumbnail_key(&key)).await, thumb);
 
@@ -270,7 +271,7 @@ async fn a_redelivered_event_writes_nothing_new_and_foreign_keys_are_ignored() {
 }
 
 #[tokio::test]
-async fn a_decompression_bomb_is_refused_from_its_header_and_heic_is_recorded_without_thumbnail() {
+async fn a_decompression_bomb_is_refused_from_its_header_and_heic_is_listed_without_thumbnail() {
     let stack = Stack::get();
     let app = stack.app(&[]);
     // As the default stack deploys it (CreateBucket=true): no UPLOADS_BUCKET of its own.
@@ -297,18 +298,20 @@ async fn a_decompression_bomb_is_refused_from_its_header_and_heic_is_recorded_wi
     assert_eq!(
         outcomes,
         [
-            "stored, thumbnail too_large",
-            "stored, thumbnail unsupported"
+            "rejected: dimensions_over_budget",
+            "listed, thumbnail unsupported"
         ]
     );
     assert_eq!(stack.object(&thumbnail_key(&bomb_key)).await, None);
-    let stored = stack.audit_events(&job, "object_stored").await;
-    let statuses: Vec<&str> = stored
-        .iter()
-        .map(|r| r["thumbnail"].as_s().unwrap().as_str())
-        .collect();
-    assert!(
-        statuses.contains(&"too_large") && statuses.contains(&"unsupported"),
-        "{statuses:?}"
+    assert_eq!(
+        stack.object(&bomb_key).await,
+        None,
+        "a refused upload is removed"
     );
+    let verified = stack.audit_events(&job, "object_verified").await;
+    assert_eq!(verified.len(), 1);
+    assert_eq!(verified[0]["thumbnail"].as_s().unwrap(), "unsupported");
+    let (_, page) = call(&app, get(&format!("/photos?job_id={job}"))).await;
+    assert_eq!(page["photos"][0]["key"], heic_key.as_str());
+    assert!(page["photos"][0].get("thumbnail_url").is_none());
 }

@@ -13,7 +13,17 @@ use lambda_http::Body;
 use qdn_photos::api::app::App;
 use serde_json::json;
 
+use qdn_photos::dev::test_images::padded_jpeg;
+
 use crate::support::*;
+
+fn small_png() -> Vec<u8> {
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(40, 30, image::Rgb([200, 30, 30]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    png
+}
 
 async fn put(url: &str, content_type: &str, bytes: Vec<u8>) -> (u16, String) {
     let resp = reqwest::Client::new()
@@ -184,8 +194,9 @@ async fn the_readmes_curl_script_uploads_and_records_photos() {
     std::fs::create_dir_all(&dir).unwrap();
     let jpeg = dir.join("site front.JPG");
     let png = dir.join("meter.png");
-    std::fs::write(&jpeg, photo_bytes(4, 70_000)).unwrap();
-    std::fs::write(&png, photo_bytes(5, 1_234)).unwrap();
+    let (jpeg_bytes, png_bytes) = (padded_jpeg(4, 70_000), small_png());
+    std::fs::write(&jpeg, &jpeg_bytes).unwrap();
+    std::fs::write(&png, &png_bytes).unwrap();
 
     let (code, stdout, stderr) = run_script(
         &api,
@@ -212,10 +223,17 @@ async fn the_readmes_curl_script_uploads_and_records_photos() {
         keys[0].ends_with(".jpg") && keys[1].ends_with(".png"),
         "{keys:?}"
     );
-    assert_eq!(stack.object(&keys[0]).await, Some(photo_bytes(4, 70_000)));
-    assert_eq!(stack.object(&keys[1]).await, Some(photo_bytes(5, 1_234)));
+    assert_eq!(stack.object(&keys[0]).await, Some(jpeg_bytes));
+    assert_eq!(stack.object(&keys[1]).await, Some(png_bytes));
     let issued = stack.audit_events(&job, "upload_url_issued").await;
     assert!(issued.iter().all(|r| r["method"].as_s().unwrap() == "PUT"));
+    let pipeline = stack.pipeline(&[]);
+    for key in &keys {
+        assert_eq!(
+            deliver(&stack, &pipeline, key).await,
+            ["listed, thumbnail created"]
+        );
+    }
     let (_, page) = call(&stack.app(&[]), get(&format!("/photos?job_id={job}"))).await;
     assert_eq!(page["photos"].as_array().unwrap().len(), 2);
 

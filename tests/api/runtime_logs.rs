@@ -6,6 +6,8 @@
 
 use serde_json::{json, Value};
 
+use qdn_photos::dev::test_images::padded_jpeg;
+
 use crate::lambda::*;
 use crate::support::*;
 
@@ -73,7 +75,7 @@ async fn at_trace_level_the_runtimes_logs_hold_no_token_jwt_policy_or_signature_
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(post_form(&grant, |_| {}, photo_bytes(3, 64)).await.0, 201);
+    assert_eq!(post_form(&grant, |_| {}, padded_jpeg(3, 1000)).await.0, 201);
     let completion = ApiEvent::post("/upload-url")
         .bearer(&token)
         .json(&json!({"job_id": job, "keys": [grant["key"]]}));
@@ -81,6 +83,7 @@ async fn at_trace_level_the_runtimes_logs_hold_no_token_jwt_policy_or_signature_
         invoke(&api, &mut answers, &mut function, &completion).await["statusCode"],
         201
     );
+    deliver(&stack, &stack.pipeline(&[]), grant["key"].as_str().unwrap()).await;
     let page = body_of(
         &invoke(
             &api,
@@ -122,7 +125,7 @@ async fn at_trace_level_the_runtimes_logs_hold_no_token_jwt_policy_or_signature_
     };
     assert_eq!(counted("UrlsIssued"), [1, 0, 0, 0]);
     assert_eq!(counted("Completions"), [0, 1, 0, 0]);
-    assert_eq!(counted("BytesCompleted"), [0, 64, 0, 0]);
+    assert_eq!(counted("BytesCompleted"), [0, 1000, 0, 0]);
     assert_eq!(counted("AuthRefusals"), [0, 0, 0, 1]);
     assert!(emf.iter().all(|doc| doc["FunctionName"] == "PhotosFunction"
         && doc["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "QDNPhotos"));

@@ -212,13 +212,18 @@ impl Stack {
 
     /// The pipeline role as `template.yaml` deploys it with `params`, wired to the stack.
     pub fn pipeline(&self, params: &[(&str, &str)]) -> PipelineContext {
+        self.pipeline_on(params, &self.s3_endpoint)
+    }
+
+    /// The same, its S3 calls going to `s3_endpoint` (moto's, which keeps versions).
+    pub fn pipeline_on(&self, params: &[(&str, &str)], s3_endpoint: &str) -> PipelineContext {
         let vars = self.lambda_env("PipelineFunction", params);
         let lookup = |name: &str| vars.get(name).cloned();
         let config = PipelineConfig::from_env(&Env::new(&lookup))
             .expect("the template's pipeline environment");
         PipelineContext::new(
             config,
-            self.s3_at(&self.s3_endpoint, self.credentials(), Budget::Function),
+            self.s3_at(s3_endpoint, self.credentials(), Budget::Function),
             self.dynamodb_at(&self.dynamodb_endpoint, Budget::Function),
         )
     }
@@ -459,6 +464,42 @@ pub async fn upload_completed(app: &App, job_id: &str, bytes: Vec<u8>) -> String
     let body = serde_json::json!({"job_id": job_id, "keys": [key]});
     let (status, resp) = call(app, post_json("/upload-url", &body)).await;
     assert_eq!(status, StatusCode::CREATED, "{resp}");
+    key
+}
+
+/// What S3 would send the pipeline for `key` as it is stored now (Garage sends no events): the
+/// pipeline role checks, records and lists it. Returns the outcomes it logs.
+pub async fn deliver(stack: &Stack, pipeline: &PipelineContext, key: &str) -> Vec<String> {
+    let head = stack
+        .s3()
+        .head_object()
+        .bucket(&stack.bucket)
+        .key(key)
+        .send()
+        .await
+        .expect("the object is stored");
+    let size = head.content_length().unwrap_or_default() as u64;
+    let event = qdn_photos::dev::s3_events::notification(
+        &stack.bucket,
+        &[(key, size, head.e_tag().unwrap_or_default(), None)],
+    );
+    qdn_photos::pipeline::handle_event(pipeline, &event, "test-delivery")
+        .await
+        .expect("the pipeline handles the event")
+}
+
+/// Uploads `bytes` (a photo the pipeline accepts) to `job`, records the completion and delivers
+/// S3's event to the pipeline, asserting each step; returns the key, now listed.
+pub async fn upload_listed(
+    stack: &Stack,
+    app: &App,
+    pipeline: &PipelineContext,
+    job_id: &str,
+    bytes: Vec<u8>,
+) -> String {
+    let key = upload_completed(app, job_id, bytes).await;
+    let outcomes = deliver(stack, pipeline, &key).await;
+    assert_eq!(outcomes, ["listed, thumbnail created"], "{key}");
     key
 }
 

@@ -16,7 +16,7 @@ use crate::api::routes::report_uploads::{parse_report, ClientReport};
 use crate::domain::caller::Caller;
 use crate::domain::job::{JobId, UploadKey};
 use crate::store::audit::AuditEvent;
-use crate::store::records::{PhotoRecord, StoredObject, UploadState};
+use crate::store::records::{CompletionRecord, StoredObject, UploadState};
 
 pub const MAX_KEYS: usize = 50;
 /// Far above 50 keys' worth of JSON (~4 KiB), far below what could strain the function.
@@ -229,7 +229,8 @@ fn already_recorded(
     keys: &[UploadKey],
     states: &[UploadState],
 ) -> Result<Option<Recorded>, ApiError> {
-    let completed: Vec<&PhotoRecord> = states.iter().filter_map(|s| s.completed.as_ref()).collect();
+    let completed: Vec<&CompletionRecord> =
+        states.iter().filter_map(|s| s.completed.as_ref()).collect();
     let Some(first) = completed.first() else {
         return Ok(None);
     };

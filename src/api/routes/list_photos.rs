@@ -1,9 +1,11 @@
-//! `GET /photos?job_id=…[&limit=…][&cursor=…][&order=oldest|newest]`: a job's completed photos in
-//! upload order (oldest first unless `order=newest`), as short-lived presigned GET URLs of the
-//! versions their completion recorded. Objects that were uploaded but never completed, and
-//! anything else under the job's prefix, are not listed. The cursor is the last key of the
-//! previous page (base64url), so it can only ever point inside the job's own prefix. URLs are
-//! signed per window (`signing::CacheWindow`), so a refresh returns the same, cached, URLs.
+//! `GET /photos?job_id=…[&limit=…][&cursor=…][&order=oldest|newest][&include=pending]`: a job's
+//! photos in upload order (oldest first unless `order=newest`), as short-lived presigned GET URLs
+//! of the versions the pipeline verified. Only what the pipeline verified is listed: never an
+//! upload it has not checked (whoever reported it), one it refused, or anything else under the
+//! job's prefix. `include=pending` adds the uploads that are not photos yet (reported and waiting
+//! for the check, or refused, with why), without any URL. The cursor is the last photo's listing
+//! name (base64url), read only inside the job's own partition. URLs are signed per window
+//! (`signing::CacheWindow`), so a refresh returns the same, cached, URLs.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -18,27 +20,62 @@ use crate::api::request::query_param;
 use crate::api::signing::{self, CacheWindow};
 use crate::domain::caller::Caller;
 use crate::domain::job::JobId;
-use crate::store::records::{ObjectRecord, PhotoRecord};
+use crate::store::index::PendingUpload;
+use crate::store::records::PhotoRecord;
 
 pub const DEFAULT_LIMIT: i32 = 100;
 pub const MAX_LIMIT: i32 = 1000;
-const MAX_KEY_BYTES: usize = 1024;
+/// A listing name: `{uuid}.{ext}`.
+const MAX_CURSOR_BYTES: usize = 64;
 
 #[derive(Debug, Serialize)]
 pub struct PhotoPage {
     pub job_id: String,
     pub photos: Vec<Photo>,
     pub next_cursor: Option<String>,
+    /// With `include=pending`: uploads that are not photos (yet), newest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Vec<Pending>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Pending {
+    pub key: String,
+    /// `checking` (reported, not yet checked) or `rejected`.
+    pub state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl From<PendingUpload> for Pending {
+    fn from(upload: PendingUpload) -> Self {
+        let declared = upload.key.image_type();
+        Pending {
+            key: upload.key.to_string(),
+            state: if upload.rejected.is_some() {
+                "rejected"
+            } else {
+                "checking"
+            },
+            reason: upload.rejected.map(|r| r.code()),
+            message: upload.rejected.map(|r| r.message(declared)),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
 pub struct Photo {
     pub key: String,
     pub url: String,
-    pub size: i64,
+    pub size: u64,
+    /// When S3 stored it.
     pub last_modified: Option<String>,
     pub content_type: &'static str,
-    /// The pipeline's 320-px JPEG, when it made one (not for HEIC, not yet processed).
+    /// `granted` (uploaded through this service) or `imported` (stored before it).
+    pub provenance: &'static str,
+    /// The pipeline's 320-px JPEG, when it made one (not for HEIC).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbnail_url: Option<String>,
     /// From the photo's EXIF, when it had one.
@@ -58,10 +95,12 @@ pub struct Location {
 pub struct PageRequest {
     pub job: JobId,
     pub limit: i32,
-    /// The key to list after, already checked to lie inside the job's prefix.
+    /// The listing name to list after.
     pub start_after: Option<String>,
     /// `order=newest`: the latest upload first (a phone's strip), else the oldest first.
     pub newest_first: bool,
+    /// `include=pending`: the uploads that are not photos yet, too.
+    pub include_pending: bool,
 }
 
 pub fn parse(req: &Request) -> Result<PageRequest, ApiError> {
@@ -82,9 +121,7 @@ pub fn parse(req: &Request) -> Result<PageRequest, ApiError> {
                 )
             })?,
     };
-    let start_after = query_param(req, "cursor")?
-        .map(|c| decode_cursor(&job, c))
-        .transpose()?;
+    let start_after = query_param(req, "cursor")?.map(decode_cursor).transpose()?;
     let newest_first = match query_param(req, "order")? {
         None | Some("oldest") => false,
         Some("newest") => true,
@@ -95,35 +132,44 @@ pub fn parse(req: &Request) -> Result<PageRequest, ApiError> {
             ))
         }
     };
+    let include_pending = match query_param(req, "include")? {
+        None => false,
+        Some("pending") => true,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_include",
+                "`include` may only be `pending`.",
+            ))
+        }
+    };
     Ok(PageRequest {
         job,
         limit,
         start_after,
         newest_first,
+        include_pending,
     })
 }
 
-pub fn encode_cursor(last_key: &str) -> String {
-    URL_SAFE_NO_PAD.encode(last_key)
+pub fn encode_cursor(listing_name: &str) -> String {
+    URL_SAFE_NO_PAD.encode(listing_name)
 }
 
-fn decode_cursor(job: &JobId, cursor: &str) -> Result<String, ApiError> {
+fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
     let invalid = || {
         ApiError::bad_request(
             "invalid_cursor",
             "`cursor` must be a `next_cursor` from this job's listing.",
         )
     };
-    if cursor.len() > MAX_KEY_BYTES * 2 {
+    if cursor.len() > MAX_CURSOR_BYTES * 2 {
         return Err(invalid());
     }
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
-    let key = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let inside_job = key
-        .strip_prefix(&job.prefix())
-        .is_some_and(|rest| !rest.is_empty());
-    if inside_job && key.len() <= MAX_KEY_BYTES {
-        Ok(key)
+    let name = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let plain = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.';
+    if !name.is_empty() && name.len() <= MAX_CURSOR_BYTES && name.bytes().all(plain) {
+        Ok(name)
     } else {
         Err(invalid())
     }
@@ -154,7 +200,7 @@ pub async fn handle(
     let expires_secs = window.validity_secs(&session, caller.now)?;
     let cache_control = signing::photo_cache_control(expires_secs);
     let next_cursor = more
-        .then(|| records.last().map(|p| encode_cursor(p.object.key.as_str())))
+        .then(|| records.last().map(|p| encode_cursor(&p.listing_name())))
         .flatten();
     let presigner = GetPresigner::new(
         &session,
@@ -166,41 +212,41 @@ pub async fn handle(
             x_id: Some("GetObject"),
         },
     );
-    // What the pipeline found in each pinned version: its thumbnail and evidence, or that its
-    // bytes were not a photo (such a version was removed and is not listed).
-    let pinned: Vec<_> = records
-        .iter()
-        .map(|p| (&p.object.key, p.object.version_id.as_deref()))
-        .collect();
-    let found = ctx.index.object_records(&page.job, &pinned).await?;
     let photos = records
         .into_iter()
-        .zip(found)
-        .filter(|(_, found)| found.as_ref().is_none_or(|r| r.accepted))
-        .map(|(PhotoRecord { object, .. }, found)| {
-            let found = found.unwrap_or_else(ObjectRecord::unprocessed);
-            Photo {
-                // Pinned to the completed version: a later POST to the key cannot change the photo.
-                url: presigner.presign_version(object.key.as_str(), object.version_id.as_deref()),
-                size: object.size,
-                last_modified: object.last_modified.map(|t| t.rfc3339()),
-                content_type: object.key.image_type().mime(),
-                key: object.key.to_string(),
-                thumbnail_url: found.thumbnail_key.map(|k| presigner.presign(&k)),
-                captured_at: found.captured_at,
-                location: found.location.map(|(latitude, longitude)| Location {
-                    latitude,
-                    longitude,
-                }),
-            }
+        .map(|PhotoRecord { object, record, .. }| Photo {
+            // Pinned to the verified version: a later POST to the key cannot change the photo.
+            url: presigner.presign_version(object.key.as_str(), object.version_id.as_deref()),
+            size: object.size,
+            last_modified: object.last_modified.map(|t| t.rfc3339()),
+            content_type: object.key.image_type().mime(),
+            provenance: if object.key.is_granted() {
+                "granted"
+            } else {
+                "imported"
+            },
+            key: object.key.to_string(),
+            thumbnail_url: record.thumbnail_key.map(|k| presigner.presign(&k)),
+            captured_at: record.captured_at,
+            location: record.location.map(|(latitude, longitude)| Location {
+                latitude,
+                longitude,
+            }),
         })
         .collect();
+    let pending = if page.include_pending {
+        let pending = ctx.index.pending(&page.job).await?;
+        Some(pending.into_iter().map(Pending::from).collect())
+    } else {
+        None
+    };
     Ok((
         StatusCode::OK,
         PhotoPage {
             job_id: page.job.to_string(),
             photos,
             next_cursor,
+            pending,
         },
     ))
 }
@@ -230,20 +276,35 @@ mod tests {
     }
 
     #[test]
-    fn a_cursor_can_only_point_inside_its_own_job() {
-        let key = "jobs/j-1/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg";
-        let req = get(&format!("job_id=j-1&cursor={}", encode_cursor(key)));
-        assert_eq!(parse(&req).unwrap().start_after.as_deref(), Some(key));
+    fn a_cursor_is_a_listing_name_and_nothing_else() {
+        let name = "0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg";
+        let req = get(&format!("job_id=j-1&cursor={}", encode_cursor(name)));
+        assert_eq!(parse(&req).unwrap().start_after.as_deref(), Some(name));
         for bad in [
             encode_cursor("jobs/j-2/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg"),
-            encode_cursor("jobs/j-1/"),
-            encode_cursor("jobs/j-10/x.jpg"),
+            encode_cursor("PHOTO#x"),
+            encode_cursor(""),
+            encode_cursor(&"a".repeat(65)),
             "not%20base64!".to_owned(),
             URL_SAFE_NO_PAD.encode([0xff, 0xfe]),
             "A".repeat(5000),
         ] {
             let err = parse(&get(&format!("job_id=j-1&cursor={bad}"))).unwrap_err();
             assert_eq!(err.code, "invalid_cursor", "{bad:.40}");
+        }
+    }
+
+    #[test]
+    fn pending_uploads_are_included_only_when_asked_for() {
+        assert!(!parse(&get("job_id=j")).unwrap().include_pending);
+        assert!(
+            parse(&get("job_id=j&include=pending"))
+                .unwrap()
+                .include_pending
+        );
+        for bad in ["all", "", "PENDING"] {
+            let err = parse(&get(&format!("job_id=j&include={bad}"))).unwrap_err();
+            assert_eq!(err.code, "invalid_include", "{bad}");
         }
     }
 
