@@ -5,16 +5,20 @@
 //! qdn-photos tokens list
 //! qdn-photos tokens revoke ID|name:NAME
 //! qdn-photos check-bucket [--bucket NAME] [--origin https://dash.example.com]
+//! qdn-photos import [--bucket NAME] [--prefix jobs/] [--dry-run]
+//! qdn-photos reprocess --job JOB [--bucket NAME]
 //! qdn-photos pipeline-standin        (make dev: S3 notifications for Garage, which has none)
 //! qdn-photos thumbnail IN.jpg OUT.jpg [ORIENTATION]   (the pipeline's thumbnail of a local file)
 //! ```
 //!
 //! They use the usual SDK configuration (credentials chain, `AWS_REGION`, `AWS_ENDPOINT_URL_*`),
-//! so the same command works against the local stack and against AWS. Token commands need
-//! `AUDIT_TABLE`; `check-bucket` takes `UPLOADS_BUCKET` when `--bucket` is not given.
+//! so the same command works against the local stack and against AWS. Token, import and reprocess
+//! commands need `AUDIT_TABLE`; a command without `--bucket` takes `UPLOADS_BUCKET`.
 
 use crate::ops::bucket_check::{findings, read_settings};
-use crate::ops::tokens;
+use crate::ops::{import, tokens};
+use crate::pipeline::config::PipelineConfig;
+use crate::pipeline::context::PipelineContext;
 use crate::store::clients::{load_sdk_config, s3_client};
 
 /// What a command reports on failure: a line for the operator.
@@ -25,6 +29,8 @@ pub const USAGE: &str = "usage:
   qdn-photos tokens list
   qdn-photos tokens revoke ID|name:NAME
   qdn-photos check-bucket [--bucket NAME] [--origin https://dash.example.com]
+  qdn-photos import [--bucket NAME] [--prefix jobs/] [--dry-run]
+  qdn-photos reprocess --job JOB [--bucket NAME]
   qdn-photos pipeline-standin
   qdn-photos thumbnail IN OUT [ORIENTATION]";
 
@@ -43,12 +49,40 @@ async fn run(args: &[String]) -> Result<i32, CliError> {
     let words: Vec<&str> = args.iter().map(String::as_str).collect();
     match words.as_slice() {
         ["tokens", rest @ ..] => tokens::run(rest).await,
+        [command @ ("import" | "reprocess"), rest @ ..] => {
+            let dry_run = rest.contains(&"--dry-run");
+            let rest: Vec<&str> = rest.iter().copied().filter(|w| *w != "--dry-run").collect();
+            let prefix = if *command == "import" {
+                let flags = Flags::parse(&rest, &["--bucket", "--prefix"])?;
+                let prefix = flags.get("--prefix").unwrap_or("jobs/").to_owned();
+                if !prefix.starts_with("jobs/") {
+                    return Err("--prefix must start with jobs/".into());
+                }
+                (flags.get("--bucket").map(str::to_owned), prefix)
+            } else {
+                let flags = Flags::parse(&rest, &["--bucket", "--job"])?;
+                let job = crate::domain::job::JobId::parse(flags.required("--job")?)?;
+                (flags.get("--bucket").map(str::to_owned), job.prefix())
+            };
+            let (bucket, prefix) = (bucket_or_env(prefix.0)?, prefix.1);
+            // The pipeline role's own configuration and checks, as its function reads them.
+            let config = PipelineConfig::from_env(&crate::config::Env::process())?;
+            let sdk = load_sdk_config(&config.common.region).await;
+            let ctx = PipelineContext::from_sdk_config(config, &sdk);
+            let storage = ctx
+                .bucket_for(&bucket)
+                .ok_or("UPLOADS_BUCKET names another bucket")?;
+            let summary = import::walk(&ctx, &storage, &prefix, dry_run).await?;
+            let verb = if dry_run { "would see" } else { "done" };
+            println!(
+                "{command} s3://{bucket}/{prefix}: {verb}: {}",
+                summary.line()
+            );
+            Ok(0)
+        }
         ["check-bucket", rest @ ..] => {
             let flags = Flags::parse(rest, &["--bucket", "--origin"])?;
-            let bucket = match flags.get("--bucket") {
-                Some(bucket) => bucket.to_owned(),
-                None => env("UPLOADS_BUCKET")?,
-            };
+            let bucket = bucket_or_env(flags.get("--bucket").map(str::to_owned))?;
             let sdk = load_sdk_config(&region()).await;
             let path_style =
                 std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "true" || v == "1");
@@ -95,16 +129,13 @@ async fn run(args: &[String]) -> Result<i32, CliError> {
         }
         #[cfg(feature = "dev")]
         ["pipeline-standin"] => {
-            use crate::pipeline::config::PipelineConfig;
-            use crate::pipeline::context::PipelineContext;
             // The pipeline role's own configuration, as the pipeline function reads it; the bucket
             // to watch is the one `make dev` serves.
             let config = PipelineConfig::from_env(&crate::config::Env::process())?;
             let bucket = env("UPLOADS_BUCKET")?;
             let sdk = load_sdk_config(&config.common.region).await;
-            let s3 = s3_client(&sdk, config.common.force_path_style);
             let ctx = PipelineContext::from_sdk_config(config, &sdk);
-            crate::dev::standin::run(&ctx, &s3, &bucket, std::time::Duration::from_secs(1)).await
+            crate::dev::standin::run(&ctx, &bucket, std::time::Duration::from_secs(1)).await
         }
         _ => Err(USAGE.into()),
     }
@@ -114,6 +145,11 @@ pub fn region() -> String {
     std::env::var("AWS_REGION")
         .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
         .unwrap_or_else(|_| "us-east-1".into())
+}
+
+/// `--bucket`, else `UPLOADS_BUCKET`.
+fn bucket_or_env(flag: Option<String>) -> Result<String, CliError> {
+    flag.map_or_else(|| env("UPLOADS_BUCKET"), Ok)
 }
 
 pub fn env(name: &str) -> Result<String, CliError> {

@@ -2,4 +2,5 @@
 
 pub mod bucket_check;
 pub mod cli;
+pub mod import;
 pub mod tokens;

@@ -53,6 +53,55 @@ impl Storage {
     }
 }
 
+/// One object of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedObject {
+    pub key: String,
+    pub size: u64,
+    pub etag: Option<String>,
+    /// Unix seconds.
+    pub last_modified: u64,
+}
+
+impl Storage {
+    /// Every object under `prefix`, in key order (ListObjectsV2, page by page).
+    pub async fn list(&self, prefix: &str) -> Result<Vec<ListedObject>, StoreError> {
+        let mut found = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(StoreError::sdk_failure(
+                "ListObjectsV2",
+                Dependency::Storage,
+            ))?;
+            found.extend(page.contents().iter().map(|o| ListedObject {
+                key: o.key().unwrap_or_default().to_owned(),
+                size: o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+                etag: o.e_tag().map(str::to_owned),
+                last_modified: o.last_modified().and_then(utc).map_or(0, |t| t.unix_secs),
+            }));
+        }
+        Ok(found)
+    }
+
+    /// The current version of `key` (`None` where the bucket keeps no versions, or it is gone).
+    pub async fn version_of(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let head = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await;
+        Ok(head_outcome(head)?.and_then(|h| h.version_id().map(str::to_owned)))
+    }
+}
+
 /// An object's bytes (or their first part) as the pipeline reads them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectBytes {

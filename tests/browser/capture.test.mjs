@@ -14,10 +14,19 @@ let browser;
 before(async () => { browser = await launch(); });
 after(async () => browser?.close());
 
-test("two photos upload in parallel, are recorded once, and show as the pipeline's thumbnails", async () => {
+test("two photos upload in parallel, are recorded once, show as checking, then as the pipeline's thumbnails", async () => {
   const job = newJob();
   const page = await signedInDrawer(browser, job);
   const files = await jpegFiles(page, ["front-door.jpg", "meter.jpg"]);
+  // Every "Checking…" tile the strip ever shows, however briefly (the stand-in may be quick).
+  await page.evaluate(() => {
+    window.checkingSeen = new Set();
+    const strip = document.querySelector(".qc-strip");
+    new MutationObserver(() => {
+      for (const li of strip.querySelectorAll("li[data-state=checking]")) window.checkingSeen.add(li.textContent);
+      window.checkingTiles = Math.max(window.checkingTiles || 0, strip.querySelectorAll("li[data-state=checking]").length);
+    }).observe(strip, { childList: true, subtree: true });
+  });
   await page.setInputFiles(".qc-file", files);
 
   await waitRecorded(page, 2);
@@ -26,6 +35,10 @@ test("two photos upload in parallel, are recorded once, and show as the pipeline
   // The strip shows the pipeline's thumbnails (made on S3's event, here the local stand-in's),
   // loaded, each opening the full-size photo when tapped.
   await waitThumbnails(page, 2);
+  // The moment they were recorded, before the pipeline had verified them: a tile each, no link.
+  assert.ok(await page.evaluate(() => window.checkingTiles >= 1), "a Checking… tile appeared");
+  assert.deepEqual(await page.evaluate(() => [...window.checkingSeen]), ["Checking…"]);
+  assert.equal(await page.locator(".qc-strip li[data-state=checking]").count(), 0, "every tile turned into a thumbnail");
   const links = await page.$$eval(".qc-strip a", (as) => as.map((a) => a.href));
   assert.equal(links.length, 2);
   assert.ok(links.every((href) => href.includes(`/jobs/${job}/`) && !href.includes("/thumbs/")), links.join("\n"));
@@ -166,10 +179,10 @@ test("one upload cut by the network: the other two are recorded and shown before
   await page.waitForSelector(".qc-uploads li:has-text('cut.jpg') button:has-text('Retry')", LONG);
   assert.ok(cutAttempts >= 1);
   assert.match(await page.textContent(".qc-uploads li:has-text('cut.jpg')"), /waiting for connection/);
-  // Recorded and shown while cut.jpg still waits.
+  // Recorded, verified and shown while cut.jpg still waits.
+  await waitThumbnails(page, 2);
   const others = (await listedPhotos(job)).map((p) => p.size).sort();
   assert.deepEqual(others, [files[0], files[2]].map((f) => f.buffer.length).sort());
-  await waitThumbnails(page, 2);
 
   // Back on the network, Retry (or the automatic retry, if it came first) sends it: recorded once.
   cut = false;

@@ -49,7 +49,14 @@ test("150 photos: the strip pages newest first, and a refresh inside the window 
   // The newest 50, the first rows' thumbnails loaded (the rest load as they scroll into view).
   // The strip catches up with the last batch on its own refresh, after the row says "recorded":
   // wait for that refresh rather than read the strip the moment before it lands.
-  const newest = (await listedPhotos(job, "&order=newest")).map((p) => p.key);
+  // Listed once the pipeline (the local stand-in, one photo at a time) has verified each.
+  let listed = [];
+  for (const deadline = Date.now() + 300_000; listed.length < 150 && Date.now() < deadline;) {
+    listed = await listedPhotos(job, "&order=newest");
+    if (listed.length < 150) await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  const newest = listed.map((p) => p.key);
+  assert.equal(newest.length, 150, "every photo verified and listed");
   const shownKeys = () => page.$$eval(".qc-strip a", (as) => as.map((a) => new URL(a.href).pathname.split("/").slice(-3).join("/")));
   await page.waitForFunction((expected) => [...document.querySelectorAll(".qc-strip a")]
     .map((a) => new URL(a.href).pathname.split("/").slice(-3).join("/")).join() === expected.join(),

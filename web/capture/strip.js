@@ -1,6 +1,8 @@
-// The job's photos, newest first, a page at a time ("Show older photos"). Tiles show the pipeline's
-// 320-px thumbnail (the original until it exists; a labelled placeholder for HEIC, which browsers
-// cannot show) and open the full photo when tapped. The API signs photo URLs per time window, so
+// The job's photos, newest first, a page at a time ("Show older photos"). A photo is listed once
+// the pipeline has verified what S3 stored; until then its upload is a "Checking…" tile (shown the
+// moment the upload is recorded, then kept from the API's `include=pending`), which turns into
+// the thumbnail, or into the reason it was refused. Tiles show the pipeline's 320-px thumbnail (a
+// labelled placeholder for HEIC, which browsers cannot show) and open the full photo when tapped. The API signs photo URLs per time window, so
 // a refresh inside the window gets byte-identical URLs: tiles whose URLs did not change are kept
 // as they are, and any others come from the browser's HTTP cache. A refresh costs the JSON only.
 
@@ -28,6 +30,7 @@ export class Strip {
     this.job = job;
     this.onError = onError;
     this.photos = [];
+    this.pending = []; // { key, state: "checking" | "rejected", message }
     this.next = null;
     this.tiles = new Map(); // key -> { li, signature }
     // One request at a time, in order: "Show older photos" is never lost to a refresh racing it,
@@ -50,8 +53,16 @@ export class Strip {
     return this.queue;
   }
 
-  /** The newest photos again, as many as are shown now. `watch`: until every photo has its
-   *  thumbnail (the pipeline runs seconds after an upload), look again now and then. */
+  /** Uploads just recorded: "Checking…" tiles at once, until the API lists them or says why not. */
+  checking(keys) {
+    const known = new Set([...this.photos, ...this.pending].map((p) => p.key));
+    const fresh = keys.filter((key) => !known.has(key)).map((key) => ({ key, state: "checking" }));
+    this.pending = fresh.concat(this.pending);
+    this.render();
+  }
+
+  /** The newest photos again, as many as are shown now. `watch`: while an upload is still being
+   *  checked (the pipeline runs seconds after an upload), look again now and then. */
   refresh(watch = false, step = 0) {
     clearTimeout(this.lookAgain);
     // A refresh already waiting will do, watching if either asked to.
@@ -62,12 +73,13 @@ export class Strip {
       ({ watch, step } = this.pendingRefresh);
       this.pendingRefresh = null;
       const limit = Math.min(1000, Math.max(PAGE, this.photos.length));
-      const page = await this.fetchPage(`&limit=${limit}`);
+      const page = await this.fetchPage(`&limit=${limit}&include=pending`);
       if (!page) return;
       this.photos = page.photos;
+      this.pending = page.pending || [];
       this.next = page.next_cursor || null;
       this.render();
-      const waiting = this.photos.some((p) => !p.thumbnail_url && !isHeic(p));
+      const waiting = this.pending.some((p) => p.state === "checking");
       if (waiting && watch && step < LOOK_AGAIN_S.length) {
         this.lookAgain = setTimeout(() => this.refresh(true, step + 1), LOOK_AGAIN_S[step] * 1000);
       }
@@ -107,19 +119,37 @@ export class Strip {
 
   render() {
     const keep = new Map();
+    const reuse = (key, signature, make) => {
+      const old = this.tiles.get(key);
+      const li = old && old.signature === signature ? old.li : make();
+      keep.set(key, { li, signature });
+      return li;
+    };
+    const waiting = this.pending.map((p) => reuse(p.key, `${p.state} ${p.message || ""}`, () => this.pendingTile(p)));
     const items = this.photos.map((photo, i) => {
       const n = i + 1;
-      const signature = `${photo.url} ${photo.thumbnail_url || ""} ${n}`;
-      const old = this.tiles.get(photo.key);
-      const li = old && old.signature === signature ? old.li : this.tile(photo, n);
-      keep.set(photo.key, { li, signature });
-      return li;
+      return reuse(photo.key, `${photo.url} ${photo.thumbnail_url || ""} ${n}`, () => this.tile(photo, n));
     });
     this.tiles = keep;
-    this.list.replaceChildren(...items);
+    this.list.replaceChildren(...waiting, ...items);
     this.count.textContent = this.photos.length ? `(${this.photos.length}${this.next ? "+" : ""})` : "";
-    this.status.textContent = this.photos.length ? "" : "No photos yet.";
+    this.status.textContent = this.photos.length || this.pending.length ? "" : "No photos yet.";
     this.more.hidden = !this.next;
+  }
+
+  /** An upload that is not a photo (yet): no link, since there is nothing verified to open. */
+  pendingTile(upload) {
+    const li = document.createElement("li");
+    li.dataset.state = upload.state;
+    const box = document.createElement("div");
+    box.className = `qc-placeholder qc-${upload.state}`;
+    box.textContent = upload.state === "rejected" ? `Refused: ${upload.message || "not a photo"}` : "Checking…";
+    box.setAttribute("role", "img");
+    box.setAttribute("aria-label", upload.state === "rejected"
+      ? `An upload was refused: ${upload.message || "not a photo"}`
+      : "A photo being checked; it shows here in a moment");
+    li.append(box);
+    return li;
   }
 
   tile(photo, n) {

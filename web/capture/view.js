@@ -101,7 +101,11 @@ export class CaptureView {
     // [target, event, handler]: added here, removed by destroy().
     this.listeners = [
       [uploader, "change", (e) => this.render(e.detail.record)],
-      [uploader, "recorded", (e) => { if (e.detail.job === job) this.strip.refresh(true); }],
+      [uploader, "recorded", (e) => {
+        if (e.detail.job !== job) return;
+        this.strip.checking(e.detail.keys);
+        this.strip.refresh(true);
+      }],
       [uploader, "announce", (e) => { if (e.detail.job === job) this.say(e.detail.text); }],
       [uploader, "auth-required", (e) => onAuthRequired?.(e.detail.message)],
       [window, "online", () => {

@@ -1,0 +1,66 @@
+//! The deployed QDN dashboard's own flow, as its client runs it: GET `/upload-url`, a native form
+//! POST to S3, then the legacy report (`{job_id, file_count, timestamp}`, no keys), then a refresh
+//! of the strip. The report proves nothing and lists nothing; S3's event for what Garage stored,
+//! through the pipeline role, lists the photo. The same holds for an upload never reported.
+
+use qdn_photos::dev::test_images::camera_jpeg;
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn the_dashboards_own_flow_lists_its_photo_once_verified_reported_or_not() {
+    let stack = Stack::get();
+    let app = stack.app(&[]);
+    let pipeline = stack.pipeline(&[]);
+    let job = new_job();
+
+    let photo = camera_jpeg(640, 480, 1, None, 85);
+    let grant = issue(&app, &job, "").await;
+    let (status, body) = post_form(&grant, |_| {}, photo.clone()).await;
+    assert_eq!(status, 201, "{body}");
+    let key = grant["key"].as_str().unwrap();
+    let (status, report) = call(
+        &app,
+        post_json(
+            "/upload-url",
+            &json!({"job_id": job, "file_count": 1, "timestamp": "2026-12-02T08:00:00.000Z"}),
+        ),
+    )
+    .await;
+    assert_eq!(status.as_u16(), 202, "{report}");
+
+    // The strip refreshed before S3's event was processed: nothing unverified is handed out.
+    let (_, page) = call(&app, get(&format!("/photos?job_id={job}"))).await;
+    assert_eq!(page["photos"], json!([]));
+
+    assert_eq!(
+        deliver(&stack, &pipeline, key).await,
+        ["listed, thumbnail created"]
+    );
+    // A second photo whose client never reported it (the phone died after the upload).
+    let unreported = upload(&app, &job, camera_jpeg(480, 640, 1, None, 85)).await;
+    deliver(&stack, &pipeline, &unreported).await;
+
+    let (status, page) = call(&app, get(&format!("/photos?job_id={job}"))).await;
+    assert_eq!(status.as_u16(), 200, "{page}");
+    let photos = page["photos"].as_array().unwrap();
+    let keys: Vec<&str> = photos.iter().map(|p| p["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, [key, unreported.as_str()]);
+    for listed in photos {
+        assert_eq!(listed["provenance"], "granted");
+        let thumb = reqwest::get(listed["thumbnail_url"].as_str().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(thumb.status(), 200);
+        let bytes = thumb.bytes().await.unwrap();
+        assert!(image::load_from_memory(&bytes).is_ok(), "a real thumbnail");
+    }
+    let served = reqwest::get(photos[0]["url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(served.to_vec(), photo, "the stored bytes, verified");
+}
