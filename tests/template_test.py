@@ -112,13 +112,13 @@ def statements_by_role(transformed):
 OBJECT_RULES = {
     "PhotosFunctionRole": {"s3:PutObject": "jobs", "s3:GetObject": ("jobs", "thumbs"), "s3:GetObjectVersion": "jobs"},
     "PipelineFunctionRole": {
-        "s3:GetObject": "jobs", "s3:GetObjectVersion": "jobs", "s3:DeleteObject": "jobs",
-        "s3:DeleteObjectVersion": "jobs", "s3:PutObject": "thumbs",
+        "s3:GetObject": "jobs", "s3:GetObjectVersion": "jobs",
+        "s3:DeleteObjectVersion": "jobs", "s3:PutObject": "thumbs", "s3:DeleteObject": ("jobs", "thumbs"),
     },
 }
 DYNAMODB_RULES = {
     "PhotosFunctionRole": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"},
-    "PipelineFunctionRole": {"dynamodb:PutItem", "dynamodb:BatchGetItem"},
+    "PipelineFunctionRole": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"},
 }
 
 
@@ -143,7 +143,7 @@ def iam_problems(transformed):
             if resource in ('"*"', "null") or '["*"]' in resource:
                 problems.append(f"{role_name}: wildcard resource for {actions}")
             for action in actions:
-                if not action.startswith("s3:") or action == "s3:ListBucket":
+                if not action.startswith("s3:") or action in ("s3:ListBucket", "s3:ListBucketVersions"):
                     continue
                 allowed = OBJECT_RULES[role_name].get(action)
                 prefix = re.search(r"/(\w+)/\*\"", resource)
@@ -302,6 +302,8 @@ EXPECTED_ALARMS = {
     ("custom", "S3Failures"),
     ("AWS/Lambda", "Throttles"),
     ("AWS/Lambda", "Errors"),
+    # Events the pipeline failed for good, waiting for `qdn-photos redrive`.
+    ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
 }
 
 
@@ -327,6 +329,7 @@ def alarm_problems(t):
                     {"FunctionName": {"Ref": "PhotosFunction"}},
                     {"FunctionName": {"Ref": "PipelineFunction"}},
                     {"ApiId": {"Ref": "HttpApi"}},
+                    {"QueueName": {"Fn::GetAtt": ["PipelineFailures", "QueueName"]}},
                 ):
                     problems.append(f"{name} watches {dims}, not this stack's function or API")
             for key in ("AlarmActions", "OKActions"):
@@ -334,6 +337,24 @@ def alarm_problems(t):
                     problems.append(f"{name} {key} is {props.get(key)} with AlarmTopicArn={params}")
         for missing in sorted(EXPECTED_ALARMS - watched):
             problems.append(f"no alarm on {missing}")
+    return problems
+
+
+def failure_queue_problems(t):
+    """The pipeline's failed events go to a queue kept long enough to act on, which it may send to."""
+    problems = []
+    resources = t["Resources"]
+    fn = resources["PipelineFunction"]["Properties"]
+    target = fn.get("EventInvokeConfig", {}).get("DestinationConfig", {}).get("OnFailure", {})
+    if target != {"Type": "SQS", "Destination": {"Fn::GetAtt": ["PipelineFailures", "Arn"]}}:
+        problems.append(f"the pipeline's failed events go nowhere kept: {target}")
+    queue = resources.get("PipelineFailures", {}).get("Properties", {})
+    if queue.get("MessageRetentionPeriod", 345600) < 7 * 86400:
+        problems.append("failed events are kept less than a week")
+    statements = [s for p in fn.get("Policies", []) for s in p.get("Statement", [])]
+    if not any(s.get("Action") == "sqs:SendMessage" and s.get("Resource") == {"Fn::GetAtt": ["PipelineFailures", "Arn"]}
+               for s in statements):
+        problems.append("the pipeline may not send to its failure queue")
     return problems
 
 
@@ -434,6 +455,18 @@ class TemplateTest(unittest.TestCase):
 
     def test_the_pipeline_is_triggered_by_jobs_only_and_never_by_its_own_thumbnails(self):
         self.assertEqual(pipeline_problems(self.template), [])
+
+    def test_every_failed_pipeline_event_is_kept_two_weeks_for_a_redrive(self):
+        self.assertEqual(failure_queue_problems(self.template), [])
+        def no_destination(t):
+            del t["Resources"]["PipelineFunction"]["Properties"]["EventInvokeConfig"]["DestinationConfig"]
+        def short_retention(t):
+            t["Resources"]["PipelineFailures"]["Properties"]["MessageRetentionPeriod"] = 3600
+        def cannot_send(t):
+            statements = t["Resources"]["PipelineFunction"]["Properties"]["Policies"][0]["Statement"]
+            statements[:] = [s for s in statements if s["Sid"] != "SendFailedEvents"]
+        for edit in (no_destination, short_retention, cannot_send):
+            self.assertNotEqual(failure_queue_problems(self.weakened(edit)), [], edit.__name__)
 
     def test_catches_a_self_triggering_or_unbounded_pipeline(self):
         def any_prefix(t):

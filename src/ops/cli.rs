@@ -7,6 +7,7 @@
 //! qdn-photos check-bucket [--bucket NAME] [--origin https://dash.example.com]
 //! qdn-photos import [--bucket NAME] [--prefix jobs/] [--dry-run]
 //! qdn-photos reprocess --job JOB [--bucket NAME]
+//! qdn-photos redrive [--queue-url URL]     (the pipeline's on-failure queue, PIPELINE_FAILURES_QUEUE_URL)
 //! qdn-photos pipeline-standin        (make dev: S3 notifications for Garage, which has none)
 //! qdn-photos thumbnail IN.jpg OUT.jpg [ORIENTATION]   (the pipeline's thumbnail of a local file)
 //! ```
@@ -16,7 +17,7 @@
 //! commands need `AUDIT_TABLE`; a command without `--bucket` takes `UPLOADS_BUCKET`.
 
 use crate::ops::bucket_check::{findings, read_settings};
-use crate::ops::{import, tokens};
+use crate::ops::{import, redrive, tokens};
 use crate::pipeline::config::PipelineConfig;
 use crate::pipeline::context::PipelineContext;
 use crate::store::clients::{load_sdk_config, s3_client};
@@ -31,6 +32,7 @@ pub const USAGE: &str = "usage:
   qdn-photos check-bucket [--bucket NAME] [--origin https://dash.example.com]
   qdn-photos import [--bucket NAME] [--prefix jobs/] [--dry-run]
   qdn-photos reprocess --job JOB [--bucket NAME]
+  qdn-photos redrive [--queue-url URL]
   qdn-photos pipeline-standin
   qdn-photos thumbnail IN OUT [ORIENTATION]";
 
@@ -79,6 +81,22 @@ async fn run(args: &[String]) -> Result<i32, CliError> {
                 summary.line()
             );
             Ok(0)
+        }
+        ["redrive", rest @ ..] => {
+            let flags = Flags::parse(rest, &["--queue-url"])?;
+            let queue_url = match flags.get("--queue-url") {
+                Some(url) => url.to_owned(),
+                None => env("PIPELINE_FAILURES_QUEUE_URL")?,
+            };
+            let config = PipelineConfig::from_env(&crate::config::Env::process())?;
+            let sdk = load_sdk_config(&config.common.region).await;
+            let ctx = PipelineContext::from_sdk_config(config, &sdk);
+            let done = redrive::run(&ctx, &aws_sdk_sqs::Client::new(&sdk), &queue_url).await?;
+            println!(
+                "redrive: {} event(s) processed and deleted, {} left in the queue",
+                done.recorded, done.left
+            );
+            Ok(i32::from(done.left > 0))
         }
         ["check-bucket", rest @ ..] => {
             let flags = Flags::parse(rest, &["--bucket", "--origin"])?;

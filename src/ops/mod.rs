@@ -3,4 +3,5 @@
 pub mod bucket_check;
 pub mod cli;
 pub mod import;
+pub mod redrive;
 pub mod tokens;

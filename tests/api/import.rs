@@ -10,8 +10,13 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use crate::support::*;
 
 async fn import(args: &[&str]) -> (Option<i32>, String, String) {
+    command(args, &[]).await
+}
+
+async fn command(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String, String) {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_qdn-photos"))
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .await
         .expect("the binary runs");
@@ -188,4 +193,75 @@ async fn reprocess_lists_a_granted_upload_whose_event_never_came() {
     assert_eq!(page["pending"], serde_json::json!([]));
     let (code, _, err) = import(&["reprocess", "--job", "../x"]).await;
     assert_eq!(code, Some(2), "{err}");
+}
+
+/// An event the pipeline failed after Lambda's retries waits in the on-failure queue (moto's SQS
+/// here) as Lambda's destination record; `redrive` processes it and deletes it, and leaves what it
+/// cannot process.
+#[tokio::test]
+async fn redrive_replays_a_failed_event_from_the_queue_and_deletes_only_what_it_recorded() {
+    let stack = Stack::get();
+    let app = stack.app(&[]);
+    let moto = stack.dynamodb_endpoint.clone();
+    let sqs = aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::config::Builder::from(
+            &Budget::Test.sdk_config(&stack.region, stack.credentials()),
+        )
+        .endpoint_url(&moto)
+        .build(),
+    );
+    let queue = sqs
+        .create_queue()
+        .queue_name(format!("pipeline-failures-{}", &new_job()[2..]))
+        .send()
+        .await
+        .unwrap();
+    let queue_url = queue.queue_url().unwrap();
+    let job = new_job();
+    let bytes = padded_jpeg(6, 2000);
+    let key = upload(&app, &job, bytes.clone()).await;
+    let event =
+        qdn_photos::dev::s3_events::notification(&stack.bucket, &[(&key, 2000, "\"e\"", None)]);
+    let record = format!(
+        r#"{{"version":"1.0","timestamp":"2026-12-02T08:00:00.000Z","requestContext":{{"requestId":"r-1","condition":"RetriesExhausted","approximateInvokeCount":3}},"requestPayload":{event},"responseContext":{{"statusCode":200,"functionError":"Unhandled"}},"responsePayload":{{"errorMessage":"audit log unavailable"}}}}"#
+    );
+    for body in [record.as_str(), "not an event"] {
+        sqs.send_message()
+            .queue_url(queue_url)
+            .message_body(body)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let sqs_endpoint = [("AWS_ENDPOINT_URL_SQS", moto.as_str())];
+    let (code, out, err) = command(&["redrive", "--queue-url", queue_url], &sqs_endpoint).await;
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert!(
+        out.contains("1 event(s) processed and deleted, 1 left in the queue"),
+        "{out}"
+    );
+    assert!(
+        err.contains("listed, thumbnail created")
+            && err.contains("not a Lambda destination record"),
+        "{err}"
+    );
+    let page = listing(&stack, &job).await;
+    assert_eq!(page["photos"][0]["key"], key.as_str());
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+        .send()
+        .await
+        .unwrap();
+    let count = |name: aws_sdk_sqs::types::QueueAttributeName| -> u32 {
+        attributes.attributes().unwrap()[&name].parse().unwrap()
+    };
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    assert_eq!(
+        count(A::ApproximateNumberOfMessages) + count(A::ApproximateNumberOfMessagesNotVisible),
+        1,
+        "only the unreadable message is left"
+    );
 }

@@ -57,7 +57,7 @@ pub enum Budget {
 }
 
 impl Budget {
-    fn sdk_config(self, region: &str, creds: Credentials) -> SdkConfig {
+    pub fn sdk_config(self, region: &str, creds: Credentials) -> SdkConfig {
         let (timeouts, retries) = match self {
             Budget::Function => (timeout_config(), retry_config()),
             Budget::Test => (
