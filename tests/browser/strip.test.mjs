@@ -114,9 +114,10 @@ test("20 camera photos: the strip downloads thumbnails, a small fraction of the 
   await page.setInputFiles(".qc-file", files.map((f) => join(dir, f.name)));
   await waitRecorded(page, 20);
   rmSync(dir, { recursive: true });
-  // Every photo has its thumbnail once the pipeline got to it.
+  // Every photo listed, with its thumbnail, once the pipeline has verified it.
   for (let i = 0; i < 600; i++) {
-    if ((await listedPhotos(job)).every((p) => p.thumbnail_url)) break;
+    const listed = await listedPhotos(job);
+    if (listed.length === 20 && listed.every((p) => p.thumbnail_url)) break;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   await page.context().close();
