@@ -111,6 +111,16 @@ impl UploadKey {
         self.uuid().get_version_num() == 7
     }
 
+    /// `granted` (issued by this service) or `imported` (stored before it): what the record and
+    /// the listing say of a photo's origin.
+    pub fn provenance(&self) -> &'static str {
+        if self.is_granted() {
+            "granted"
+        } else {
+            "imported"
+        }
+    }
+
     fn uuid(&self) -> Uuid {
         let id = self.file_name().split('.').next().unwrap_or_default();
         Uuid::try_parse(id).unwrap_or_default()

@@ -10,6 +10,8 @@
 
 use std::time::SystemTime;
 
+use uuid::Uuid;
+
 use crate::domain::caller::{Caller, JobScope, RequestMeta};
 use crate::domain::image_type::ImageType;
 use crate::domain::job::{thumbnail_key, JobId, UploadKey};
@@ -285,20 +287,14 @@ pub async fn check(
         location: metadata.location,
         camera_model: metadata.camera_model,
     };
-    let row = ctx.audit.row(
-        &caller,
-        job,
-        AuditEvent::ObjectChecked {
-            object: &facts,
-            record: &record,
-            uploader: uploader.as_deref(),
-        },
-    );
-    if !ctx.audit.write(&row).await? {
+    let Some(audit_id) = steps
+        .record(&caller, &facts, &record, uploader.as_deref())
+        .await?
+    else {
         return Ok(Outcome::AlreadyRecorded);
-    }
+    };
     let photo = PhotoRecord {
-        audit_id: row.audit_id.to_string(),
+        audit_id: audit_id.to_string(),
         object: facts,
         record,
         uploader,
@@ -328,7 +324,10 @@ impl Steps<'_> {
         why: Rejection,
     ) -> Result<Outcome, StoreError> {
         let record = ObjectRecord::of(Verdict::Rejected(why));
-        let first = self.record(facts, &record, uploader.as_deref()).await?;
+        let first = self
+            .record(self.caller, facts, &record, uploader.as_deref())
+            .await?
+            .is_some();
         if facts.key.is_granted() {
             self.storage
                 .delete_version(facts.key.as_str(), facts.version_id.as_deref())
@@ -354,16 +353,8 @@ impl Steps<'_> {
         // the same request id and time.
         let mut caller = self.caller.clone();
         caller.meta.request_id.push_str("/superseded");
-        let row = self.ctx.audit.row(
-            &caller,
-            self.job,
-            AuditEvent::ObjectChecked {
-                object: &facts,
-                record: &record,
-                uploader: uploader.as_deref(),
-            },
-        );
-        self.ctx.audit.write(&row).await?;
+        self.record(&caller, &facts, &record, uploader.as_deref())
+            .await?;
         let version = facts.version_id.as_deref();
         // Where the bucket keeps no versions the later bytes replaced the photo's: removing
         // them would remove the photo (see docs/pipeline.md).
@@ -379,14 +370,17 @@ impl Steps<'_> {
         Ok(Outcome::Superseded)
     }
 
+    /// Writes the version's record (and its audit row) as `caller`: the row's audit id, or
+    /// `None` where the version's record already exists.
     async fn record(
         &self,
+        caller: &Caller,
         facts: &ObjectFacts,
         record: &ObjectRecord,
         uploader: Option<&str>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Option<Uuid>, StoreError> {
         let row = self.ctx.audit.row(
-            self.caller,
+            caller,
             self.job,
             AuditEvent::ObjectChecked {
                 object: facts,
@@ -394,7 +388,7 @@ impl Steps<'_> {
                 uploader,
             },
         );
-        self.ctx.audit.write(&row).await
+        Ok(self.ctx.audit.write(&row).await?.then_some(row.audit_id))
     }
 
     /// Lists a verified photo; `false` when an earlier version of its key is the photo (and

@@ -94,22 +94,8 @@ impl PhotoIndex {
         job: &JobId,
         key: &UploadKey,
     ) -> Result<bool, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", AttributeValue::S(partition_key(job)))
-            .expression_attribute_values(":prefix", AttributeValue::S(object_prefix(key)))
-            .limit(1)
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::sdk_failure(
-                "object Query",
-                Dependency::AuditLog,
-            ))?;
-        Ok(!out.items().is_empty())
+        let found = self.rows_with_prefix(job, &object_prefix(key), 1).await?;
+        Ok(!found.is_empty())
     }
 
     /// Lists `photo` unless an earlier version of its key (by sequencer) is listed. Written
@@ -166,8 +152,8 @@ impl PhotoIndex {
     /// The job's uploads that are not (or not yet) photos: reported but unchecked, or rejected.
     /// Reads at most [`PENDING_SCAN`] rows of each kind, newest first.
     pub async fn pending(&self, job: &JobId) -> Result<Vec<PendingUpload>, StoreError> {
-        let completed = self.newest(job, COMPLETED).await?;
-        let objects = self.newest(job, OBJECT).await?;
+        let completed = self.rows_with_prefix(job, COMPLETED, PENDING_SCAN).await?;
+        let objects = self.rows_with_prefix(job, OBJECT, PENDING_SCAN).await?;
         let mut checked: HashMap<String, Option<Rejection>> = HashMap::new();
         for item in &objects {
             let (Some(key), Some(record)) = (
@@ -205,10 +191,12 @@ impl PhotoIndex {
         Ok(pending)
     }
 
-    async fn newest(
+    /// Up to `limit` of the job's rows whose sort key starts with `prefix`, last first.
+    async fn rows_with_prefix(
         &self,
         job: &JobId,
         prefix: &str,
+        limit: i32,
     ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
         let out = self
             .client
@@ -218,14 +206,11 @@ impl PhotoIndex {
             .expression_attribute_values(":pk", AttributeValue::S(partition_key(job)))
             .expression_attribute_values(":prefix", AttributeValue::S(prefix.into()))
             .scan_index_forward(false)
-            .limit(PENDING_SCAN)
+            .limit(limit)
             .consistent_read(true)
             .send()
             .await
-            .map_err(StoreError::sdk_failure(
-                "pending Query",
-                Dependency::AuditLog,
-            ))?;
+            .map_err(StoreError::sdk_failure("index Query", Dependency::AuditLog))?;
         Ok(out.items().to_vec())
     }
 

@@ -275,12 +275,10 @@ pub fn checked_attributes(
 ) -> HashMap<String, AttributeValue> {
     let mut item = object.attributes();
     item.extend(record.attributes());
-    let provenance = if object.key.is_granted() {
-        "granted"
-    } else {
-        "imported"
-    };
-    item.insert("provenance".into(), AttributeValue::S(provenance.into()));
+    item.insert(
+        "provenance".into(),
+        AttributeValue::S(object.key.provenance().into()),
+    );
     if let Some(uploader) = uploader {
         item.insert("uploader".into(), AttributeValue::S(uploader.to_owned()));
     }

@@ -49,18 +49,10 @@ async fn the_dashboards_own_flow_lists_its_photo_once_verified_reported_or_not()
     assert_eq!(keys, [key, unreported.as_str()]);
     for listed in photos {
         assert_eq!(listed["provenance"], "granted");
-        let thumb = reqwest::get(listed["thumbnail_url"].as_str().unwrap())
-            .await
-            .unwrap();
-        assert_eq!(thumb.status(), 200);
-        let bytes = thumb.bytes().await.unwrap();
-        assert!(image::load_from_memory(&bytes).is_ok(), "a real thumbnail");
+        let (status, thumb, _) = download(listed["thumbnail_url"].as_str().unwrap()).await;
+        assert_eq!(status, 200);
+        assert!(image::load_from_memory(&thumb).is_ok(), "a real thumbnail");
     }
-    let served = reqwest::get(photos[0]["url"].as_str().unwrap())
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    assert_eq!(served.to_vec(), photo, "the stored bytes, verified");
+    let (_, served, _) = download(photos[0]["url"].as_str().unwrap()).await;
+    assert_eq!(served, photo, "the stored bytes, verified");
 }

@@ -27,11 +27,6 @@ async fn complete(app: &App, job: &str, key: &str) -> (u16, Value) {
     (status.as_u16(), body)
 }
 
-/// What S3 would send for one stored version; made in the order of the stores.
-fn event(bucket: &str, key: &str, size: usize, etag: &str, version: Option<&str>) -> String {
-    notification(bucket, &[(key, size as u64, etag, version)])
-}
-
 /// Lambda retries an invocation that failed (a dependency slow under load): so does this.
 async fn deliver_event(pipeline: &PipelineContext, event: &str) -> Vec<String> {
     for _ in 0..5 {
@@ -95,21 +90,8 @@ async fn completions_and_events_racing_each_other_list_every_photo_once() {
             async move {
                 let bytes = padded_jpeg(i as u8, 1000 + i);
                 let key = upload(app, job, bytes.clone()).await;
-                let head = stack
-                    .s3()
-                    .head_object()
-                    .bucket(&stack.bucket)
-                    .key(&key)
-                    .send()
-                    .await
-                    .unwrap();
-                let event = event(
-                    &stack.bucket,
-                    &key,
-                    bytes.len(),
-                    head.e_tag().unwrap(),
-                    None,
-                );
+                let (size, etag) = stored(stack, &key).await;
+                let event = notification(&stack.bucket, &[(&key, size, &etag, None)]);
                 (key, event)
             }
         })
@@ -205,13 +187,10 @@ async fn of_two_versions_whose_events_arrive_newest_first_the_earliest_is_the_ph
             .send()
             .await
             .unwrap();
-        events.push(event(
-            &bucket,
-            key,
-            bytes.len(),
-            head.e_tag().unwrap(),
-            head.version_id(),
-        ));
+        let size = bytes.len() as u64;
+        let stored_version = (key, size, head.e_tag().unwrap(), head.version_id());
+        // Made in the order of the stores: the sequencers grow.
+        events.push(notification(&bucket, &[stored_version]));
     }
     let (status, body) = complete(&app, &job, key).await;
     assert_eq!(status, 201, "{body}");
@@ -234,13 +213,8 @@ async fn of_two_versions_whose_events_arrive_newest_first_the_earliest_is_the_ph
     let photos = listed(&app, &job).await;
     assert_eq!(photos.len(), 1);
     assert_eq!(photos[0]["size"], first.len());
-    let served = reqwest::get(photos[0]["url"].as_str().unwrap())
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    assert_eq!(served.to_vec(), first, "the earliest bytes");
+    let (_, served, _) = download(photos[0]["url"].as_str().unwrap()).await;
+    assert_eq!(served, first, "the earliest bytes");
     let versions = s3
         .list_object_versions()
         .bucket(&bucket)
@@ -268,7 +242,11 @@ async fn on_an_unversioned_bucket_the_earlier_sequencer_wins_whichever_arrives_f
     for seed in [1, 2] {
         let bytes = padded_jpeg(seed, 1000);
         assert_eq!(post_form(&grant, |_| {}, bytes.clone()).await.0, 201);
-        events.push(event(&stack.bucket, key, bytes.len(), "\"etag\"", None));
+        let size = bytes.len() as u64;
+        events.push(notification(
+            &stack.bucket,
+            &[(key, size, "\"etag\"", None)],
+        ));
     }
     assert_eq!(
         deliver_event(&pipeline, &events[1]).await,

@@ -25,16 +25,6 @@ async fn upload_seeded(
     )
 }
 
-async fn download(url: &str) -> (u16, Vec<u8>, Option<String>) {
-    let resp = reqwest::get(url).await.unwrap();
-    let status = resp.status().as_u16();
-    let disposition = resp
-        .headers()
-        .get("content-disposition")
-        .map(|v| v.to_str().unwrap().to_owned());
-    (status, resp.bytes().await.unwrap().to_vec(), disposition)
-}
-
 fn keys(page: &Value) -> Vec<String> {
     page["photos"]
         .as_array()

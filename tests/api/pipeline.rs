@@ -22,15 +22,8 @@ async fn upload_as(
     let (status, body) = post_form(&grant, |_| {}, bytes).await;
     assert_eq!(status, 201, "{body}");
     let key = grant["key"].as_str().unwrap().to_owned();
-    let head = stack
-        .s3()
-        .head_object()
-        .bucket(&stack.bucket)
-        .key(&key)
-        .send()
-        .await
-        .unwrap();
-    (key, head.e_tag().unwrap_or_default().to_owned())
+    let (_, etag) = stored(stack, &key).await;
+    (key, etag)
 }
 
 /// What S3 would send for these objects, through the pipeline; the outcomes it logs.

@@ -467,9 +467,8 @@ pub async fn upload_completed(app: &App, job_id: &str, bytes: Vec<u8>) -> String
     key
 }
 
-/// What S3 would send the pipeline for `key` as it is stored now (Garage sends no events): the
-/// pipeline role checks, records and lists it. Returns the outcomes it logs.
-pub async fn deliver(stack: &Stack, pipeline: &PipelineContext, key: &str) -> Vec<String> {
+/// The size and ETag of `key` as Garage stores it now.
+pub async fn stored(stack: &Stack, key: &str) -> (u64, String) {
     let head = stack
         .s3()
         .head_object()
@@ -479,10 +478,26 @@ pub async fn deliver(stack: &Stack, pipeline: &PipelineContext, key: &str) -> Ve
         .await
         .expect("the object is stored");
     let size = head.content_length().unwrap_or_default() as u64;
-    let event = qdn_photos::dev::s3_events::notification(
-        &stack.bucket,
-        &[(key, size, head.e_tag().unwrap_or_default(), None)],
-    );
+    (size, head.e_tag().unwrap_or_default().to_owned())
+}
+
+/// GETs `url` (a presigned photo or thumbnail URL): its status, bytes and Content-Disposition.
+pub async fn download(url: &str) -> (u16, Vec<u8>, Option<String>) {
+    let resp = reqwest::get(url).await.unwrap();
+    let status = resp.status().as_u16();
+    let disposition = resp
+        .headers()
+        .get("content-disposition")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, resp.bytes().await.unwrap().to_vec(), disposition)
+}
+
+/// What S3 would send the pipeline for `key` as it is stored now (Garage sends no events): the
+/// pipeline role checks, records and lists it. Returns the outcomes it logs.
+pub async fn deliver(stack: &Stack, pipeline: &PipelineContext, key: &str) -> Vec<String> {
+    let (size, etag) = stored(stack, key).await;
+    let event =
+        qdn_photos::dev::s3_events::notification(&stack.bucket, &[(key, size, &etag, None)]);
     qdn_photos::pipeline::handle_event(pipeline, &event, "test-delivery")
         .await
         .expect("the pipeline handles the event")

@@ -220,11 +220,7 @@ pub async fn handle(
             size: object.size,
             last_modified: object.last_modified.map(|t| t.rfc3339()),
             content_type: object.key.image_type().mime(),
-            provenance: if object.key.is_granted() {
-                "granted"
-            } else {
-                "imported"
-            },
+            provenance: object.key.provenance(),
             key: object.key.to_string(),
             thumbnail_url: record.thumbnail_key.map(|k| presigner.presign(&k)),
             captured_at: record.captured_at,
