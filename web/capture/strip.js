@@ -7,9 +7,11 @@
 // as they are, and any others come from the browser's HTTP cache. A refresh costs the JSON only.
 
 const PAGE = 50;
-// After an upload, how long to wait before each look for the new thumbnails: often at first (the
-// pipeline takes seconds), then less often, about two minutes in all.
+// While an upload is still being checked, how long to wait before each look: often at first (the
+// pipeline takes seconds), then every 20 s (a backlog of photos, a pipeline retrying), up to about
+// fifteen minutes in all; Refresh looks at once.
 const LOOK_AGAIN_S = [2, 2, 2, 2, 2, 5, 5, 5, 5, 10, 10, 15, 15, 20, 20];
+const MAX_LOOKS = LOOK_AGAIN_S.length + 40;
 
 const when = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
 
@@ -80,8 +82,9 @@ export class Strip {
       this.next = page.next_cursor || null;
       this.render();
       const waiting = this.pending.some((p) => p.state === "checking");
-      if (waiting && watch && step < LOOK_AGAIN_S.length) {
-        this.lookAgain = setTimeout(() => this.refresh(true, step + 1), LOOK_AGAIN_S[step] * 1000);
+      if (waiting && watch && step < MAX_LOOKS) {
+        const wait = LOOK_AGAIN_S[Math.min(step, LOOK_AGAIN_S.length - 1)];
+        this.lookAgain = setTimeout(() => this.refresh(true, step + 1), wait * 1000);
       }
     });
   }
