@@ -58,9 +58,17 @@ test("150 photos: the strip pages newest first, and a refresh inside the window 
   const newest = listed.map((p) => p.key);
   assert.equal(newest.length, 150, "every photo verified and listed");
   const shownKeys = () => page.$$eval(".qc-strip a", (as) => as.map((a) => new URL(a.href).pathname.split("/").slice(-3).join("/")));
-  await page.waitForFunction((expected) => [...document.querySelectorAll(".qc-strip a")]
-    .map((a) => new URL(a.href).pathname.split("/").slice(-3).join("/")).join() === expected.join(),
-  newest.slice(0, 50), LONG);
+  try {
+    await page.waitForFunction((expected) => [...document.querySelectorAll(".qc-strip a")]
+      .map((a) => new URL(a.href).pathname.split("/").slice(-3).join("/")).join() === expected.join(),
+    newest.slice(0, 50), LONG);
+  } catch (err) {
+    // What the strip showed instead, for whoever reads the failure.
+    const tiles = await page.$$eval(".qc-strip li", (lis) => lis.map((li) => li.dataset.state || "photo"));
+    const counts = tiles.reduce((c, t) => ({ ...c, [t]: (c[t] || 0) + 1 }), {});
+    err.message += `\nstrip: ${JSON.stringify(counts)}, status "${await page.textContent(".qc-strip-status")}"`;
+    throw err;
+  }
   await waitThumbnails(page, 12);
   assert.equal(await page.locator(".qc-strip li").count(), 50);
   assert.equal(await page.textContent(".qc-count"), "(50+)");

@@ -76,12 +76,14 @@ export class Strip {
       this.pendingRefresh = null;
       const limit = Math.min(1000, Math.max(PAGE, this.photos.length));
       const page = await this.fetchPage(`&limit=${limit}&include=pending`);
-      if (!page) return;
-      this.photos = page.photos;
-      this.pending = page.pending || [];
-      this.next = page.next_cursor || null;
-      this.render();
-      const waiting = this.pending.some((p) => p.state === "checking");
+      if (page) {
+        this.photos = page.photos;
+        this.pending = page.pending || [];
+        this.next = page.next_cursor || null;
+        this.render();
+      }
+      // A look that failed (a bad link, a busy API) is no answer: keep watching.
+      const waiting = !page || this.pending.some((p) => p.state === "checking");
       if (waiting && watch && step < MAX_LOOKS) {
         const wait = LOOK_AGAIN_S[Math.min(step, LOOK_AGAIN_S.length - 1)];
         this.lookAgain = setTimeout(() => this.refresh(true, step + 1), wait * 1000);
