@@ -1,9 +1,9 @@
 # qdn-photos — see README.md. Every target installs what it needs (scripts/bootstrap.sh).
 SHELL := /bin/bash
-.PHONY: dev test bench fuzz build web deploy sam-build stack-up stack-down events invoke lint tokens check-bucket clean help
+.PHONY: dev test bench fuzz build web deploy sam-build stack-up stack-down events invoke lint tokens check-bucket setup-bucket clean help
 
 help:
-	@echo "make dev | test | bench | fuzz [FUZZ_SECONDS=300] | build [ARCH=arm64|x86_64] | web API=… BUCKET_ORIGIN=… | deploy | sam-build | lint | invoke EVENT=events/… | tokens ARGS=… | check-bucket BUCKET=… [ORIGIN=…] | stack-up | stack-down | clean"
+	@echo "make dev | test | bench | fuzz [FUZZ_SECONDS=300] | build [ARCH=arm64|x86_64] | web API=… BUCKET_ORIGIN=… | deploy | sam-build | lint | invoke EVENT=events/… | tokens ARGS=… | check-bucket BUCKET=… [ORIGIN=… PIPELINE_ARN=…] | setup-bucket BUCKET=… ORIGIN=… PIPELINE_ARN=… [DRY_RUN=1] | stack-up | stack-down | clean"
 
 dev:            ## local stack + the function under cargo lambda watch on :9000
 	scripts/dev.sh
@@ -56,8 +56,11 @@ tokens:         ## per-person tokens on the local stack: ARGS="create --name ali
 	scripts/bootstrap.sh >/dev/null && scripts/stack.sh up >/dev/null
 	. scripts/lib.sh && function_env && cargo run --quiet -- tokens $(ARGS)
 
-check-bucket:   ## an existing bucket's protections (AWS credentials from the usual chain): BUCKET=… [ORIGIN=https://…]
-	cargo run --quiet -- check-bucket --bucket $(BUCKET) $(if $(ORIGIN),--origin $(ORIGIN))
+check-bucket:   ## an existing bucket's settings, each with its fix (AWS credentials from the usual chain): BUCKET=… [ORIGIN=https://… PIPELINE_ARN=…]
+	cargo run --quiet -- check-bucket --bucket $(BUCKET) $(if $(ORIGIN),--origin $(ORIGIN)) $(if $(PIPELINE_ARN),--pipeline-arn $(PIPELINE_ARN))
+
+setup-bucket:   ## merge versioning, CORS, the pipeline's notification, noncurrent expiry into BUCKET: ORIGIN=… PIPELINE_ARN=… [DRY_RUN=1]
+	cargo run --quiet -- setup-bucket --bucket $(BUCKET) --origin $(ORIGIN) --pipeline-arn $(PIPELINE_ARN) $(if $(DRY_RUN),--dry-run)
 
 clean:
 	scripts/stack.sh down

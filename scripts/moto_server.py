@@ -12,6 +12,11 @@ And one of its costs: for its rollback, moto 5.2.5 deep-copies the whole table o
 a transaction, so a 50-key completion copied the table 51 times, and time and memory grew with the
 table times the items (a long browser run reached 23 GB). One copy per table per transaction is the
 same rollback.
+
+And one S3 answer put right: moto 5.2.5 names the root element of GetBucketVersioning's and
+GetBucketNotificationConfiguration's answers after the operation (`GetBucketVersioningResponse`);
+S3's are `VersioningConfiguration` and `NotificationConfiguration`, and the Rust SDK reads only
+those (boto3 does not look), so `check-bucket` could not read them here.
 """
 import copy
 import sys
@@ -57,9 +62,35 @@ _one_at_a_time = threading.Lock()
 _dispatch = DomainDispatcherApplication.__call__
 
 
+_S3_ROOTS = [
+    (b"GetBucketVersioningResponse", b"VersioningConfiguration"),
+    (b"GetBucketNotificationResponse", b"NotificationConfiguration"),
+]
+
+
+def _s3_root(body):
+    for moto_name, s3_name in _S3_ROOTS:
+        if b"<" + moto_name in body[:200]:
+            return body.replace(b"<" + moto_name, b"<" + s3_name, 1).replace(
+                b"</" + moto_name + b">", b"</" + s3_name + b">", 1
+            )
+    return body
+
+
 def _serialized(self, environ, start_response):
+    answer = {}
+
+    def held(status, headers, exc_info=None):
+        answer.update(status=status, headers=headers, exc_info=exc_info)
+
     with _one_at_a_time:
-        return list(_dispatch(self, environ, start_response))
+        body = b"".join(_dispatch(self, environ, held))
+    fixed = _s3_root(body)
+    headers = answer["headers"]
+    if fixed != body:
+        headers = [(k, str(len(fixed)) if k.lower() == "content-length" else v) for k, v in headers]
+    start_response(answer["status"], headers, answer["exc_info"])
+    return [fixed]
 
 
 DomainDispatcherApplication.__call__ = _serialized

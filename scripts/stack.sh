@@ -71,7 +71,7 @@ export AWS_REGION=$LOCAL_REGION
 export AWS_DEFAULT_REGION=$LOCAL_REGION
 export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$s3_port
 export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$ddb_port
-# moto serves SQS too: the local stand-in for the pipeline's on-failure queue (`redrive`).
+# moto serves SQS too: the local stand-in for the pipeline's on-failure queue (redrive).
 export AWS_ENDPOINT_URL_SQS=http://127.0.0.1:$ddb_port
 export S3_FORCE_PATH_STYLE=true
 export UPLOADS_BUCKET=$LOCAL_BUCKET

@@ -68,8 +68,19 @@ def bucket_problems(t):
     lifecycle = bucket.get("LifecycleConfiguration", {}).get("Rules", [])
     if not any("AbortIncompleteMultipartUpload" in r and r.get("Status") == "Enabled" for r in lifecycle):
         problems.append("bucket: incomplete multipart uploads are never aborted")
-    if any("NoncurrentVersionExpiration" in r for r in lifecycle):
-        problems.append("bucket: noncurrent versions expire, so a replayed grant would in time delete a pinned photo")
+    for r in lifecycle:
+        if "ExpirationInDays" in r or "ExpirationDate" in r or "Transitions" in r:
+            problems.append(f"bucket: lifecycle rule {r.get('Id')} deletes or archives current photos")
+        days = r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays")
+        if days is not None and days != {"Ref": "AuditRetentionDays"}:
+            problems.append(f"bucket: rule {r.get('Id')} removes noncurrent versions before the audit's retention, "
+                            "and a listed photo is noncurrent while a later upload of its key waits")
+    if not any(
+        r.get("Status") == "Enabled" and r.get("Prefix") in ("jobs/", "")
+        and r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays") == {"Ref": "AuditRetentionDays"}
+        for r in lifecycle
+    ):
+        problems.append("bucket: noncurrent versions under jobs/ are kept forever (a photo deleted by hand never goes)")
     statements = t["Resources"]["UploadsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     if not any(
         s["Effect"] == "Deny" and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
@@ -417,11 +428,19 @@ class TemplateTest(unittest.TestCase):
         def unversioned(t):
             del t["Resources"]["UploadsBucket"]["Properties"]["VersioningConfiguration"]
 
-        def expiring_versions(t):
-            rules = t["Resources"]["UploadsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
-            rules.append({"Id": "x", "Status": "Enabled", "NoncurrentVersionExpiration": {"NoncurrentDays": 30}})
+        def rules(t):
+            return t["Resources"]["UploadsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
 
-        for edit in (public, star, put_cors, unversioned, expiring_versions):
+        def expiring_versions(t):
+            rules(t).append({"Id": "x", "Status": "Enabled", "NoncurrentVersionExpiration": {"NoncurrentDays": 30}})
+
+        def expiring_photos(t):
+            rules(t).append({"Id": "x", "Status": "Enabled", "ExpirationInDays": 365})
+
+        def versions_kept_forever(t):
+            rules(t)[:] = [r for r in rules(t) if "NoncurrentVersionExpiration" not in r]
+
+        for edit in (public, star, put_cors, unversioned, expiring_versions, expiring_photos, versions_kept_forever):
             self.assertNotEqual(bucket_problems(self.weakened(edit)), [], edit.__name__)
 
     def test_catches_api_wildcard_origin(self):

@@ -1,124 +1,475 @@
-//! `check-bucket`: reads an existing bucket's settings and says which of the protections the
-//! template gives a bucket it creates are missing (for `CreateBucket=false`). Reading is one small
-//! function per setting; judging is pure ([`findings`]), so it is tested without a server.
+//! `check-bucket`: judges an existing bucket's settings (for `CreateBucket=false`) against what
+//! the template gives a bucket it creates and what the pipeline depends on. Pure: the settings
+//! are read by [`crate::ops::bucket_settings`], so every judgement is tested without a server.
+//! Each failing finding says what to run; `setup-bucket` fixes the ones it can merge
+//! ([`crate::ops::bucket_setup`]) with these same predicates.
 
-use aws_sdk_s3::error::ProvideErrorMetadata;
-use aws_sdk_s3::Client;
+use aws_sdk_s3::types::{
+    CorsRule, Event, ExpirationStatus, FilterRuleName, LambdaFunctionConfiguration, LifecycleRule,
+    NotificationConfiguration, TransitionStorageClass,
+};
 use serde_json::Value;
 
-/// What the bucket's configuration calls answered: `Ok(None)` = not configured, `Err(code)` = the
-/// server would not say (not implemented, or refused).
-#[derive(Debug, Clone)]
-pub struct BucketSettings {
-    pub versioning: Reading<String>,
-    /// BlockPublicAcls, IgnorePublicAcls, BlockPublicPolicy, RestrictPublicBuckets.
-    pub public_access_block: Reading<[bool; 4]>,
-    pub default_encryption: Reading<String>,
-    pub policy: Reading<String>,
-    /// Each rule's allowed origins and methods.
-    pub cors: Reading<Vec<(Vec<String>, Vec<String>)>>,
+use crate::ops::bucket_settings::BucketSettings;
+
+/// Where uploads live: the pipeline's notification and the lifecycle rules are judged for it.
+pub const UPLOADS_PREFIX: &str = "jobs/";
+
+/// What the service needs of the bucket; the unknown parts are judged leniently and said so.
+#[derive(Debug, Clone, Copy)]
+pub struct Needs<'a> {
+    pub bucket: &'a str,
+    /// The dashboard's origin (`--origin`).
+    pub origin: Option<&'a str>,
+    /// The stack's `PipelineFunctionArn` output (`--pipeline-arn`).
+    pub pipeline_arn: Option<&'a str>,
+    /// The audit's retention (`AuditRetentionDays`): photos must not expire before their record.
+    pub retention_days: u64,
 }
 
-pub type Reading<T> = Result<Option<T>, String>;
+impl Needs<'_> {
+    /// The command that merges the missing settings in (`setup-bucket`).
+    pub fn setup_command(&self) -> String {
+        format!(
+            "qdn-photos setup-bucket --bucket {} --origin {} --pipeline-arn {}",
+            self.bucket,
+            self.origin.unwrap_or("ORIGIN"),
+            self.pipeline_arn
+                .unwrap_or("ARN (the stack's PipelineFunctionArn output)")
+        )
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    pub setting: &'static str,
+    pub setting: Setting,
     pub ok: bool,
     pub detail: String,
+    /// What fixes it, when it is not ok.
+    pub remedy: Option<Remedy>,
 }
 
-/// One finding per protection the uploads bucket relies on (see SECURITY.md).
-pub fn findings(s: &BucketSettings, origin: Option<&str>) -> Vec<Finding> {
-    let finding = |setting, ok, detail: String| Finding {
-        setting,
-        ok,
-        detail,
-    };
-    let unreadable =
-        |setting, code: &String| finding(setting, false, format!("could not be read ({code})"));
-    let mut out = Vec::new();
-    out.push(match &s.versioning {
-        Ok(Some(status)) if status == "Enabled" => finding("versioning", true, "enabled".into()),
-        Ok(status) => finding(
-            "versioning",
-            false,
-            format!(
-                "{}: a replayed grant would overwrite a completed photo's bytes",
-                status.as_deref().unwrap_or("never enabled")
+/// What an operator does about a failing finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Remedy {
+    /// `setup-bucket` merges the setting in (versioning, CORS, notification, noncurrent expiry).
+    SetupBucket,
+    BlockPublicAccess,
+    Encrypt,
+    AddTlsStatement,
+    /// A rule someone else wrote: `setup-bucket` never removes one.
+    EditLifecycle,
+    EditCors,
+    /// The setting could not be read.
+    ReadAccess,
+}
+
+impl Remedy {
+    /// The command (or the step) that fixes it, for `needs`'s bucket.
+    pub fn command(self, needs: &Needs) -> String {
+        let bucket = needs.bucket;
+        match self {
+            Remedy::SetupBucket => needs.setup_command(),
+            Remedy::BlockPublicAccess => format!(
+                "aws s3api put-public-access-block --bucket {bucket} --public-access-block-configuration \
+                 BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true"
             ),
-        ),
-        Err(code) => unreadable("versioning", code),
-    });
-    out.push(match &s.public_access_block {
-        Ok(Some(flags)) if flags.iter().all(|f| *f) => {
-            finding("public access block", true, "all four settings on".into())
+            Remedy::Encrypt => format!(
+                "aws s3api put-bucket-encryption --bucket {bucket} --server-side-encryption-configuration \
+                 '{{\"Rules\":[{{\"ApplyServerSideEncryptionByDefault\":{{\"SSEAlgorithm\":\"AES256\"}}}}]}}'"
+            ),
+            Remedy::AddTlsStatement => format!(
+                "add the DenyInsecureTransport statement of docs/deploy.md to the bucket policy \
+                 (aws s3api get-bucket-policy --bucket {bucket}, then put-bucket-policy)"
+            ),
+            Remedy::EditLifecycle => format!(
+                "change or remove that rule (aws s3api get-bucket-lifecycle-configuration --bucket {bucket}, \
+                 then put-bucket-lifecycle-configuration); setup-bucket never removes a rule"
+            ),
+            Remedy::EditCors => format!(
+                "remove `*` from that rule's AllowedOrigins (aws s3api get-bucket-cors --bucket {bucket}, \
+                 then put-bucket-cors), then run setup-bucket"
+            ),
+            Remedy::ReadAccess => {
+                "run with credentials that may read the bucket's configuration (s3:GetBucket*, \
+                 s3:GetLifecycleConfiguration), against S3 itself"
+                    .into()
+            }
         }
-        Ok(_) => finding(
-            "public access block",
-            false,
-            "not all four settings on: an ACL or policy could make photos public".into(),
-        ),
-        Err(code) => unreadable("public access block", code),
-    });
-    out.push(match &s.default_encryption {
-        Ok(Some(algorithm)) => finding("default encryption", true, algorithm.clone()),
-        Ok(None) => finding("default encryption", false, "none configured".into()),
-        Err(code) => unreadable("default encryption", code),
-    });
-    out.push(match &s.policy {
-        Ok(Some(policy)) if denies_insecure_transport(policy) => {
-            finding("TLS-only policy", true, "plain HTTP is denied".into())
-        }
-        Ok(_) => finding(
-            "TLS-only policy",
-            false,
-            "no statement denies s3:* when aws:SecureTransport is false".into(),
-        ),
-        Err(code) => unreadable("TLS-only policy", code),
-    });
-    out.push(match &s.cors {
-        Ok(Some(rules)) => cors_finding(rules, origin),
-        Ok(None) => finding(
-            "CORS",
-            false,
-            "no rules: browsers cannot POST uploads".into(),
-        ),
-        Err(code) => unreadable("CORS", code),
-    });
-    out
+    }
 }
 
-fn cors_finding(rules: &[(Vec<String>, Vec<String>)], origin: Option<&str>) -> Finding {
-    let finding = |ok, detail: String| Finding {
-        setting: "CORS",
-        ok,
-        detail,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    Versioning,
+    PublicAccessBlock,
+    DefaultEncryption,
+    TlsOnlyPolicy,
+    Cors,
+    Notification,
+    Expiry,
+    NoncurrentVersions,
+}
+
+impl Setting {
+    pub fn name(self) -> &'static str {
+        match self {
+            Setting::Versioning => "versioning",
+            Setting::PublicAccessBlock => "public access block",
+            Setting::DefaultEncryption => "default encryption",
+            Setting::TlsOnlyPolicy => "TLS-only policy",
+            Setting::Cors => "CORS",
+            Setting::Notification => "notification",
+            Setting::Expiry => "expiry of jobs/",
+            Setting::NoncurrentVersions => "noncurrent versions",
+        }
+    }
+}
+
+/// One finding per protection the uploads bucket relies on (see SECURITY.md), in a fixed order.
+pub fn findings(s: &BucketSettings, needs: &Needs) -> Vec<Finding> {
+    let judged = [
+        (Setting::Versioning, judge(&s.versioning, versioning)),
+        (
+            Setting::PublicAccessBlock,
+            judge(&s.public_access_block, public_access_block),
+        ),
+        (
+            Setting::DefaultEncryption,
+            judge(&s.default_encryption, |a| match a {
+                Some(algorithm) => Ok(algorithm.clone()),
+                None => Err(("none configured".into(), Remedy::Encrypt)),
+            }),
+        ),
+        (
+            Setting::TlsOnlyPolicy,
+            judge(&s.policy, |p| match p {
+                Some(policy) if denies_insecure_transport(policy) => {
+                    Ok("plain HTTP is denied".into())
+                }
+                _ => Err((
+                    "no statement denies s3:* when aws:SecureTransport is false".into(),
+                    Remedy::AddTlsStatement,
+                )),
+            }),
+        ),
+        (
+            Setting::Cors,
+            judge(&s.cors, |rules| cors(rules.as_deref(), needs.origin)),
+        ),
+        (
+            Setting::Notification,
+            judge(&s.notification, |config| {
+                notification(config.as_ref(), needs.pipeline_arn)
+            }),
+        ),
+        (
+            Setting::Expiry,
+            judge(&s.lifecycle, |rules| {
+                expiry(rules.as_deref().unwrap_or_default(), needs.retention_days)
+            }),
+        ),
+        (
+            Setting::NoncurrentVersions,
+            judge(&s.lifecycle, |rules| {
+                noncurrent_versions(rules.as_deref().unwrap_or_default(), needs.retention_days)
+            }),
+        ),
+    ];
+    judged
+        .into_iter()
+        .map(|(setting, verdict)| {
+            let (detail, remedy) = match verdict {
+                Ok(detail) => (detail, None),
+                Err((detail, remedy)) => (detail, Some(remedy)),
+            };
+            Finding {
+                setting,
+                ok: remedy.is_none(),
+                detail,
+                remedy,
+            }
+        })
+        .collect()
+}
+
+/// What holds, or what is wrong and its remedy.
+type Verdict = Result<String, (String, Remedy)>;
+
+fn judge<T>(reading: &Result<Option<T>, String>, rule: impl Fn(&Option<T>) -> Verdict) -> Verdict {
+    match reading {
+        Ok(value) => rule(value),
+        Err(code) => Err((format!("could not be read ({code})"), Remedy::ReadAccess)),
+    }
+}
+
+fn versioning(status: &Option<String>) -> Verdict {
+    match status.as_deref() {
+        Some("Enabled") => Ok("enabled".into()),
+        other => Err((
+            format!(
+                "{}: a replayed grant would overwrite a photo's bytes",
+                other.unwrap_or("never enabled")
+            ),
+            Remedy::SetupBucket,
+        )),
+    }
+}
+
+fn public_access_block(flags: &Option<[bool; 4]>) -> Verdict {
+    match flags {
+        Some(flags) if flags.iter().all(|f| *f) => Ok("all four settings on".into()),
+        _ => Err((
+            "not all four settings on: an ACL or policy could make photos public".into(),
+            Remedy::BlockPublicAccess,
+        )),
+    }
+}
+
+fn cors(rules: Option<&[CorsRule]>, origin: Option<&str>) -> Verdict {
+    let Some(rules) = rules else {
+        return Err((
+            "no rules: browsers cannot POST uploads".into(),
+            Remedy::SetupBucket,
+        ));
     };
     if rules
         .iter()
-        .any(|(origins, _)| origins.iter().any(|o| o.contains('*')))
+        .any(|r| r.allowed_origins().iter().any(|o| o.contains('*')))
     {
-        return finding(false, "a rule allows any origin (`*`)".into());
+        // Any web page could then read photo URLs' answers: a rule to remove, not to add to.
+        return Err(("a rule allows any origin (`*`)".into(), Remedy::EditCors));
     }
-    let Some(origin) = origin else {
-        return finding(
-            true,
-            "rules name exact origins (pass --origin to check yours)".into(),
-        );
-    };
-    let allows = |method: &str| {
-        rules.iter().any(|(origins, methods)| {
-            origins.iter().any(|o| o == origin) && methods.iter().any(|m| m == method)
+    match origin {
+        None => Ok("rules name exact origins (pass --origin to check yours)".into()),
+        Some(origin) if cors_allows(rules, origin) => {
+            Ok(format!("{origin} may POST uploads and GET photos"))
+        }
+        Some(origin) => Err((
+            format!(
+                "{origin} may not both POST uploads (with a content-type header) and GET photos"
+            ),
+            Remedy::SetupBucket,
+        )),
+    }
+}
+
+/// Whether some rule lets `origin` POST the upload form (whose preflight asks for
+/// `content-type`) and some rule lets it GET photos. S3 uses the first rule that matches, and
+/// other rules never stop a later one from matching.
+pub fn cors_allows(rules: &[CorsRule], origin: &str) -> bool {
+    let allows = |method: &str, header: Option<&str>| {
+        rules.iter().any(|r| {
+            r.allowed_origins().iter().any(|o| o == origin)
+                && r.allowed_methods().iter().any(|m| m == method)
+                && header.is_none_or(|h| {
+                    r.allowed_headers()
+                        .iter()
+                        .any(|a| a == "*" || a.eq_ignore_ascii_case(h))
+                })
         })
     };
-    if allows("POST") && allows("GET") {
-        finding(true, format!("{origin} may POST and GET"))
+    allows("POST", Some("content-type")) && allows("GET", None)
+}
+
+fn notification(config: Option<&NotificationConfiguration>, arn: Option<&str>) -> Verdict {
+    let targets = config.map_or(&[][..], |c| c.lambda_function_configurations());
+    let to_pipeline: Vec<_> = targets
+        .iter()
+        .filter(|t| arn.is_none_or(|arn| is_function(t.lambda_function_arn(), arn)))
+        .collect();
+    match (to_pipeline.iter().find(|t| covers_uploads(t)), arn) {
+        (Some(_), Some(_)) => Ok(format!(
+            "every object created under {UPLOADS_PREFIX} invokes the pipeline"
+        )),
+        (Some(t), None) => Ok(format!(
+            "every object created under {UPLOADS_PREFIX} invokes {} (pass --pipeline-arn to check it is this stack's)",
+            t.lambda_function_arn()
+        )),
+        (None, _) if !to_pipeline.is_empty() => Err((
+            format!(
+                "the pipeline is notified, but not of every object created under \
+                 {UPLOADS_PREFIX} (events or key filter): those photos are never verified or listed"
+            ),
+            Remedy::SetupBucket,
+        )),
+        (None, _) => Err((
+            format!(
+                "no object created under {UPLOADS_PREFIX} invokes {}: photos are never verified \
+                 or listed",
+                if arn.is_some() { "the pipeline" } else { "a Lambda function" }
+            ),
+            Remedy::SetupBucket,
+        )),
+    }
+}
+
+/// The notification target `setup-bucket` would add is already there (or one at least as wide).
+pub fn notifies_pipeline(config: &NotificationConfiguration, arn: &str) -> bool {
+    config
+        .lambda_function_configurations()
+        .iter()
+        .any(|t| is_function(t.lambda_function_arn(), arn) && covers_uploads(t))
+}
+
+/// `target` names the function `arn`, itself or one of its versions or aliases.
+fn is_function(target: &str, arn: &str) -> bool {
+    target == arn || target.strip_prefix(arn).is_some_and(|q| q.starts_with(':'))
+}
+
+/// Every way the service stores an upload (POST and PUT) under `jobs/` is notified.
+fn covers_uploads(target: &LambdaFunctionConfiguration) -> bool {
+    let events = target.events();
+    let created = events.contains(&Event::S3ObjectCreated)
+        || (events.contains(&Event::S3ObjectCreatedPost)
+            && events.contains(&Event::S3ObjectCreatedPut));
+    let rules = target
+        .filter()
+        .and_then(|f| f.key())
+        .map_or(&[][..], |k| k.filter_rules());
+    let value = |name: FilterRuleName| {
+        rules
+            .iter()
+            .filter(|r| r.name() == Some(&name))
+            .filter_map(|r| r.value())
+            .find(|v| !v.is_empty())
+    };
+    created
+        && value(FilterRuleName::Prefix).is_none_or(|p| UPLOADS_PREFIX.starts_with(p))
+        && value(FilterRuleName::Suffix).is_none()
+}
+
+/// How much of `jobs/` an enabled lifecycle rule reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    Nothing,
+    /// Part of it: a narrower prefix, or a tag or size filter.
+    Some,
+    Everything,
+}
+
+#[allow(deprecated)] // `Prefix` outside a filter is deprecated for new rules, not for reading.
+fn reach(rule: &LifecycleRule) -> (Reach, String) {
+    if rule.status != ExpirationStatus::Enabled {
+        return (Reach::Nothing, String::new());
+    }
+    let (prefix, narrowed) = match &rule.filter {
+        Some(f) => match &f.and {
+            Some(and) => (and.prefix().unwrap_or_default(), true),
+            None => (
+                f.prefix.as_deref().unwrap_or_default(),
+                f.tag.is_some()
+                    || f.object_size_greater_than.is_some()
+                    || f.object_size_less_than.is_some(),
+            ),
+        },
+        None => (rule.prefix.as_deref().unwrap_or_default(), false),
+    };
+    let named = format!(
+        "rule `{}` ({})",
+        rule.id.as_deref().unwrap_or("unnamed"),
+        if prefix.is_empty() {
+            "the whole bucket"
+        } else {
+            prefix
+        }
+    );
+    let reach = if UPLOADS_PREFIX.starts_with(prefix) && !narrowed {
+        Reach::Everything
+    } else if UPLOADS_PREFIX.starts_with(prefix) || prefix.starts_with(UPLOADS_PREFIX) {
+        Reach::Some
     } else {
-        finding(
-            false,
-            format!("{origin} may not both POST uploads and GET photos"),
-        )
+        Reach::Nothing
+    };
+    (reach, named)
+}
+
+/// Nothing under `jobs/` is deleted before its audit record, nor moved where a photo URL cannot
+/// read it without a restore.
+fn expiry(rules: &[LifecycleRule], retention_days: u64) -> Verdict {
+    let mut problems = Vec::new();
+    for rule in rules {
+        let (reach, named) = reach(rule);
+        if reach == Reach::Nothing {
+            continue;
+        }
+        if let Some(e) = &rule.expiration {
+            if let Some(days) = e
+                .days
+                .filter(|d| u64::try_from(*d).unwrap_or(0) < retention_days)
+            {
+                problems.push(format!("{named} deletes photos after {days} days"));
+            }
+            if e.date.is_some() {
+                problems.push(format!("{named} deletes photos on a date"));
+            }
+        }
+        let archived = rule.transitions.iter().flatten().any(|t| {
+            matches!(
+                t.storage_class,
+                Some(TransitionStorageClass::Glacier | TransitionStorageClass::DeepArchive)
+            )
+        });
+        if archived {
+            problems.push(format!(
+                "{named} archives photos (GLACIER/DEEP_ARCHIVE): their URLs fail until restored"
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(format!(
+            "nothing under {UPLOADS_PREFIX} expires before the audit's {retention_days} days"
+        ))
+    } else {
+        Err((
+            format!(
+                "{} (the audit keeps {retention_days} days)",
+                problems.join("; ")
+            ),
+            Remedy::EditLifecycle,
+        ))
+    }
+}
+
+/// Versions the pipeline did not remove itself (a delete or an overwrite by hand) expire, but
+/// not before the audit's retention: a listed photo is its key's noncurrent version while a later
+/// upload of the key waits to be checked (in the failure queue, or for `reprocess`).
+fn noncurrent_versions(rules: &[LifecycleRule], retention_days: u64) -> Verdict {
+    let days = |rule: &LifecycleRule| {
+        rule.noncurrent_version_expiration
+            .as_ref()
+            .and_then(|n| n.noncurrent_days)
+    };
+    let reaching: Vec<_> = rules
+        .iter()
+        .filter_map(|r| {
+            let (reach, named) = reach(r);
+            Some((reach, named, days(r)?)).filter(|_| reach != Reach::Nothing)
+        })
+        .collect();
+    let too_soon = |d: &i32| u64::try_from(*d).unwrap_or(0) < retention_days;
+    if let Some((_, named, d)) = reaching.iter().find(|(_, _, d)| too_soon(d)) {
+        return Err((
+            format!(
+                "{named} removes noncurrent versions after {d} days, before the audit's \
+                 {retention_days}: a listed photo is noncurrent while a later upload of its key \
+                 waits to be checked"
+            ),
+            Remedy::EditLifecycle,
+        ));
+    }
+    match reaching
+        .iter()
+        .find(|(reach, _, _)| *reach == Reach::Everything)
+    {
+        Some((_, named, d)) => Ok(format!("{named}: removed after {d} days")),
+        None => Err((
+            format!(
+                "no rule expires noncurrent versions under {UPLOADS_PREFIX}: a photo deleted by \
+                 hand stays stored, invisible, forever"
+            ),
+            Remedy::SetupBucket,
+        )),
     }
 }
 
@@ -145,89 +496,117 @@ pub fn denies_insecure_transport(policy: &str) -> bool {
     })
 }
 
-/// Reads every setting [`findings`] judges; one call each, none of them changes anything.
-pub async fn read_settings(s3: &Client, bucket: &str) -> BucketSettings {
-    let versioning = match s3.get_bucket_versioning().bucket(bucket).send().await {
-        Ok(out) => Ok(out.status().map(|s| s.as_str().to_owned())),
-        Err(err) => Err(code_of(&err)),
-    };
-    let public_access_block = match s3.get_public_access_block().bucket(bucket).send().await {
-        Ok(out) => Ok(out.public_access_block_configuration().map(|c| {
-            [
-                c.block_public_acls().unwrap_or(false),
-                c.ignore_public_acls().unwrap_or(false),
-                c.block_public_policy().unwrap_or(false),
-                c.restrict_public_buckets().unwrap_or(false),
-            ]
-        })),
-        Err(err) => absent_if(&err, "NoSuchPublicAccessBlockConfiguration"),
-    };
-    let default_encryption = match s3.get_bucket_encryption().bucket(bucket).send().await {
-        Ok(out) => Ok(out
-            .server_side_encryption_configuration()
-            .and_then(|c| c.rules().first())
-            .and_then(|r| r.apply_server_side_encryption_by_default())
-            .map(|d| d.sse_algorithm().as_str().to_owned())),
-        Err(err) => absent_if(&err, "ServerSideEncryptionConfigurationNotFoundError"),
-    };
-    let policy = match s3.get_bucket_policy().bucket(bucket).send().await {
-        Ok(out) => Ok(out.policy().map(str::to_owned)),
-        Err(err) => absent_if(&err, "NoSuchBucketPolicy"),
-    };
-    let cors = match s3.get_bucket_cors().bucket(bucket).send().await {
-        Ok(out) => Ok(Some(
-            out.cors_rules()
-                .iter()
-                .map(|r| (r.allowed_origins().to_vec(), r.allowed_methods().to_vec()))
-                .collect(),
-        )),
-        Err(err) => absent_if(&err, "NoSuchCORSConfiguration"),
-    };
-    BucketSettings {
-        versioning,
-        public_access_block,
-        default_encryption,
-        policy,
-        cors,
-    }
-}
-
-fn code_of<E: ProvideErrorMetadata>(err: &E) -> String {
-    // No code: the server answered something that is not an S3 error, or nothing at all.
-    err.code().unwrap_or("no S3 answer").to_owned()
-}
-
-/// `Ok(None)` when S3 says the setting was never configured; the error's code otherwise.
-fn absent_if<T, E: ProvideErrorMetadata>(err: &E, not_configured: &str) -> Reading<T> {
-    match err.code() {
-        Some(code) if code == not_configured => Ok(None),
-        _ => Err(code_of(err)),
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use aws_sdk_s3::types::{
+        FilterRule, LifecycleExpiration, LifecycleRuleFilter, NoncurrentVersionExpiration,
+        NotificationConfigurationFilter, S3KeyFilter, Transition,
+    };
+
     use super::*;
 
     const TLS_ONLY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"DenyInsecureTransport",
         "Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"],
         "Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#;
+    pub const ORIGIN: &str = "https://dash.example.com";
+    pub const PIPELINE: &str = "arn:aws:lambda:eu-west-1:123456789012:function:qdn-pipeline";
 
-    fn complete() -> BucketSettings {
+    pub fn needs() -> Needs<'static> {
+        Needs {
+            bucket: "qdn-uploads",
+            origin: Some(ORIGIN),
+            pipeline_arn: Some(PIPELINE),
+            retention_days: 400,
+        }
+    }
+
+    pub fn cors_rule(origins: &[&str], methods: &[&str], headers: &[&str]) -> CorsRule {
+        let mut b = CorsRule::builder();
+        for o in origins {
+            b = b.allowed_origins(*o);
+        }
+        for m in methods {
+            b = b.allowed_methods(*m);
+        }
+        for h in headers {
+            b = b.allowed_headers(*h);
+        }
+        b.build().unwrap()
+    }
+
+    pub fn lambda(
+        arn: &str,
+        events: &[Event],
+        prefix: &str,
+        suffix: &str,
+    ) -> LambdaFunctionConfiguration {
+        let mut key = S3KeyFilter::builder();
+        for (name, value) in [
+            (FilterRuleName::Prefix, prefix),
+            (FilterRuleName::Suffix, suffix),
+        ] {
+            if !value.is_empty() {
+                key = key.filter_rules(FilterRule::builder().name(name).value(value).build());
+            }
+        }
+        LambdaFunctionConfiguration::builder()
+            .lambda_function_arn(arn)
+            .set_events(Some(events.to_vec()))
+            .filter(
+                NotificationConfigurationFilter::builder()
+                    .key(key.build())
+                    .build(),
+            )
+            .build()
+            .unwrap()
+    }
+
+    pub fn notifying(targets: Vec<LambdaFunctionConfiguration>) -> NotificationConfiguration {
+        NotificationConfiguration::builder()
+            .set_lambda_function_configurations(Some(targets))
+            .build()
+    }
+
+    pub fn rule(id: &str, prefix: &str) -> aws_sdk_s3::types::builders::LifecycleRuleBuilder {
+        LifecycleRule::builder()
+            .id(id)
+            .status(ExpirationStatus::Enabled)
+            .filter(LifecycleRuleFilter::builder().prefix(prefix).build())
+    }
+
+    pub fn noncurrent(days: i32) -> NoncurrentVersionExpiration {
+        NoncurrentVersionExpiration::builder()
+            .noncurrent_days(days)
+            .build()
+    }
+
+    /// A bucket as the template creates it.
+    pub fn complete() -> BucketSettings {
         BucketSettings {
             versioning: Ok(Some("Enabled".into())),
             public_access_block: Ok(Some([true; 4])),
             default_encryption: Ok(Some("AES256".into())),
             policy: Ok(Some(TLS_ONLY.into())),
-            cors: Ok(Some(vec![(
-                vec!["https://dash.example.com".into()],
-                vec!["POST".into(), "GET".into()],
+            cors: Ok(Some(vec![cors_rule(
+                &[ORIGIN],
+                &["POST", "GET"],
+                &["content-type"],
             )])),
+            notification: Ok(Some(notifying(vec![lambda(
+                PIPELINE,
+                &[Event::S3ObjectCreated],
+                "jobs/",
+                "",
+            )]))),
+            lifecycle: Ok(Some(vec![rule("versions", "jobs/")
+                .noncurrent_version_expiration(noncurrent(400))
+                .build()
+                .unwrap()])),
         }
     }
 
-    fn failing(settings: &BucketSettings, origin: Option<&str>) -> Vec<&'static str> {
-        findings(settings, origin)
+    fn failing(settings: &BucketSettings, needs: &Needs) -> Vec<Setting> {
+        findings(settings, needs)
             .into_iter()
             .filter(|f| !f.ok)
             .map(|f| f.setting)
@@ -236,40 +615,214 @@ mod tests {
 
     #[test]
     fn a_bucket_configured_like_the_template_passes_every_check() {
-        assert!(failing(&complete(), Some("https://dash.example.com")).is_empty());
-        assert!(failing(&complete(), None).is_empty());
+        let found = findings(&complete(), &needs());
+        assert!(
+            found.iter().all(|f| f.ok && f.remedy.is_none()),
+            "{found:?}"
+        );
+        let unknown = Needs {
+            origin: None,
+            pipeline_arn: None,
+            ..needs()
+        };
+        assert!(failing(&complete(), &unknown).is_empty());
     }
 
     #[test]
-    fn each_missing_protection_is_named() {
+    fn each_missing_protection_is_named_with_its_remedy() {
         type Weaken = fn(&mut BucketSettings);
-        let cases: [(&str, Weaken); 8] = [
-            ("versioning", |s| {
+        use Remedy::*;
+        use Setting::*;
+        let cases: Vec<(Setting, Remedy, Weaken)> = vec![
+            (Versioning, SetupBucket, |s| {
                 s.versioning = Ok(Some("Suspended".into()))
             }),
-            ("versioning", |s| s.versioning = Ok(None)),
-            ("public access block", |s| {
+            (Versioning, SetupBucket, |s| s.versioning = Ok(None)),
+            (PublicAccessBlock, BlockPublicAccess, |s| {
                 s.public_access_block = Ok(Some([true, true, false, true]))
             }),
-            ("default encryption", |s| s.default_encryption = Ok(None)),
-            ("TLS-only policy", |s| s.policy = Ok(None)),
-            ("TLS-only policy", |s| {
+            (DefaultEncryption, Encrypt, |s| {
+                s.default_encryption = Ok(None)
+            }),
+            (TlsOnlyPolicy, AddTlsStatement, |s| s.policy = Ok(None)),
+            (TlsOnlyPolicy, AddTlsStatement, |s| {
                 s.policy = Ok(Some(TLS_ONLY.replace("Deny", "Allow")))
             }),
-            ("CORS", |s| {
-                s.cors = Ok(Some(vec![(vec!["*".into()], vec!["POST".into()])]))
+            (Cors, EditCors, |s| {
+                s.cors = Ok(Some(vec![cors_rule(&["*"], &["POST"], &[])]))
             }),
-            ("CORS", |s| s.cors = Err("NotImplemented".into())),
+            (Cors, SetupBucket, |s| s.cors = Ok(None)),
+            // The preflight asks for content-type; a rule without it is not enough.
+            (Cors, SetupBucket, |s| {
+                s.cors = Ok(Some(vec![cors_rule(&[ORIGIN], &["POST", "GET"], &[])]))
+            }),
+            (Cors, ReadAccess, |s| s.cors = Err("NotImplemented".into())),
+            (Notification, SetupBucket, |s| {
+                s.notification = Ok(Some(notifying(vec![])))
+            }),
+            (Notification, SetupBucket, |s| {
+                s.notification = Ok(Some(notifying(vec![lambda(
+                    "arn:aws:lambda:eu-west-1:123456789012:function:other",
+                    &[Event::S3ObjectCreated],
+                    "jobs/",
+                    "",
+                )])))
+            }),
+            // PUT uploads would never be seen.
+            (Notification, SetupBucket, |s| {
+                s.notification = Ok(Some(notifying(vec![lambda(
+                    PIPELINE,
+                    &[Event::S3ObjectCreatedPost],
+                    "jobs/",
+                    "",
+                )])))
+            }),
+            // A PNG or a HEIC photo would never be seen.
+            (Notification, SetupBucket, |s| {
+                s.notification = Ok(Some(notifying(vec![lambda(
+                    PIPELINE,
+                    &[Event::S3ObjectCreated],
+                    "jobs/",
+                    ".jpg",
+                )])))
+            }),
+            (Notification, SetupBucket, |s| {
+                s.notification = Ok(Some(notifying(vec![lambda(
+                    PIPELINE,
+                    &[Event::S3ObjectCreated],
+                    "jobs/abc/",
+                    "",
+                )])))
+            }),
+            (Notification, ReadAccess, |s| {
+                s.notification = Err("NotImplemented".into())
+            }),
+            (Expiry, EditLifecycle, |s| {
+                s.lifecycle = Ok(Some(vec![
+                    rule("old", "")
+                        .expiration(LifecycleExpiration::builder().days(365).build())
+                        .build()
+                        .unwrap(),
+                    rule("versions", "jobs/")
+                        .noncurrent_version_expiration(noncurrent(400))
+                        .build()
+                        .unwrap(),
+                ]))
+            }),
+            // A rule for one job's photos, or tagged ones, may still delete photos.
+            (Expiry, EditLifecycle, |s| {
+                s.lifecycle = Ok(Some(vec![
+                    rule("one-job", "jobs/j-1/")
+                        .expiration(LifecycleExpiration::builder().days(30).build())
+                        .build()
+                        .unwrap(),
+                    rule("versions", "jobs/")
+                        .noncurrent_version_expiration(noncurrent(400))
+                        .build()
+                        .unwrap(),
+                ]))
+            }),
+            (Expiry, EditLifecycle, |s| {
+                s.lifecycle = Ok(Some(vec![rule("versions", "jobs/")
+                    .noncurrent_version_expiration(noncurrent(400))
+                    .transitions(
+                        Transition::builder()
+                            .days(90)
+                            .storage_class(TransitionStorageClass::Glacier)
+                            .build(),
+                    )
+                    .build()
+                    .unwrap()]))
+            }),
+            (NoncurrentVersions, SetupBucket, |s| s.lifecycle = Ok(None)),
+            (NoncurrentVersions, EditLifecycle, |s| {
+                s.lifecycle = Ok(Some(vec![rule("versions", "jobs/")
+                    .noncurrent_version_expiration(noncurrent(30))
+                    .build()
+                    .unwrap()]))
+            }),
         ];
-        for (setting, weaken) in cases {
+        for (i, (setting, remedy, weaken)) in cases.into_iter().enumerate() {
             let mut s = complete();
             weaken(&mut s);
-            assert_eq!(failing(&s, None), [setting]);
+            let found: Vec<_> = findings(&s, &needs())
+                .into_iter()
+                .filter(|f| !f.ok)
+                .collect();
+            assert_eq!(found.len(), 1, "case {i}: {found:?}");
+            assert_eq!(
+                (found[0].setting, found[0].remedy),
+                (setting, Some(remedy)),
+                "case {i}"
+            );
         }
-        assert_eq!(
-            failing(&complete(), Some("https://other.example")),
-            ["CORS"]
+        let elsewhere = Needs {
+            origin: Some("https://other.example"),
+            ..needs()
+        };
+        assert_eq!(failing(&complete(), &elsewhere), [Cors]);
+    }
+
+    #[test]
+    fn rules_elsewhere_in_the_bucket_and_wider_or_qualified_targets_pass() {
+        let mut s = complete();
+        s.lifecycle = Ok(Some(vec![
+            rule("tmp", "tmp/")
+                .expiration(LifecycleExpiration::builder().days(1).build())
+                .build()
+                .unwrap(),
+            rule("disabled", "")
+                .status(ExpirationStatus::Disabled)
+                .expiration(LifecycleExpiration::builder().days(1).build())
+                .build()
+                .unwrap(),
+            rule("long", "")
+                .expiration(LifecycleExpiration::builder().days(400).build())
+                .noncurrent_version_expiration(noncurrent(500))
+                .build()
+                .unwrap(),
+        ]));
+        s.notification = Ok(Some(notifying(vec![lambda(
+            &format!("{PIPELINE}:live"),
+            &[Event::S3ObjectCreatedPut, Event::S3ObjectCreatedPost],
+            "jobs",
+            "",
+        )])));
+        assert!(
+            failing(&s, &needs()).is_empty(),
+            "{:?}",
+            findings(&s, &needs())
         );
+        // A function whose name merely starts like the pipeline's is another function.
+        s.notification = Ok(Some(notifying(vec![lambda(
+            &format!("{PIPELINE}-old"),
+            &[Event::S3ObjectCreated],
+            "",
+            "",
+        )])));
+        assert_eq!(failing(&s, &needs()), [Setting::Notification]);
+    }
+
+    #[test]
+    fn every_remedy_names_the_bucket_or_the_step() {
+        let n = needs();
+        let setup = Remedy::SetupBucket.command(&n);
+        assert_eq!(
+            setup,
+            format!("qdn-photos setup-bucket --bucket qdn-uploads --origin {ORIGIN} --pipeline-arn {PIPELINE}")
+        );
+        for remedy in [
+            Remedy::BlockPublicAccess,
+            Remedy::Encrypt,
+            Remedy::AddTlsStatement,
+            Remedy::EditLifecycle,
+            Remedy::EditCors,
+        ] {
+            assert!(
+                remedy.command(&n).contains("--bucket qdn-uploads"),
+                "{remedy:?}"
+            );
+        }
     }
 
     #[test]

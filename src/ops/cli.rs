@@ -4,7 +4,8 @@
 //! qdn-photos tokens create --name NAME --jobs '*'|JOB[,JOB…] [--days N]
 //! qdn-photos tokens list
 //! qdn-photos tokens revoke ID|name:NAME
-//! qdn-photos check-bucket [--bucket NAME] [--origin https://dash.example.com]
+//! qdn-photos check-bucket [--bucket NAME] [--origin https://dash.example.com] [--pipeline-arn ARN] [--retention-days N]
+//! qdn-photos setup-bucket [--bucket NAME] --origin https://dash.example.com --pipeline-arn ARN [--dry-run]
 //! qdn-photos import [--bucket NAME] [--prefix jobs/] [--dry-run]
 //! qdn-photos reprocess --job JOB [--bucket NAME]
 //! qdn-photos redrive [--queue-url URL]     (the pipeline's on-failure queue, PIPELINE_FAILURES_QUEUE_URL)
@@ -16,7 +17,9 @@
 //! so the same command works against the local stack and against AWS. Token, import and reprocess
 //! commands need `AUDIT_TABLE`; a command without `--bucket` takes `UPLOADS_BUCKET`.
 
-use crate::ops::bucket_check::{findings, read_settings};
+use crate::ops::bucket_check::{findings, Finding, Needs, Remedy};
+use crate::ops::bucket_settings::read_settings;
+use crate::ops::bucket_setup::{apply, plan, Target};
 use crate::ops::{import, redrive, tokens};
 use crate::pipeline::config::PipelineConfig;
 use crate::pipeline::context::PipelineContext;
@@ -29,7 +32,8 @@ pub const USAGE: &str = "usage:
   qdn-photos tokens create --name NAME --jobs '*'|JOB[,JOB...] [--days N]
   qdn-photos tokens list
   qdn-photos tokens revoke ID|name:NAME
-  qdn-photos check-bucket [--bucket NAME] [--origin https://dash.example.com]
+  qdn-photos check-bucket [--bucket NAME] [--origin URL] [--pipeline-arn ARN] [--retention-days N]
+  qdn-photos setup-bucket [--bucket NAME] --origin URL --pipeline-arn ARN [--retention-days N] [--dry-run]
   qdn-photos import [--bucket NAME] [--prefix jobs/] [--dry-run]
   qdn-photos reprocess --job JOB [--bucket NAME]
   qdn-photos redrive [--queue-url URL]
@@ -99,27 +103,71 @@ async fn run(args: &[String]) -> Result<i32, CliError> {
             Ok(i32::from(done.left > 0))
         }
         ["check-bucket", rest @ ..] => {
-            let flags = Flags::parse(rest, &["--bucket", "--origin"])?;
+            let flags = Flags::parse(
+                rest,
+                &["--bucket", "--origin", "--pipeline-arn", "--retention-days"],
+            )?;
             let bucket = bucket_or_env(flags.get("--bucket").map(str::to_owned))?;
-            let sdk = load_sdk_config(&region()).await;
-            let path_style =
-                std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "true" || v == "1");
-            let settings = read_settings(&s3_client(&sdk, path_style), &bucket).await;
-            let found = findings(&settings, flags.get("--origin"));
-            println!("bucket {bucket}:");
-            for f in &found {
-                println!(
-                    "  {:<8}{:<22}{}",
-                    if f.ok { "ok" } else { "MISSING" },
-                    f.setting,
-                    f.detail
-                );
-            }
+            let needs = Needs {
+                bucket: &bucket,
+                origin: flags.get("--origin"),
+                pipeline_arn: flags.get("--pipeline-arn"),
+                retention_days: retention_days(&flags)?,
+            };
+            let s3 = operator_s3().await;
+            let found = findings(&read_settings(&s3, &bucket).await, &needs);
+            print_findings(&format!("bucket {bucket}:"), &found, &needs);
             let missing = found.iter().filter(|f| !f.ok).count();
             if missing > 0 {
-                println!("{missing} protection(s) missing: see docs/deploy.md (CreateBucket=false, a reused bucket).");
+                println!("{missing} setting(s) to fix: the commands are above; docs/deploy.md explains each.");
             }
             Ok(i32::from(missing > 0))
+        }
+        ["setup-bucket", rest @ ..] => {
+            let dry_run = rest.contains(&"--dry-run");
+            let rest: Vec<&str> = rest.iter().copied().filter(|w| *w != "--dry-run").collect();
+            let flags = Flags::parse(
+                &rest,
+                &["--bucket", "--origin", "--pipeline-arn", "--retention-days"],
+            )?;
+            let bucket = bucket_or_env(flags.get("--bucket").map(str::to_owned))?;
+            let target = Target {
+                origin: flags.required("--origin")?,
+                pipeline_arn: flags.required("--pipeline-arn")?,
+            };
+            let needs = Needs {
+                bucket: &bucket,
+                origin: Some(target.origin),
+                pipeline_arn: Some(target.pipeline_arn),
+                retention_days: retention_days(&flags)?,
+            };
+            let s3 = operator_s3().await;
+            let changes = plan(&read_settings(&s3, &bucket).await, &needs, target);
+            println!("setup of bucket {bucket}:");
+            for c in &changes {
+                let verb = if dry_run { "would" } else { "change" };
+                println!("  {verb:<8}{:<22}{}", c.setting.name(), c.what);
+            }
+            if changes.is_empty() {
+                println!("  nothing to change: versioning, CORS, the pipeline's notification and noncurrent expiry are set up");
+            } else if dry_run {
+                println!("dry run: nothing changed; run again without --dry-run to make the {} change(s)", changes.len());
+                return Ok(0);
+            } else {
+                apply(&s3, &bucket, &changes).await?;
+                println!(
+                    "{} change(s) made; every other rule and target kept as it was",
+                    changes.len()
+                );
+            }
+            // What the bucket looks like now, setup-bucket's part and the rest.
+            let found = findings(&read_settings(&s3, &bucket).await, &needs);
+            print_findings(&format!("bucket {bucket} now:"), &found, &needs);
+            let unfixed = found
+                .iter()
+                .filter(|f| f.remedy == Some(Remedy::SetupBucket))
+                .count();
+            Ok(i32::from(unfixed > 0))
         }
         ["thumbnail", input, output, rest @ ..] => {
             let bytes = std::fs::read(input)?;
@@ -157,6 +205,35 @@ async fn run(args: &[String]) -> Result<i32, CliError> {
         }
         _ => Err(USAGE.into()),
     }
+}
+
+/// One line per finding, and under a failing one what to run.
+fn print_findings(heading: &str, found: &[Finding], needs: &Needs) {
+    println!("{heading}");
+    for f in found {
+        let state = if f.ok { "ok" } else { "MISSING" };
+        println!("  {state:<8}{:<22}{}", f.setting.name(), f.detail);
+        if let Some(remedy) = f.remedy {
+            println!("  {:<30}fix: {}", "", remedy.command(needs));
+        }
+    }
+}
+
+/// `--retention-days`, else the function's `AUDIT_RETENTION_DAYS`, else the template's default.
+fn retention_days(flags: &Flags) -> Result<u64, CliError> {
+    let text = match flags.get("--retention-days") {
+        Some(days) => days.to_owned(),
+        None => std::env::var("AUDIT_RETENTION_DAYS").unwrap_or_else(|_| "400".into()),
+    };
+    text.parse()
+        .map_err(|_| format!("the audit retention must be a number of days, not `{text}`").into())
+}
+
+/// The operator's S3 client: the usual SDK chain; path-style where the local stack needs it.
+async fn operator_s3() -> aws_sdk_s3::Client {
+    let sdk = load_sdk_config(&region()).await;
+    let path_style = std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "true" || v == "1");
+    s3_client(&sdk, path_style)
 }
 
 pub fn region() -> String {

@@ -1,6 +1,8 @@
 //! The operator commands of the same binary (the Lambda runtime never passes arguments).
 
 pub mod bucket_check;
+pub mod bucket_settings;
+pub mod bucket_setup;
 pub mod cli;
 pub mod import;
 pub mod redrive;

@@ -1,0 +1,387 @@
+//! `setup-bucket`: merges what the service needs into a bucket that is already in use. Each
+//! S3 call here replaces a whole configuration (CORS rules, notification targets, lifecycle
+//! rules), so the plan starts from what was read and adds to it: every other rule and target is
+//! written back as it was read. It changes only what `check-bucket` finds missing with
+//! [`Remedy::SetupBucket`], so a second run finds nothing to do.
+
+use aws_sdk_s3::types::{
+    AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketVersioningStatus,
+    CorsConfiguration, CorsRule, Event, ExpirationStatus, FilterRule, FilterRuleName,
+    LambdaFunctionConfiguration, LifecycleRule, LifecycleRuleFilter, NoncurrentVersionExpiration,
+    NotificationConfiguration, NotificationConfigurationFilter, S3KeyFilter,
+    VersioningConfiguration,
+};
+use aws_sdk_s3::Client;
+
+use crate::ops::bucket_check::{findings, Needs, Remedy, Setting, UPLOADS_PREFIX};
+use crate::ops::bucket_settings::{code_of, BucketSettings};
+
+pub const LIFECYCLE_RULE_ID: &str = "qdn-photos-noncurrent-versions";
+pub const NOTIFICATION_ID: &str = "qdn-photos-pipeline";
+
+/// The bucket as `setup-bucket` leaves it: the dashboard's origin and the pipeline are known.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub origin: &'a str,
+    pub pipeline_arn: &'a str,
+}
+
+/// One configuration written whole: what was there plus what the service needs.
+#[derive(Debug, Clone)]
+pub enum Change {
+    EnableVersioning,
+    Cors(Vec<CorsRule>),
+    Notification(NotificationConfiguration),
+    Lifecycle(Vec<LifecycleRule>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub setting: Setting,
+    /// One line for the operator: what changes and what is kept.
+    pub what: String,
+    pub change: Change,
+}
+
+/// The changes that make `check-bucket`'s setup-bucket findings hold, nothing else.
+pub fn plan(s: &BucketSettings, needs: &Needs, target: Target) -> Vec<Planned> {
+    findings(s, needs)
+        .into_iter()
+        .filter(|f| f.remedy == Some(Remedy::SetupBucket))
+        .filter_map(|f| planned(f.setting, s, needs, target))
+        .collect()
+}
+
+fn planned(setting: Setting, s: &BucketSettings, needs: &Needs, target: Target) -> Option<Planned> {
+    let (what, change) = match setting {
+        Setting::Versioning => {
+            let was = s.versioning.clone().ok()?;
+            (
+                format!("{} → Enabled", was.as_deref().unwrap_or("never enabled")),
+                Change::EnableVersioning,
+            )
+        }
+        Setting::Cors => {
+            let mut rules = s.cors.clone().ok()?.unwrap_or_default();
+            let kept = rules.len();
+            rules.push(cors_rule(target.origin));
+            (
+                format!(
+                    "add a rule: {} may POST uploads and GET photos; {kept} existing rule(s) kept",
+                    target.origin
+                ),
+                Change::Cors(rules),
+            )
+        }
+        Setting::Notification => {
+            let config = s
+                .notification
+                .clone()
+                .ok()?
+                .unwrap_or_else(|| NotificationConfiguration::builder().build());
+            let ours = |t: &LambdaFunctionConfiguration| {
+                t.id() == Some(NOTIFICATION_ID) || t.lambda_function_arn() == target.pipeline_arn
+            };
+            let all = config.lambda_function_configurations();
+            let replaced = all.iter().filter(|t| ours(t)).count();
+            let mut lambdas: Vec<_> = all.iter().filter(|t| !ours(t)).cloned().collect();
+            let kept = lambdas.len()
+                + config.topic_configurations().len()
+                + config.queue_configurations().len();
+            lambdas.push(notification(target.pipeline_arn));
+            let merged = NotificationConfiguration::builder()
+                .set_topic_configurations(Some(config.topic_configurations().to_vec()))
+                .set_queue_configurations(Some(config.queue_configurations().to_vec()))
+                .set_lambda_function_configurations(Some(lambdas))
+                .set_event_bridge_configuration(config.event_bridge_configuration().cloned())
+                .build();
+            let replacing = match replaced {
+                0 => String::new(),
+                n => format!(" (replacing the pipeline's {n} narrower one(s))"),
+            };
+            (
+                format!(
+                    "add s3:ObjectCreated:* under {UPLOADS_PREFIX} → {}{replacing}; {kept} other target(s) kept",
+                    target.pipeline_arn
+                ),
+                Change::Notification(merged),
+            )
+        }
+        Setting::NoncurrentVersions => {
+            let mut rules = s.lifecycle.clone().ok()?.unwrap_or_default();
+            rules.retain(|r| r.id() != Some(LIFECYCLE_RULE_ID));
+            let kept = rules.len();
+            let days = i32::try_from(needs.retention_days).ok()?;
+            rules.push(lifecycle_rule(days));
+            (
+                format!(
+                    "add rule `{LIFECYCLE_RULE_ID}`: noncurrent versions under {UPLOADS_PREFIX} \
+                     expire after {days} days (the audit's retention); {kept} other rule(s) kept"
+                ),
+                Change::Lifecycle(rules),
+            )
+        }
+        _ => return None,
+    };
+    Some(Planned {
+        setting,
+        what,
+        change,
+    })
+}
+
+/// The template's own rule for a bucket it creates.
+fn cors_rule(origin: &str) -> CorsRule {
+    CorsRule::builder()
+        .id("qdn-photos")
+        .allowed_origins(origin)
+        .allowed_methods("POST")
+        .allowed_methods("GET")
+        .allowed_headers("content-type")
+        .expose_headers("ETag")
+        .expose_headers("Location")
+        .max_age_seconds(3000)
+        .build()
+        .expect("origins and methods are set")
+}
+
+fn notification(pipeline_arn: &str) -> LambdaFunctionConfiguration {
+    let prefix = FilterRule::builder()
+        .name(FilterRuleName::Prefix)
+        .value(UPLOADS_PREFIX)
+        .build();
+    LambdaFunctionConfiguration::builder()
+        .id(NOTIFICATION_ID)
+        .lambda_function_arn(pipeline_arn)
+        .events(Event::S3ObjectCreated)
+        .filter(
+            NotificationConfigurationFilter::builder()
+                .key(S3KeyFilter::builder().filter_rules(prefix).build())
+                .build(),
+        )
+        .build()
+        .expect("arn and events are set")
+}
+
+/// Noncurrent versions under `jobs/` go once the audit no longer keeps their record.
+fn lifecycle_rule(days: i32) -> LifecycleRule {
+    LifecycleRule::builder()
+        .id(LIFECYCLE_RULE_ID)
+        .status(ExpirationStatus::Enabled)
+        .filter(
+            LifecycleRuleFilter::builder()
+                .prefix(UPLOADS_PREFIX)
+                .build(),
+        )
+        .noncurrent_version_expiration(
+            NoncurrentVersionExpiration::builder()
+                .noncurrent_days(days)
+                .build(),
+        )
+        .abort_incomplete_multipart_upload(
+            AbortIncompleteMultipartUpload::builder()
+                .days_after_initiation(1)
+                .build(),
+        )
+        .build()
+        .expect("status is set")
+}
+
+/// Writes each planned configuration; stops at the first S3 refuses, naming it.
+pub async fn apply(s3: &Client, bucket: &str, changes: &[Planned]) -> Result<(), String> {
+    for planned in changes {
+        let name = planned.setting.name();
+        let refused = |code: String| format!("{name}: S3 refused the change ({code})");
+        match &planned.change {
+            Change::EnableVersioning => s3
+                .put_bucket_versioning()
+                .bucket(bucket)
+                .versioning_configuration(
+                    VersioningConfiguration::builder()
+                        .status(BucketVersioningStatus::Enabled)
+                        .build(),
+                )
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| refused(code_of(&e)))?,
+            Change::Cors(rules) => s3
+                .put_bucket_cors()
+                .bucket(bucket)
+                .cors_configuration(
+                    CorsConfiguration::builder()
+                        .set_cors_rules(Some(rules.clone()))
+                        .build()
+                        .expect("rules are set"),
+                )
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| refused(code_of(&e)))?,
+            Change::Notification(config) => s3
+                .put_bucket_notification_configuration()
+                .bucket(bucket)
+                .notification_configuration(config.clone())
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| refused(code_of(&e)))?,
+            Change::Lifecycle(rules) => s3
+                .put_bucket_lifecycle_configuration()
+                .bucket(bucket)
+                .lifecycle_configuration(
+                    BucketLifecycleConfiguration::builder()
+                        .set_rules(Some(rules.clone()))
+                        .build()
+                        .expect("rules are set"),
+                )
+                .send()
+                .await
+                .map(drop)
+                .map_err(|e| refused(code_of(&e)))?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_s3::types::{LifecycleExpiration, QueueConfiguration};
+
+    use super::*;
+    use crate::ops::bucket_check::tests::{
+        complete, cors_rule, lambda, needs, noncurrent, notifying, rule, ORIGIN, PIPELINE,
+    };
+
+    const TARGET: Target = Target {
+        origin: ORIGIN,
+        pipeline_arn: PIPELINE,
+    };
+
+    /// The settings as S3 holds them after `changes` (what `apply` writes).
+    fn after(s: &BucketSettings, changes: &[Planned]) -> BucketSettings {
+        let mut s = s.clone();
+        for c in changes {
+            match &c.change {
+                Change::EnableVersioning => s.versioning = Ok(Some("Enabled".into())),
+                Change::Cors(rules) => s.cors = Ok(Some(rules.clone())),
+                Change::Notification(config) => s.notification = Ok(Some(config.clone())),
+                Change::Lifecycle(rules) => s.lifecycle = Ok(Some(rules.clone())),
+            }
+        }
+        s
+    }
+
+    /// A reused bucket: unversioned, another site's CORS rule, an SQS queue notified of `in/`,
+    /// another function notified of `exports/`, a rule that expires `tmp/`.
+    fn in_use() -> BucketSettings {
+        let queue = QueueConfiguration::builder()
+            .id("ingest")
+            .queue_arn("arn:aws:sqs:eu-west-1:123456789012:ingest")
+            .events(Event::S3ObjectCreated)
+            .build()
+            .unwrap();
+        let mut notification = notifying(vec![lambda(
+            "arn:aws:lambda:eu-west-1:123456789012:function:exports",
+            &[Event::S3ObjectRemoved],
+            "exports/",
+            "",
+        )]);
+        notification.queue_configurations = Some(vec![queue]);
+        BucketSettings {
+            versioning: Ok(None),
+            cors: Ok(Some(vec![cors_rule(
+                &["https://www.example.com"],
+                &["GET"],
+                &[],
+            )])),
+            notification: Ok(Some(notification)),
+            lifecycle: Ok(Some(vec![rule("tmp", "tmp/")
+                .expiration(LifecycleExpiration::builder().days(2).build())
+                .build()
+                .unwrap()])),
+            ..complete()
+        }
+    }
+
+    #[test]
+    fn what_is_missing_is_added_and_everything_else_kept_as_it_was() {
+        let before = in_use();
+        let changes = plan(&before, &needs(), TARGET);
+        let settings: Vec<_> = changes.iter().map(|c| c.setting).collect();
+        assert_eq!(
+            settings,
+            [
+                Setting::Versioning,
+                Setting::Cors,
+                Setting::Notification,
+                Setting::NoncurrentVersions
+            ]
+        );
+        let now = after(&before, &changes);
+        let (was, is) = (
+            before.cors.unwrap().unwrap(),
+            now.cors.clone().unwrap().unwrap(),
+        );
+        assert_eq!((is.len(), &is[0]), (2, &was[0]));
+        let (was, is) = (
+            before.notification.unwrap().unwrap(),
+            now.notification.clone().unwrap().unwrap(),
+        );
+        assert_eq!(is.queue_configurations(), was.queue_configurations());
+        assert_eq!(
+            is.lambda_function_configurations()[0],
+            was.lambda_function_configurations()[0]
+        );
+        assert_eq!(is.lambda_function_configurations().len(), 2);
+        let (was, is) = (
+            before.lifecycle.unwrap().unwrap(),
+            now.lifecycle.clone().unwrap().unwrap(),
+        );
+        assert_eq!((is.len(), &is[0]), (2, &was[0]));
+        assert!(
+            findings(&now, &needs()).iter().all(|f| f.ok),
+            "{:?}",
+            findings(&now, &needs())
+        );
+        assert!(
+            plan(&now, &needs(), TARGET).is_empty(),
+            "a second run changes nothing"
+        );
+    }
+
+    #[test]
+    fn the_pipelines_own_narrower_target_is_replaced_not_doubled() {
+        // S3 refuses two targets whose filters overlap for the same event.
+        let mut s = complete();
+        s.notification = Ok(Some(notifying(vec![lambda(
+            PIPELINE,
+            &[Event::S3ObjectCreatedPut],
+            "jobs/",
+            "",
+        )])));
+        let changes = plan(&s, &needs(), TARGET);
+        assert_eq!(changes.len(), 1);
+        assert!(changes[0].what.contains("replacing"), "{}", changes[0].what);
+        let now = after(&s, &changes);
+        let targets = now.notification.unwrap().unwrap();
+        assert_eq!(targets.lambda_function_configurations().len(), 1);
+        assert_eq!(
+            targets.lambda_function_configurations()[0].id(),
+            Some(NOTIFICATION_ID)
+        );
+    }
+
+    #[test]
+    fn what_it_cannot_fix_or_read_it_leaves_alone() {
+        let mut s = complete();
+        s.public_access_block = Ok(None);
+        s.lifecycle = Ok(Some(vec![rule("short", "jobs/")
+            .noncurrent_version_expiration(noncurrent(30))
+            .build()
+            .unwrap()]));
+        s.cors = Ok(Some(vec![cors_rule(&["*"], &["GET"], &[])]));
+        s.versioning = Err("NotImplemented".into());
+        assert!(plan(&s, &needs(), TARGET).is_empty());
+    }
+}
