@@ -1,4 +1,4 @@
-//! The whole `GET /photos?limit=1000` handler against the local stack with 1,000 completed photos:
+//! The whole `GET /photos?limit=1000` handler against the local stack with 1,000 verified photos:
 //! a consistent Query of the record over loopback (moto, a Python server: its speed dominates)
 //! + 1,000 version-pinned presigned URLs + JSON. Needs the stack (`make bench` starts it).
 
@@ -13,11 +13,12 @@ use qdn_photos::api::config::ApiConfig;
 use qdn_photos::api::context::ApiContext;
 use qdn_photos::config::Env;
 use qdn_photos::dev::api_events::{token_sha256_hex, ApiEvent, TOKEN};
-use qdn_photos::domain::caller::RequestMeta;
 use qdn_photos::domain::image_type::ImageType;
 use qdn_photos::domain::job::{JobId, UploadKey};
-use qdn_photos::store::audit::{AuditEvent, AuditLog, AuditRow};
-use qdn_photos::store::records::StoredObject;
+use qdn_photos::store::index::{PhotoIndex, Publication};
+use qdn_photos::store::records::{
+    sequencer_order, ObjectFacts, ObjectRecord, PhotoRecord, ThumbnailStatus, Verdict,
+};
 use s3_presign::UtcTime;
 
 fn env(name: &str) -> String {
@@ -68,41 +69,34 @@ fn photos_handler(c: &mut Criterion) {
         SharedCredentialsProvider::new(creds),
     ));
 
-    // 1,000 completed photos in the record, written as 20 completions of 50 (the API's maximum).
+    // 1,000 verified photos in the record, as the pipeline lists them (`PHOTO#` rows).
     let job = JobId::parse(&format!("bench-{}", uuid::Uuid::now_v7().simple())).unwrap();
-    let audit = AuditLog::new(dynamodb_for_setup, table, 400);
-    let meta = RequestMeta {
-        request_id: "bench".into(),
-        source_ip: "192.0.2.1".into(),
-        user_agent: "bench".into(),
-    };
+    let index = PhotoIndex::new(dynamodb_for_setup, table);
     let jpeg = ImageType::by_mime("image/jpeg").unwrap();
     runtime.block_on(async {
-        for _ in 0..20 {
-            let objects: Vec<StoredObject> = (0..50)
-                .map(|_| StoredObject {
-                    key: UploadKey::generate(&job, jpeg),
+        for i in 0..1000u32 {
+            let key = UploadKey::generate(&job, jpeg);
+            let photo = PhotoRecord {
+                audit_id: uuid::Uuid::now_v7().to_string(),
+                object: ObjectFacts {
                     size: 64,
-                    etag: "\"0f343b0931126a20f133d67c2b018a3b\"".into(),
+                    etag: Some("\"0f343b0931126a20f133d67c2b018a3b\"".into()),
                     version_id: Some(
                         "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo".into(),
                     ),
+                    sequencer: sequencer_order(&format!("{i:X}")),
+                    content_type: "image/jpeg".into(),
                     last_modified: Some(UtcTime::from_unix_secs(1_795_432_800)),
-                })
-                .collect();
-            let row = AuditRow {
-                audit_id: uuid::Uuid::now_v7(),
-                job: &job,
-                principal: "bench",
-                meta: &meta,
-                at: UtcTime::from_system_time(std::time::SystemTime::now()),
-                expire_at: 1_830_000_000,
-                event: AuditEvent::UploadCompleted {
-                    objects: &objects,
-                    total_bytes: 64 * 50,
+                    key,
                 },
+                record: ObjectRecord {
+                    thumbnail_key: Some(format!("thumbs/{}/{i}.jpg", job.as_str())),
+                    ..ObjectRecord::of(Verdict::Verified(ThumbnailStatus::Created))
+                },
+                uploader: Some("bench".into()),
             };
-            assert!(audit.write(&row).await.unwrap());
+            let listed = index.publish(&job, &photo).await.unwrap();
+            assert!(matches!(listed, Publication::Listed { .. }));
         }
     });
     let event = ApiEvent::get(&format!("/photos?job_id={job}&limit=1000"))

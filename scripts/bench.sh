@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: the signing hot paths (crates/s3-presign), the request path with aws-sdk-s3's
 # presigner beside ours, the /photos handler against the local stack, the pipeline's thumbnail of a
-# 12 MP photo beside sharp and Pillow, the x86_64 release zip's size, and its cold start (process
+# 12 MP photo beside sharp and Pillow, that photo from S3's event to listed, the x86_64 release zip's size, and its cold start (process
 # start → ready for an invocation).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +23,9 @@ cargo bench --bench photos_handler
 photo="$ROOT/target/bench/photo-12mp.jpg"
 "$VENV/bin/python" scripts/bench_thumbnail.py "$photo" 20
 BENCH_PHOTO="$photo" cargo bench --bench thumbnail
+# The same photo from S3's event to "listed": the pipeline's processing, and 20 uploads through the
+# local stack with make dev's stand-in for S3's notifications.
+BENCH_PHOTO="$photo" cargo bench --bench listing
 
 ARCH=x86_64 scripts/build.sh
 dir=$(mktemp -d)
