@@ -1,9 +1,9 @@
 # qdn-photos — see README.md. Every target installs what it needs (scripts/bootstrap.sh).
 SHELL := /bin/bash
-.PHONY: dev test bench fuzz build web deploy sam-build stack-up stack-down events invoke lint tokens check-bucket setup-bucket clean help
+.PHONY: dev test bench fuzz build web deploy sam-build stack-up stack-down events invoke lint tokens check-bucket setup-bucket smoke clean help
 
 help:
-	@echo "make dev | test | bench | fuzz [FUZZ_SECONDS=300] | build [ARCH=arm64|x86_64] | web API=… BUCKET_ORIGIN=… | deploy | sam-build | lint | invoke EVENT=events/… | tokens ARGS=… | check-bucket BUCKET=… [ORIGIN=… PIPELINE_ARN=…] | setup-bucket BUCKET=… ORIGIN=… PIPELINE_ARN=… [DRY_RUN=1] | stack-up | stack-down | clean"
+	@echo "make dev | test | bench | fuzz [FUZZ_SECONDS=300] | build [ARCH=arm64|x86_64] | web API=… BUCKET_ORIGIN=… | deploy | sam-build | lint | invoke EVENT=events/… | tokens ARGS=… | check-bucket BUCKET=… [ORIGIN=… PIPELINE_ARN=…] | setup-bucket BUCKET=… ORIGIN=… PIPELINE_ARN=… [DRY_RUN=1] | smoke API=… TOKEN=… JOB=… [ORIGIN=…] | stack-up | stack-down | clean"
 
 dev:            ## local stack + the function under cargo lambda watch on :9000
 	scripts/dev.sh
@@ -61,6 +61,9 @@ check-bucket:   ## an existing bucket's settings, each with its fix (AWS credent
 
 setup-bucket:   ## merge versioning, CORS, the pipeline's notification, noncurrent expiry into BUCKET: ORIGIN=… PIPELINE_ARN=… [DRY_RUN=1]
 	cargo run --quiet -- setup-bucket --bucket $(BUCKET) --origin $(ORIGIN) --pipeline-arn $(PIPELINE_ARN) $(if $(DRY_RUN),--dry-run)
+
+smoke:          ## one photo through a deployment, step by step (exit 1 at the first failure): API=… TOKEN=… (or QDN_TOKEN) JOB=… [ORIGIN=https://…] [WAIT=120]
+	QDN_TOKEN="$${QDN_TOKEN:-$(TOKEN)}" python3 scripts/smoke.py --api $(API) --job $(JOB) $(if $(ORIGIN),--origin $(ORIGIN)) $(if $(WAIT),--wait $(WAIT))
 
 clean:
 	scripts/stack.sh down

@@ -53,3 +53,16 @@ for pid in $page_pid $other_pid; do
 done
 # Arguments (test files) narrow the run: scripts/browser-test.sh tests/browser/offline.test.mjs
 node --test "${@:-tests/browser/}"
+[ $# -eq 0 ] || exit 0
+
+# `make smoke` against this same local deployment, so it cannot rot: green with the pipeline
+# running, then red, at `verified`, once the pipeline (here its stand-in) is stopped.
+echo "==> make smoke against the local deployment (API, Garage, the pipeline's stand-in)"
+smoke() { QDN_TOKEN="$BROWSER_TOKEN" python3 scripts/smoke.py --api "$API_URL" --origin "$PAGE_URL" --job "smoke-$$" "$@"; }
+smoke
+kill $standin_pid; wait $standin_pid 2>/dev/null || true
+if smoke --wait 5 > "$ROOT/.stack/smoke-stopped.log"; then
+  cat "$ROOT/.stack/smoke-stopped.log" >&2; echo "smoke passed with the pipeline stopped" >&2; exit 1
+fi
+grep -q '^FAIL  verified ' "$ROOT/.stack/smoke-stopped.log" || { cat "$ROOT/.stack/smoke-stopped.log" >&2; exit 1; }
+echo "smoke with the pipeline stopped: $(grep '^FAIL' "$ROOT/.stack/smoke-stopped.log")"

@@ -26,11 +26,13 @@ cleanup() { if $started_stack; then scripts/stack.sh down; fi; }
 trap cleanup EXIT
 
 function_env
+echo "==> the route hand-over onto an existing API and its rollback (scripts/api_routes.py, moto)"
+python -m unittest tests/api_routes_test.py
 echo "==> cargo test (both crates' unit tests, then the integration suite against Garage and moto)"
 cargo test --workspace --locked
 echo "==> events/ through cargo lambda invoke"
 scripts/check-events.sh
-echo "==> the capture page in headless Chromium"
+echo "==> the capture page in headless Chromium, then make smoke against the same local deployment"
 scripts/browser-test.sh
 echo "==> fuzz smoke (make fuzz runs longer)"
 scripts/fuzz.sh 20

@@ -90,18 +90,74 @@ def bucket_problems(t):
     return problems
 
 
+SHARED_TOKEN = {"AuthMode": "shared-token", "AuthTokenSha256": "0" * 64}
+JWT = {"AuthMode": "jwt", "JwtIssuer": "https://issuer.example.com", "JwtAudience": "qdn"}
+EXISTING_API = {"ExistingHttpApiId": "a1b2c3d4e5"}
+OUR_ROUTES = ["GET /photos", "GET /upload-url", "POST /upload-url"]
+PREFLIGHT_ROUTES = ["OPTIONS /photos", "OPTIONS /upload-url"]
+API_MODES = {
+    "own API": SHARED_TOKEN,
+    "own API, jwt": JWT,
+    "existing API": {**EXISTING_API, **SHARED_TOKEN},
+    "existing API, jwt": {**EXISTING_API, **JWT},
+    "existing API, its jwt authorizer": {**EXISTING_API, **JWT, "ExistingJwtAuthorizerId": "abc123"},
+}
+# What must not be created on an existing API: its stages, domain and settings are QDN's.
+API_OWNED = ("AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Stage", "AWS::ApiGatewayV2::Deployment",
+             "AWS::ApiGatewayV2::DomainName", "AWS::ApiGatewayV2::ApiMapping", "AWS::Logs::LogGroup")
+
+
 def api_problems(t):
+    """Each API mode, evaluated with its conditions: which API the routes, integration, authorizer
+    and invoke permissions are on, what is created, and how each route is authorized."""
     problems = []
-    cors = t["Resources"]["HttpApi"]["Properties"].get("CorsConfiguration", {})
-    if cors.get("AllowOrigins") != [{"Ref": "DashboardOrigin"}]:
-        problems.append(f"API CORS origin is not exactly DashboardOrigin: {cors.get('AllowOrigins')}")
-    routes = of_type(t["Resources"], "AWS::ApiGatewayV2::Route")
-    keys = sorted(r["Properties"]["RouteKey"] for r in routes.values())
-    if keys != ["GET /photos", "GET /upload-url", "POST /upload-url"]:
-        problems.append(f"routes are {keys}")
-    for name, route in routes.items():
-        if route["Properties"].get("AuthorizationType") != {"Fn::If": ["UseJwt", "JWT", "NONE"]}:
-            problems.append(f"{name}: authorization does not follow AuthMode")
+    for mode, params in API_MODES.items():
+        made = instantiate(t, params)["Resources"]
+        existing = "ExistingHttpApiId" in params
+        api = {"Ref": "ExistingHttpApiId"} if existing else {"Ref": "HttpApi"}
+        created = sorted(n for kind in API_OWNED for n in of_type(made, kind))
+        if existing and created:
+            problems.append(f"{mode}: creates {created}; the existing API's stage and domain must stay as they are")
+        if not existing:
+            cors = made.get("HttpApi", {}).get("Properties", {}).get("CorsConfiguration", {})
+            if cors.get("AllowOrigins") != [{"Ref": "DashboardOrigin"}]:
+                problems.append(f"{mode}: API CORS origin is not exactly DashboardOrigin: {cors.get('AllowOrigins')}")
+        routes = of_type(made, "AWS::ApiGatewayV2::Route")
+        keys = sorted(r["Properties"]["RouteKey"] for r in routes.values())
+        if keys != sorted(OUR_ROUTES + (PREFLIGHT_ROUTES if existing else [])):
+            problems.append(f"{mode}: routes are {keys}")
+        jwt = params["AuthMode"] == "jwt"
+        reused = "ExistingJwtAuthorizerId" in params
+        authorizer = {"Ref": "ExistingJwtAuthorizerId"} if reused else {"Ref": "JwtAuthorizer"}
+        for name, route in routes.items():
+            props = route["Properties"]
+            preflight = props["RouteKey"].startswith("OPTIONS ")
+            wanted = ("JWT", authorizer) if jwt and not preflight else ("NONE", None)
+            if (props.get("AuthorizationType"), props.get("AuthorizerId")) != wanted:
+                problems.append(f"{mode}: {name} is authorized by {props.get('AuthorizerId')}, not {wanted}")
+        others = {**of_type(made, "AWS::ApiGatewayV2::Integration"), **of_type(made, "AWS::ApiGatewayV2::Authorizer")}
+        for name, r in {**routes, **others}.items():
+            if r["Properties"].get("ApiId") != api:
+                problems.append(f"{mode}: {name} is on {r['Properties'].get('ApiId')}, not {api}")
+        if bool(of_type(made, "AWS::ApiGatewayV2::Authorizer")) != (jwt and not reused):
+            problems.append(f"{mode}: a JWT authorizer is {'not ' if jwt and not reused else ''}created")
+        paths = []
+        for name, perm in of_type(made, "AWS::Lambda::Permission").items():
+            props = perm["Properties"]
+            if props["Principal"] != "apigateway.amazonaws.com":
+                continue
+            arn = props.get("SourceArn", {}).get("Fn::Sub", [None, None])
+            tail = re.fullmatch(r"arn:\$\{AWS::Partition\}:execute-api:\$\{AWS::Region\}:\$\{AWS::AccountId\}:"
+                                r"\$\{Api\}/\*/\*/(upload-url|photos)", str(arn[0]))
+            if not tail or arn[1] != {"Api": api} or props["FunctionName"] != {"Ref": "PhotosFunction"}:
+                problems.append(f"{mode}: {name} lets API Gateway invoke the function beyond its two paths: {props}")
+            else:
+                paths.append(tail.group(1))
+        if sorted(paths) != ["photos", "upload-url"]:
+            problems.append(f"{mode}: API Gateway may invoke the function for {paths}")
+    rule = json.dumps(t.get("Rules", {}).get("ExistingApiKeepsItsDomain", {}).get("Assertions"))
+    if "DomainName" not in rule:
+        problems.append("a DomainName with ExistingHttpApiId is not refused before deploying")
     return problems
 
 
@@ -340,6 +396,7 @@ def alarm_problems(t):
                     {"FunctionName": {"Ref": "PhotosFunction"}},
                     {"FunctionName": {"Ref": "PipelineFunction"}},
                     {"ApiId": {"Ref": "HttpApi"}},
+                    {"ApiId": {"Ref": "ExistingHttpApiId"}},
                     {"QueueName": {"Fn::GetAtt": ["PipelineFailures", "QueueName"]}},
                 ):
                     problems.append(f"{name} watches {dims}, not this stack's function or API")
@@ -446,6 +503,36 @@ class TemplateTest(unittest.TestCase):
     def test_catches_api_wildcard_origin(self):
         t = self.weakened(lambda t: t["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"].update(AllowOrigins=["*"]))
         self.assertNotEqual(api_problems(t), [])
+
+    def test_catches_an_existing_api_mode_that_touches_more_than_its_routes(self):
+        def resources(t):
+            return t["Resources"]
+
+        def stage_created(t):
+            del resources(t)["HttpApiStage"]["Condition"]
+
+        def route_on_own_api(t):
+            resources(t)["IssueUploadUrlRoute"]["Properties"]["ApiId"] = {"Ref": "HttpApi"}
+
+        def whole_api_may_invoke(t):
+            resources(t)["PhotosInvokePermission"]["Properties"]["SourceArn"]["Fn::Sub"][0] = (
+                "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/*/*")
+
+        def preflight_needs_a_token(t):
+            resources(t)["UploadUrlPreflightRoute"]["Properties"]["AuthorizationType"] = {"Fn::If": ["UseJwt", "JWT", "NONE"]}
+
+        def authorizer_not_reused(t):
+            resources(t)["JwtAuthorizer"]["Condition"] = "UseJwt"
+
+        def no_preflight_route(t):
+            del resources(t)["PhotosPreflightRoute"]
+
+        def domain_allowed(t):
+            del t["Rules"]["ExistingApiKeepsItsDomain"]
+
+        for edit in (stage_created, route_on_own_api, whole_api_may_invoke, preflight_needs_a_token,
+                     authorizer_not_reused, no_preflight_route, domain_allowed):
+            self.assertNotEqual(api_problems(self.weakened(edit)), [], edit.__name__)
 
     def test_catches_broad_iam(self):
         def statements(t):
