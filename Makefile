@@ -46,11 +46,12 @@ EVENT ?= events/get-upload-url.json
 invoke:         ## one event through cargo lambda invoke against `make dev`
 	. scripts/lib.sh && cargo lambda invoke --invoke-address 127.0.0.1 --invoke-port $${API_PORT:-9000} --data-file $(EVENT) qdn-photos
 
-lint:           ## rustfmt, clippy, cfn-lint
+lint:           ## rustfmt, clippy, cfn-lint, sam validate --lint
 	scripts/bootstrap.sh >/dev/null
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 	. scripts/lib.sh && AWS_DEFAULT_REGION=us-east-1 cfn-lint template.yaml
+	. scripts/lib.sh && ensure_sam && AWS_DEFAULT_REGION=us-east-1 sam validate --lint --template-file template.yaml
 
 tokens:         ## per-person tokens on the local stack: ARGS="create --name alice --jobs j-1" | "list" | "revoke ID"
 	scripts/bootstrap.sh >/dev/null && scripts/stack.sh up >/dev/null

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 scripts/bootstrap.sh >/dev/null
-command -v sam >/dev/null || "$VENV/bin/pip" install --quiet "aws-sam-cli>=1.130"
+ensure_sam
 sam build --template-file template.yaml
 [ "${1:-}" = "--build-only" ] && exit 0
 if [ -f samconfig.toml ]; then

@@ -9,6 +9,19 @@ LOCAL_TABLE=qdn-audit
 DEV_TOKEN=local-dev-token
 DEV_ORIGIN=http://localhost:8080
 
+# SAM CLI in a venv of its own: its pins would move the test tools' (cfn-lint, the translator).
+# rust-cargolambda is a beta build method: SAM asks before using it, and a run without a terminal
+# (CI, make) fails unless SAM_CLI_BETA_FEATURES is set.
+SAM_VENV="$ROOT/.tools/sam-venv"
+SAM_VERSION=1.170.0
+ensure_sam() {
+  if ! "$SAM_VENV/bin/sam" --version 2>/dev/null | grep -q "version $SAM_VERSION\$"; then
+    python3 -m venv "$SAM_VENV"
+    "$SAM_VENV/bin/pip" install --quiet "aws-sam-cli==$SAM_VERSION"
+  fi
+  export PATH="$PATH:$SAM_VENV/bin" SAM_CLI_BETA_FEATURES=1 SAM_CLI_TELEMETRY=0
+}
+
 # free_ports N: N distinct free loopback ports. All N sockets are held open until every port is
 # chosen, so two can never be the same (binding port 0 one at a time can hand out a port twice).
 free_ports() {

@@ -11,8 +11,10 @@ echo "==> lint: rustfmt, clippy"
 cargo fmt --check
 cargo clippy --all-targets --locked -- -D warnings
 
-echo "==> template.yaml: cfn-lint, SAM transform and security properties"
+echo "==> template.yaml: cfn-lint, sam validate --lint, SAM transform and security properties"
 AWS_DEFAULT_REGION=us-east-1 cfn-lint template.yaml
+ensure_sam
+AWS_DEFAULT_REGION=us-east-1 sam validate --lint --template-file template.yaml
 python -m unittest tests/template_test.py tests/web_build_test.py tests/docs_test.py
 echo "==> the capture module's rules and transport (node --test, no browser)"
 node --test tests/web/
