@@ -24,8 +24,8 @@ build:          ## release zip for Lambda (target/lambda/qdn-photos/bootstrap.zi
 
 WEB_OUT ?= target/web
 web:            ## the capture page and module for one deployment: API=https://api… BUCKET_ORIGIN=https://bucket.s3.region.amazonaws.com
-	@test -n "$(API)" -a -n "$(BUCKET_ORIGIN)" || { echo "usage: make web API=https://api.example.com BUCKET_ORIGIN=https://BUCKET.s3.REGION.amazonaws.com [WEB_OUT=target/web]" >&2; exit 2; }
-	python3 scripts/web_build.py --api "$(API)" --bucket-origin "$(BUCKET_ORIGIN)" --out "$(WEB_OUT)"
+	@test -n "$(API)" -a -n "$(BUCKET_ORIGIN)" || { echo "usage: make web API=https://api.example.com BUCKET_ORIGIN=https://BUCKET.s3.REGION.amazonaws.com [BASE_URL=https://where.it.is.served] [WEB_OUT=target/web]" >&2; exit 2; }
+	python3 scripts/web_build.py --api "$(API)" --bucket-origin "$(BUCKET_ORIGIN)" --out "$(WEB_OUT)" $(if $(BASE_URL),--base-url "$(BASE_URL)")
 
 deploy:         ## sam build + sam deploy (--guided the first time)
 	scripts/deploy.sh

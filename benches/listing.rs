@@ -111,7 +111,10 @@ fn uploads_through_the_stack(_: &mut Criterion) {
                 if listed {
                     break;
                 }
-                assert!(stored.elapsed() < Duration::from_secs(120), "{key} never listed");
+                assert!(
+                    stored.elapsed() < Duration::from_secs(120),
+                    "{key} never listed"
+                );
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             waits.push(stored.elapsed());

@@ -26,7 +26,7 @@ trap 'kill $page_pid $standin_pid 2>/dev/null; scripts/stack.sh down' EXIT
 cat <<MSG
 
   qdn-photos is starting on http://127.0.0.1:$API_PORT (first request waits for the build).
-  The capture page: $DEV_ORIGIN/?job=j-12345   (its API and bucket are fixed in .stack/web/qdn-capture.config.js)
+  The capture page: $DEV_ORIGIN/?job=j-12345   (its API and bucket are fixed in .stack/web/qdn-capture.config.*.js)
   Auth mode: $AUTH_MODE    Bearer token: $DEV_TOKEN    Browser origin allowed: $DEV_ORIGIN
   (AUTH_MODE=tokens make dev: per-person tokens; make tokens ARGS="create --name me --jobs j-12345")
 

@@ -262,3 +262,125 @@ async fn the_readmes_curl_script_uploads_and_records_photos() {
     assert_eq!(stack.audit_events(&job, "upload_url_issued").await.len(), 2);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// What the Shortcuts app's **Get Contents of URL** sends besides what the recipe sets
+/// (CFNetwork's own headers, a Swiss-German phone).
+fn as_shortcuts_sends(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    request
+        .header(
+            "user-agent",
+            "Shortcuts/3607.0.2 CFNetwork/3826.400.120 Darwin/24.3.0",
+        )
+        .header("accept", "*/*")
+        .header("accept-language", "de-CH,de;q=0.9")
+        .header("accept-encoding", "gzip, deflate, br")
+}
+
+/// Step 3 of the recipe: **Format File Size** in bytes, **Match Text** `\d+`, **Combine Text**
+/// with nothing between: the digits alone, whatever the phone's locale put between them.
+fn recipe_size(formatted: &str) -> String {
+    formatted.chars().filter(char::is_ascii_digit).collect()
+}
+
+#[tokio::test]
+async fn the_shortcut_recipe_replayed_request_by_request_uploads_records_and_stops_on_errors() {
+    let stack = Stack::get();
+    let api = http_front(stack.app(&[])).await;
+    let client = reqwest::Client::new();
+    let job = new_job();
+    let bearer = format!("Bearer {}", qdn_photos::dev::api_events::TOKEN);
+    let photo = padded_jpeg(7, 1_234_567);
+    // How "Format File Size" writes 1,234,567 bytes on phones set to en-US, de-DE, de-CH, fr-FR.
+    for formatted in [
+        "1,234,567 bytes",
+        "1.234.567 Byte",
+        "1’234’567 Byte",
+        "1\u{202f}234\u{202f}567 octets",
+    ] {
+        assert_eq!(
+            recipe_size(formatted),
+            photo.len().to_string(),
+            "{formatted}"
+        );
+    }
+    let size = recipe_size("1’234’567 Byte");
+
+    // Step 4: the grant. The recipe stops with an alert when the answer has an `error`.
+    let grant: serde_json::Value = as_shortcuts_sends(client.get(format!(
+        "{api}/upload-url?job_id={job}&method=put&content_type=image/jpeg&size={size}"
+    )))
+    .header("authorization", &bearer)
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert!(grant.get("error").is_none(), "{grant}");
+    let (url, key) = (
+        grant["url"].as_str().unwrap(),
+        grant["key"].as_str().unwrap(),
+    );
+
+    // Step 6: the PUT. S3's answer is empty on success; anything else stops the recipe.
+    let put = |bytes: Vec<u8>| {
+        as_shortcuts_sends(client.put(url))
+            .header("content-type", "image/jpeg")
+            .body(bytes)
+            .send()
+    };
+    let refused = put(photo[..photo.len() - 1].to_vec()).await.unwrap();
+    assert!(refused.status().is_client_error());
+    assert!(
+        !refused.text().await.unwrap().is_empty(),
+        "a refusal has a body, which stops the recipe"
+    );
+    let stored = put(photo.clone()).await.unwrap();
+    assert_eq!(stored.status().as_u16(), 200);
+    assert_eq!(
+        stored.text().await.unwrap(),
+        "",
+        "success has an empty body"
+    );
+    assert_eq!(stack.object(key).await, Some(photo));
+
+    // Step 7: the record, as Shortcuts serialises a JSON body; run twice, it is the same record.
+    let record = || {
+        as_shortcuts_sends(client.post(format!("{api}/upload-url")))
+            .header("authorization", &bearer)
+            .header("content-type", "application/json")
+            .body(format!(r#"{{"job_id":"{job}","keys":["{key}"]}}"#))
+            .send()
+    };
+    let first = record().await.unwrap();
+    assert_eq!(first.status().as_u16(), 201);
+    let first: serde_json::Value = first.json().await.unwrap();
+    let again = record().await.unwrap();
+    assert_eq!(again.status().as_u16(), 200);
+    let again: serde_json::Value = again.json().await.unwrap();
+    assert_eq!(first["audit_id"], again["audit_id"]);
+
+    // The refusals the recipe turns into an alert carry `error.message`: a size with a decimal
+    // separator left in, a token that is wrong.
+    for (query, token) in [
+        ("size=1234,567", bearer.as_str()),
+        ("size=1234567", "Bearer wrong"),
+    ] {
+        let answer: serde_json::Value = as_shortcuts_sends(client.get(format!(
+            "{api}/upload-url?job_id={job}&method=put&content_type=image/jpeg&{query}"
+        )))
+        .header("authorization", token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{query}: {answer}"
+        );
+    }
+}
