@@ -21,12 +21,12 @@ use lambda_http::lambda_runtime::{self, LambdaEvent};
 use lambda_http::{service_fn, Error};
 
 use crate::config::{stop, Env};
-use crate::store::clients::load_sdk_config;
+use crate::store::clients::{load_sdk_config, CallBudget};
 
 /// The API function's cold start and invocation loop.
 pub async fn run() -> Result<(), Error> {
     let config = config::ApiConfig::from_env(&Env::process()).unwrap_or_else(stop);
-    let sdk = load_sdk_config(&config.common.region).await;
+    let sdk = load_sdk_config(&config.common.region, CallBudget::Function).await;
     let ctx = context::ApiContext::from_sdk_config(config, &sdk).unwrap_or_else(stop);
     let app = app::App::new(ctx);
     // `run` lets each invocation's future borrow `app`, which lives until the runtime stops.

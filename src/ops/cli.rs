@@ -23,7 +23,7 @@ use crate::ops::bucket_setup::{apply, plan, Target};
 use crate::ops::{import, redrive, tokens};
 use crate::pipeline::config::PipelineConfig;
 use crate::pipeline::context::PipelineContext;
-use crate::store::clients::{load_sdk_config, s3_client};
+use crate::store::clients::{load_sdk_config, s3_client, CallBudget};
 
 /// What a command reports on failure: a line for the operator.
 pub type CliError = Box<dyn std::error::Error + Send + Sync>;
@@ -73,7 +73,7 @@ async fn run(args: &[String]) -> Result<i32, CliError> {
             let (bucket, prefix) = (bucket_or_env(prefix.0)?, prefix.1);
             // The pipeline role's own configuration and checks, as its function reads them.
             let config = PipelineConfig::from_env(&crate::config::Env::process())?;
-            let sdk = load_sdk_config(&config.common.region).await;
+            let sdk = load_sdk_config(&config.common.region, CallBudget::Operator).await;
             let ctx = PipelineContext::from_sdk_config(config, &sdk);
             let storage = ctx
                 .bucket_for(&bucket)
@@ -93,7 +93,7 @@ async fn run(args: &[String]) -> Result<i32, CliError> {
                 None => env("PIPELINE_FAILURES_QUEUE_URL")?,
             };
             let config = PipelineConfig::from_env(&crate::config::Env::process())?;
-            let sdk = load_sdk_config(&config.common.region).await;
+            let sdk = load_sdk_config(&config.common.region, CallBudget::Operator).await;
             let ctx = PipelineContext::from_sdk_config(config, &sdk);
             let done = redrive::run(&ctx, &aws_sdk_sqs::Client::new(&sdk), &queue_url).await?;
             println!(
@@ -199,7 +199,8 @@ async fn run(args: &[String]) -> Result<i32, CliError> {
             // to watch is the one `make dev` serves.
             let config = PipelineConfig::from_env(&crate::config::Env::process())?;
             let bucket = env("UPLOADS_BUCKET")?;
-            let sdk = load_sdk_config(&config.common.region).await;
+            // The pipeline's own budget: this stands in for S3 invoking the function.
+            let sdk = load_sdk_config(&config.common.region, CallBudget::Function).await;
             let ctx = PipelineContext::from_sdk_config(config, &sdk);
             crate::dev::standin::run(&ctx, &bucket, std::time::Duration::from_secs(1)).await
         }
@@ -231,7 +232,7 @@ fn retention_days(flags: &Flags) -> Result<u64, CliError> {
 
 /// The operator's S3 client: the usual SDK chain; path-style where the local stack needs it.
 async fn operator_s3() -> aws_sdk_s3::Client {
-    let sdk = load_sdk_config(&region()).await;
+    let sdk = load_sdk_config(&region(), CallBudget::Operator).await;
     let path_style = std::env::var("S3_FORCE_PATH_STYLE").is_ok_and(|v| v == "true" || v == "1");
     s3_client(&sdk, path_style)
 }

@@ -6,7 +6,7 @@ use s3_presign::UtcTime;
 
 use crate::domain::caller::JobScope;
 use crate::ops::cli::{env, region, CliError, Flags, USAGE};
-use crate::store::clients::{dynamodb_client, load_sdk_config};
+use crate::store::clients::{dynamodb_client, load_sdk_config, CallBudget};
 use crate::store::tokens::{TokenRecord, TokenStore};
 
 /// Runs `tokens …` (the words after `tokens`); returns the exit code.
@@ -125,7 +125,7 @@ fn list_line(record: &TokenRecord, now: SystemTime) -> String {
 
 async fn token_store() -> Result<TokenStore, CliError> {
     let table = env("AUDIT_TABLE")?;
-    let sdk = load_sdk_config(&region()).await;
+    let sdk = load_sdk_config(&region(), CallBudget::Operator).await;
     Ok(TokenStore::new(dynamodb_client(&sdk), table, 0))
 }
 

@@ -14,14 +14,14 @@ pub mod thumbnail;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 
 use crate::config::{stop, Env};
-use crate::store::clients::load_sdk_config;
+use crate::store::clients::{load_sdk_config, CallBudget};
 use crate::telemetry::metrics::{Failure, RequestMetrics};
 use context::PipelineContext;
 
 /// The pipeline function's cold start and invocation loop.
 pub async fn run() -> Result<(), Error> {
     let config = config::PipelineConfig::from_env(&Env::process()).unwrap_or_else(stop);
-    let sdk = load_sdk_config(&config.common.region).await;
+    let sdk = load_sdk_config(&config.common.region, CallBudget::Function).await;
     let ctx = PipelineContext::from_sdk_config(config, &sdk);
     let ctx = &ctx;
     lambda_runtime::run(service_fn(

@@ -223,6 +223,14 @@ pub async fn check(
             .refuse(&facts, uploader, Rejection::WrongContentType)
             .await;
     }
+    // A grant signs the type, the length and (a POST) `x-amz-meta-job-id`; anything else stored
+    // with the object was a client's unsigned header.
+    let signed = format!("x-amz-meta-job-id: {}", job.as_str());
+    if key.is_granted() && head.stored_headers.iter().any(|h| *h != signed) {
+        return steps
+            .refuse(&facts, uploader, Rejection::UnsignedHeaders)
+            .await;
+    }
     if !declared.matches_magic(&head.bytes) {
         return steps
             .refuse(&facts, uploader, Rejection::NotDeclaredType)

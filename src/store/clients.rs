@@ -23,12 +23,32 @@ pub fn retry_config() -> RetryConfig {
     RetryConfig::standard().with_max_attempts(2)
 }
 
+/// How long a call may take: a function answers within its own timeout (a 503 beats a hung
+/// request); an operator command has a person waiting who prefers a late answer to none (an
+/// import of thousands of photos must not stop at one slow response).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallBudget {
+    Function,
+    Operator,
+}
+
 /// The shared SDK configuration from the environment (credentials chain, `AWS_ENDPOINT_URL_*`).
-pub async fn load_sdk_config(region: &str) -> SdkConfig {
+pub async fn load_sdk_config(region: &str, budget: CallBudget) -> SdkConfig {
+    let (timeouts, retries) = match budget {
+        CallBudget::Function => (timeout_config(), retry_config()),
+        CallBudget::Operator => (
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(30))
+                .operation_timeout(Duration::from_secs(120))
+                .build(),
+            RetryConfig::standard().with_max_attempts(5),
+        ),
+    };
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(region.to_owned()))
-        .timeout_config(timeout_config())
-        .retry_config(retry_config())
+        .timeout_config(timeouts)
+        .retry_config(retries)
         .load()
         .await
 }

@@ -143,6 +143,9 @@ pub enum Rejection {
     OverGrantedSize,
     /// Stored with another content type than the key's.
     WrongContentType,
+    /// Stored with headers the grant did not sign (a presigned PUT accepts any unsigned header):
+    /// its metadata would be the client's choice.
+    UnsignedHeaders,
     /// The bytes are not the declared type.
     NotDeclaredType,
     /// Declares more pixels than the budget.
@@ -152,10 +155,11 @@ pub enum Rejection {
 }
 
 impl Rejection {
-    pub const ALL: [Rejection; 6] = [
+    pub const ALL: [Rejection; 7] = [
         Rejection::NotGranted,
         Rejection::OverGrantedSize,
         Rejection::WrongContentType,
+        Rejection::UnsignedHeaders,
         Rejection::NotDeclaredType,
         Rejection::DimensionsOverBudget,
         Rejection::Undecodable,
@@ -166,6 +170,7 @@ impl Rejection {
             Rejection::NotGranted => "not_granted",
             Rejection::OverGrantedSize => "over_granted_size",
             Rejection::WrongContentType => "wrong_content_type",
+            Rejection::UnsignedHeaders => "unsigned_headers",
             Rejection::NotDeclaredType => "not_declared_type",
             Rejection::DimensionsOverBudget => "dimensions_over_budget",
             Rejection::Undecodable => "undecodable",
@@ -183,6 +188,9 @@ impl Rejection {
             Rejection::NotGranted => "This upload was not granted by the service.".into(),
             Rejection::OverGrantedSize => "The file is larger than its upload allowed.".into(),
             Rejection::WrongContentType => format!("The file was not sent as a {kind}."),
+            Rejection::UnsignedHeaders => {
+                "The file was sent with headers its upload did not allow.".into()
+            }
             Rejection::NotDeclaredType => format!("The file is not a {kind}."),
             Rejection::DimensionsOverBudget => "The image has too many pixels.".into(),
             Rejection::Undecodable => format!("The file is a damaged {kind}."),

@@ -108,6 +108,9 @@ pub struct ObjectBytes {
     pub bytes: Vec<u8>,
     pub content_type: Option<String>,
     pub last_modified: Option<UtcTime>,
+    /// What else S3 stored with it that a client could set: each header by name (user metadata
+    /// as `x-amz-meta-NAME: value`).
+    pub stored_headers: Vec<String>,
 }
 
 impl Storage {
@@ -146,6 +149,7 @@ impl Storage {
         };
         let content_type = out.content_type().map(str::to_owned);
         let last_modified = out.last_modified().and_then(utc);
+        let stored_headers = stored_headers(&out);
         let bytes = out
             .body
             .collect()
@@ -160,6 +164,7 @@ impl Storage {
             bytes,
             content_type,
             last_modified,
+            stored_headers,
         }))
     }
 
@@ -224,6 +229,37 @@ impl Storage {
             .map(|_| ())
             .map_err(StoreError::sdk_failure("DeleteObject", Dependency::Storage))
     }
+}
+
+/// The headers a PUT may set on the object besides its type and length, as S3 returns them.
+fn stored_headers(out: &aws_sdk_s3::operation::get_object::GetObjectOutput) -> Vec<String> {
+    let mut found: Vec<String> = [
+        ("Content-Encoding", out.content_encoding()),
+        ("Content-Disposition", out.content_disposition()),
+        ("Content-Language", out.content_language()),
+        ("Cache-Control", out.cache_control()),
+        ("Expires", out.expires_string()),
+        (
+            "x-amz-website-redirect-location",
+            out.website_redirect_location(),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, value)| value.is_some_and(|v| !v.is_empty()))
+    .map(|(name, _)| name.to_owned())
+    .collect();
+    if out.tag_count().is_some_and(|n| n > 0) {
+        found.push("x-amz-tagging".into());
+    }
+    let mut metadata: Vec<String> = out
+        .metadata()
+        .into_iter()
+        .flatten()
+        .map(|(name, value)| format!("x-amz-meta-{name}: {value}"))
+        .collect();
+    metadata.sort();
+    found.extend(metadata);
+    found
 }
 
 fn utc(t: &aws_sdk_s3::primitives::DateTime) -> Option<UtcTime> {

@@ -384,3 +384,84 @@ async fn the_shortcut_recipe_replayed_request_by_request_uploads_records_and_sto
         );
     }
 }
+
+#[tokio::test]
+async fn a_put_with_headers_its_grant_did_not_sign_is_never_listed() {
+    let stack = Stack::get();
+    let app = stack.app(&[]);
+    let pipeline = stack.pipeline(&[]);
+    let job = new_job();
+    let photo = padded_jpeg(9, 5_000);
+    let unsigned: [(&str, &str); 4] = [
+        ("content-encoding", "gzip"),
+        (
+            "content-disposition",
+            "attachment; filename=\"invoice.html\"",
+        ),
+        ("cache-control", "public, max-age=31536000"),
+        ("x-amz-meta-taken-by", "someone else"),
+    ];
+    let mut stored_then_refused = Vec::new();
+    for (name, value) in unsigned {
+        let grant = issue(
+            &app,
+            &job,
+            &format!("&method=put&content_type=image/jpeg&size={}", photo.len()),
+        )
+        .await;
+        let (url, key) = (
+            grant["url"].as_str().unwrap(),
+            grant["key"].as_str().unwrap(),
+        );
+        let resp = reqwest::Client::new()
+            .put(url)
+            .header("content-type", "image/jpeg")
+            .header(name, value)
+            .body(photo.clone())
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        if status != 200 {
+            // The server refused the unsigned header itself: nothing stored.
+            assert_refused(status, &resp.text().await.unwrap_or_default());
+            assert_eq!(stack.object(key).await, None, "{name}");
+            continue;
+        }
+        // Garage stores what it is sent: the pipeline refuses it, records why and removes it.
+        let outcomes = deliver(&stack, &pipeline, key).await;
+        assert_eq!(outcomes, ["rejected: unsigned_headers"], "{name}");
+        assert_eq!(stack.object(key).await, None, "{name}: removed");
+        stored_then_refused.push(name);
+    }
+    // Garage, like S3, stores a presigned PUT's unsigned headers with the object.
+    assert!(!stored_then_refused.is_empty());
+    // The same photo PUT as the grant signed it is listed.
+    let grant = issue(
+        &app,
+        &job,
+        &format!("&method=put&content_type=image/jpeg&size={}", photo.len()),
+    )
+    .await;
+    let (status, body) = put(grant["url"].as_str().unwrap(), "image/jpeg", photo).await;
+    assert_eq!(status, 200, "{body}");
+    let key = grant["key"].as_str().unwrap();
+    assert_eq!(
+        deliver(&stack, &pipeline, key).await,
+        ["listed, thumbnail created"]
+    );
+    let (_, page) = call(&app, get(&format!("/photos?job_id={job}&include=pending"))).await;
+    assert_eq!(page["photos"].as_array().unwrap().len(), 1, "{page}");
+    let refused: Vec<&str> = page["pending"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["reason"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        refused,
+        vec!["unsigned_headers"; stored_then_refused.len()],
+        "{page}"
+    );
+    eprintln!("stored by Garage, then refused by the pipeline: {stored_then_refused:?}");
+}

@@ -217,14 +217,29 @@ impl Stack {
 
     /// The same, its S3 calls going to `s3_endpoint` (moto's, which keeps versions).
     pub fn pipeline_on(&self, params: &[(&str, &str)], s3_endpoint: &str) -> PipelineContext {
+        self.pipeline_with(params, s3_endpoint, Budget::Function)
+    }
+
+    /// The pipeline with the test's SDK budget, for tests that load moto with many requests at
+    /// once: there an answer slower than the function's 2 s attempt says nothing about the test.
+    pub fn pipeline_under_load(&self, params: &[(&str, &str)]) -> PipelineContext {
+        self.pipeline_with(params, &self.s3_endpoint, Budget::Test)
+    }
+
+    fn pipeline_with(
+        &self,
+        params: &[(&str, &str)],
+        s3_endpoint: &str,
+        budget: Budget,
+    ) -> PipelineContext {
         let vars = self.lambda_env("PipelineFunction", params);
         let lookup = |name: &str| vars.get(name).cloned();
         let config = PipelineConfig::from_env(&Env::new(&lookup))
             .expect("the template's pipeline environment");
         PipelineContext::new(
             config,
-            self.s3_at(s3_endpoint, self.credentials(), Budget::Function),
-            self.dynamodb_at(&self.dynamodb_endpoint, Budget::Function),
+            self.s3_at(s3_endpoint, self.credentials(), budget),
+            self.dynamodb_at(&self.dynamodb_endpoint, budget),
         )
     }
 
@@ -265,10 +280,28 @@ impl Stack {
         dynamodb: &str,
         creds: Credentials,
     ) -> App {
+        self.app_budget(overrides, s3, dynamodb, creds, Budget::Function)
+    }
+
+    /// The function with the test's SDK budget, for tests that load moto (see
+    /// [`Stack::pipeline_under_load`]).
+    pub fn app_under_load(&self, overrides: &[(&str, &str)]) -> App {
+        let (s3, dynamodb) = (&self.s3_endpoint, &self.dynamodb_endpoint);
+        self.app_budget(overrides, s3, dynamodb, self.credentials(), Budget::Test)
+    }
+
+    fn app_budget(
+        &self,
+        overrides: &[(&str, &str)],
+        s3: &str,
+        dynamodb: &str,
+        creds: Credentials,
+        budget: Budget,
+    ) -> App {
         App::new(ApiContext::new(
             self.config(overrides),
-            self.s3_at(s3, creds.clone(), Budget::Function),
-            self.dynamodb_at(dynamodb, Budget::Function),
+            self.s3_at(s3, creds.clone(), budget),
+            self.dynamodb_at(dynamodb, budget),
             SharedCredentialsProvider::new(creds),
         ))
     }
