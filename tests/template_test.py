@@ -104,7 +104,7 @@ API_MODES = {
 }
 # What must not be created on an existing API: its stages, domain and settings are QDN's.
 API_OWNED = ("AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Stage", "AWS::ApiGatewayV2::Deployment",
-             "AWS::ApiGatewayV2::DomainName", "AWS::ApiGatewayV2::ApiMapping", "AWS::Logs::LogGroup")
+             "AWS::ApiGatewayV2::DomainName", "AWS::ApiGatewayV2::ApiMapping")
 
 
 def api_problems(t):
@@ -115,7 +115,7 @@ def api_problems(t):
         made = instantiate(t, params)["Resources"]
         existing = "ExistingHttpApiId" in params
         api = {"Ref": "ExistingHttpApiId"} if existing else {"Ref": "HttpApi"}
-        created = sorted(n for kind in API_OWNED for n in of_type(made, kind))
+        created = sorted([n for kind in API_OWNED for n in of_type(made, kind)] + [n for n in ["AccessLogGroup"] if n in made])
         if existing and created:
             problems.append(f"{mode}: creates {created}; the existing API's stage and domain must stay as they are")
         if not existing:
@@ -187,6 +187,26 @@ DYNAMODB_RULES = {
     "PhotosFunctionRole": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"},
     "PipelineFunctionRole": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"},
 }
+# Which partitions each role may touch (dynamodb:LeadingKeys): both write only job rows; the API
+# also reads the token rows (`TOKENS`), which only the operators' command writes.
+JOB_ROWS = ["JOB#*"]
+LEADING_KEYS = {
+    ("PhotosFunctionRole", "write"): JOB_ROWS, ("PhotosFunctionRole", "read"): JOB_ROWS + ["TOKENS"],
+    ("PipelineFunctionRole", "write"): JOB_ROWS, ("PipelineFunctionRole", "read"): JOB_ROWS,
+}
+
+
+def leading_keys_problems(role_name, statement, actions):
+    keys = statement.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+    problems = []
+    for kind, touched in (("write", "dynamodb:PutItem" in actions),
+                          ("read", bool({"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"} & set(actions)))):
+        allowed = LEADING_KEYS[(role_name, kind)]
+        if touched and (not keys or not set(keys) <= set(allowed)):
+            problems.append(f"{role_name} may {kind} partitions {keys or 'any'}, not only {allowed}")
+    if len(statement.get("Condition", {})) > 1 or len(statement.get("Condition", {}).get("ForAllValues:StringLike", {})) > 1:
+        problems.append(f"{role_name}: unexpected conditions {statement['Condition']}")
+    return problems
 
 
 def iam_problems(transformed):
@@ -229,6 +249,7 @@ def iam_problems(transformed):
             if any(a.startswith("dynamodb:") for a in actions):
                 if not set(actions) <= DYNAMODB_RULES[role_name] or s.get("Resource") != {"Fn::GetAtt": ["AuditTable", "Arn"]}:
                     problems.append(f"{role_name}: DynamoDB access beyond {sorted(DYNAMODB_RULES[role_name])} on the table: {actions} {resource}")
+                problems += leading_keys_problems(role_name, s, actions)
         if not versions_readable:
             problems.append(f"{role_name}: no s3:GetObjectVersion: version-pinned objects would be refused")
     return problems
@@ -331,6 +352,19 @@ def domain_problems(t):
     rule = t.get("Rules", {}).get("CustomDomainNeedsCertificate", {})
     if "CertificateArn" not in json.dumps(rule.get("Assertions")):
         problems.append("a DomainName without a CertificateArn is not refused before deploying")
+    return problems
+
+
+def function_log_problems(t):
+    """Each function logs to a group of the stack's, kept AccessLogRetentionDays, not forever."""
+    problems = []
+    for fn in ("PhotosFunction", "PipelineFunction"):
+        group = t["Resources"][fn]["Properties"].get("LoggingConfig", {}).get("LogGroup", {}).get("Ref")
+        resource = t["Resources"].get(group or "", {})
+        if resource.get("Type") != "AWS::Logs::LogGroup" or "Condition" in resource:
+            problems.append(f"{fn} logs to Lambda's default group, kept forever")
+        elif resource["Properties"].get("RetentionInDays") != {"Ref": "AccessLogRetentionDays"}:
+            problems.append(f"{fn}'s log group is kept {resource['Properties'].get('RetentionInDays')}")
     return problems
 
 
@@ -556,8 +590,31 @@ class TemplateTest(unittest.TestCase):
         def dynamo_delete(t):
             statements(t)[3]["Action"] = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
 
-        for edit in (whole_bucket, any_s3, prefix_conditioned_list, no_versions, dynamo_scan, dynamo_delete):
+        def token_rows_writable(t):
+            del statements(t)[3]["Condition"]
+
+        def any_partition_readable(t):
+            statements(t)[4]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] = ["*"]
+
+        def pipeline_reads_tokens(t):
+            pipeline = t["Resources"]["PipelineFunction"]["Properties"]["Policies"][0]["Statement"]
+            pipeline[0]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"].append("TOKENS")
+
+        for edit in (whole_bucket, any_s3, prefix_conditioned_list, no_versions, dynamo_scan, dynamo_delete,
+                     token_rows_writable, any_partition_readable, pipeline_reads_tokens):
             self.assertNotEqual(iam_problems(sam_transform(self.weakened(edit))), [], edit.__name__)
+
+    def test_every_function_logs_to_a_group_with_a_retention(self):
+        self.assertEqual(function_log_problems(self.template), [])
+
+        def default_group(t):
+            del t["Resources"]["PipelineFunction"]["Properties"]["LoggingConfig"]["LogGroup"]
+
+        def kept_forever(t):
+            del t["Resources"]["PhotosFunctionLogGroup"]["Properties"]["RetentionInDays"]
+
+        for edit in (default_group, kept_forever):
+            self.assertNotEqual(function_log_problems(self.weakened(edit)), [], edit.__name__)
 
     def test_the_pipeline_is_triggered_by_jobs_only_and_never_by_its_own_thumbnails(self):
         self.assertEqual(pipeline_problems(self.template), [])
