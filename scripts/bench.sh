@@ -38,4 +38,8 @@ import resource, subprocess, sys
 subprocess.run([sys.argv[1], "thumbnail", sys.argv[2], "/dev/null"], check=True, stdout=subprocess.DEVNULL)
 print(f"thumbnail of the 12 MP photo: peak RSS {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.1f} MB")
 PY
+# The hostile corpus (refused) and the costliest files inside every budget, through the release
+# binary's thumbnail command: CPU seconds and peak RSS each (issue 22's budgets: 2 s, 256 MB).
+cargo run --quiet --features dev -- hostile-corpus target/bench/edge --edge > /dev/null
+python3 scripts/hostile_budgets.py "$dir/bootstrap" tests/hostile target/bench/edge/* "$photo"
 rm -rf "$dir"

@@ -10,6 +10,7 @@
 //! qdn-photos reprocess --job JOB [--bucket NAME]
 //! qdn-photos redrive [--queue-url URL]     (the pipeline's on-failure queue, PIPELINE_FAILURES_QUEUE_URL)
 //! qdn-photos pipeline-standin        (make dev: S3 notifications for Garage, which has none)
+//! qdn-photos hostile-corpus DIR [--edge]   (dev: tests/hostile/ rebuilt; --edge: the costliest files inside the budgets)
 //! qdn-photos thumbnail IN.jpg OUT.jpg [ORIENTATION]   (the pipeline's thumbnail of a local file)
 //! ```
 //!
@@ -191,6 +192,23 @@ async fn run(args: &[String]) -> Result<i32, CliError> {
                 thumb.height,
                 thumb.jpeg.len()
             );
+            Ok(0)
+        }
+        #[cfg(feature = "dev")]
+        ["hostile-corpus", dir, rest @ ..] => {
+            // tests/hostile/: the review's hostile files, rebuilt from their definitions; with
+            // --edge, the costliest files inside every budget (for make bench).
+            use crate::dev::hostile_images::{corpus, edge_cases};
+            let files = match rest {
+                [] => corpus(),
+                ["--edge"] => edge_cases(),
+                _ => return Err(USAGE.into()),
+            };
+            std::fs::create_dir_all(dir)?;
+            for (name, bytes) in files {
+                std::fs::write(std::path::Path::new(dir).join(name), &bytes)?;
+                println!("{dir}/{name}: {} bytes", bytes.len());
+            }
             Ok(0)
         }
         #[cfg(feature = "dev")]

@@ -11,6 +11,16 @@ pub struct Frame {
     pub width: u16,
     pub height: u16,
     pub components: u8,
+    /// What a decoder holding every coefficient (progressive) or sample (lossless) of the image
+    /// keeps in memory: two bytes per value of each component at its own sampling.
+    pub coefficient_bytes: u64,
+}
+
+impl Frame {
+    /// Progressive (SOF2, 6, 10, 14) or lossless (SOF3, 7, 11, 15): decoded whole, never scaled.
+    pub fn decoded_whole(&self) -> bool {
+        matches!(self.marker & 0x03, 0x02 | 0x03)
+    }
 }
 
 /// What the walk found up to the end of the image (or of the bytes): the one frame a photo has.
@@ -18,6 +28,8 @@ pub struct Frame {
 pub struct Layout {
     pub frame: Frame,
     pub scans: usize,
+    /// Bytes of entropy-coded data in all scans: what the pixels are decoded from.
+    pub entropy_bytes: usize,
 }
 
 /// Why a file is refused before decoding.
@@ -60,6 +72,7 @@ pub fn layout(data: &[u8]) -> Result<Layout, Refusal> {
     }
     let mut frame = None;
     let mut scans = 0;
+    let mut entropy_bytes = 0;
     let mut pos = 2;
     loop {
         // Fill bytes (0xFF) may pad before a marker; anything else between segments is junk a
@@ -93,11 +106,32 @@ pub fn layout(data: &[u8]) -> Result<Layout, Refusal> {
                 return Err(Refusal::SeveralFrames);
             }
             let header = segment.get(..6).ok_or(Refusal::Truncated)?;
+            let (height, width, components) = (
+                u16::from_be_bytes([header[1], header[2]]),
+                u16::from_be_bytes([header[3], header[4]]),
+                header[5],
+            );
+            let sampling: Vec<(u64, u64)> = segment[6..]
+                .chunks_exact(3)
+                .take(usize::from(components))
+                .map(|c| (u64::from(c[1] >> 4).max(1), u64::from(c[1] & 0x0F).max(1)))
+                .collect();
+            let h_max = sampling.iter().map(|s| s.0).max().unwrap_or(1);
+            let v_max = sampling.iter().map(|s| s.1).max().unwrap_or(1);
+            let coefficient_bytes = sampling
+                .iter()
+                .map(|&(h, v)| {
+                    (u64::from(width) * h).div_ceil(h_max)
+                        * (u64::from(height) * v).div_ceil(v_max)
+                        * 2
+                })
+                .sum();
             frame = Some(Frame {
                 marker,
-                height: u16::from_be_bytes([header[1], header[2]]),
-                width: u16::from_be_bytes([header[3], header[4]]),
-                components: header[5],
+                height,
+                width,
+                components,
+                coefficient_bytes,
             });
         } else if marker == 0xDA {
             scans += 1;
@@ -106,16 +140,22 @@ pub fn layout(data: &[u8]) -> Result<Layout, Refusal> {
             }
             // The entropy-coded data: up to the next marker that is not a stuffed byte or a
             // restart marker.
+            let start = pos;
             while pos + 1 < data.len() {
                 if data[pos] == 0xFF && !matches!(data[pos + 1], 0x00 | 0xD0..=0xD7 | 0xFF) {
                     break;
                 }
                 pos += 1;
             }
+            entropy_bytes += pos - start;
         }
     }
     let frame = frame.ok_or(Refusal::NoFrame)?;
-    Ok(Layout { frame, scans })
+    Ok(Layout {
+        frame,
+        scans,
+        entropy_bytes,
+    })
 }
 
 #[cfg(test)]
@@ -134,10 +174,14 @@ mod tests {
                 marker: 0xC0,
                 width: 640,
                 height: 480,
-                components: 3
+                components: 3,
+                // 4:4:4 (the image crate's encoder): three full-size planes, two bytes a value.
+                coefficient_bytes: 640 * 480 * 3 * 2,
             }
         );
+        assert!(!found.frame.decoded_whole());
         assert_eq!(found.scans, 1);
+        assert!(found.entropy_bytes > 1000 && found.entropy_bytes < photo.len());
         // An EXIF block holding a whole JPEG (as cameras embed their own thumbnail).
         let inner = photo_like_jpeg(32, 24, 1, 80);
         let mut app1 = vec![0xFF, 0xE1];
@@ -154,6 +198,7 @@ mod tests {
         let progressive = hostile::progressive_jpeg(64, 48, 10);
         let found = layout(&progressive).unwrap();
         assert_eq!((found.frame.marker, found.scans), (0xC2, 10));
+        assert!(found.frame.decoded_whole());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::io::Cursor;
 
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::{self, FilterType};
-use image::{DynamicImage, ImageFormat, ImageReader, Limits, RgbImage};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
 
 use crate::domain::image_type::ImageType;
 use crate::pipeline::{jpeg_dc, jpeg_markers};
@@ -19,15 +19,20 @@ pub struct ThumbnailSpec {
     pub max_edge: u32,
     /// Largest width × height decoded at all (decompression bombs declare billions).
     pub max_pixels: u64,
+    /// Largest buffer a decoder may fill before the thumbnail is made: a PNG's or GIF's pixels
+    /// at their own depth (a 16-bit RGBA pixel is 8 bytes), a progressive JPEG's coefficients.
+    /// What keeps a file inside the pixel budget inside the function's memory too.
+    pub max_decoded_bytes: u64,
     pub quality: u8,
 }
 
 impl ThumbnailSpec {
-    /// The documented defaults: 320 px, 100 MP, quality 80 (`THUMBNAIL_MAX_EDGE`,
-    /// `THUMBNAIL_MAX_PIXELS`).
+    /// The documented defaults: 320 px, 100 MP, 128 MiB decoded, quality 80
+    /// (`THUMBNAIL_MAX_EDGE`, `THUMBNAIL_MAX_PIXELS`).
     pub const DEFAULT: ThumbnailSpec = ThumbnailSpec {
         max_edge: 320,
         max_pixels: 100_000_000,
+        max_decoded_bytes: 128 << 20,
         quality: 80,
     };
 }
@@ -43,7 +48,8 @@ pub struct Thumbnail {
 pub enum ThumbnailError {
     /// A type no decoder here reads (HEIC, AVIF): the strip shows a placeholder.
     Unsupported,
-    /// Declared larger than `max_pixels`; refused before decoding.
+    /// Declared larger than `max_pixels`, or needing more than `max_decoded_bytes` to decode;
+    /// refused before decoding.
     TooLarge { width: u64, height: u64 },
     /// Not decodable as what it claims to be.
     Undecodable(String),
@@ -103,15 +109,25 @@ pub fn make(
     })
 }
 
+/// Longest side over shortest side of anything taken for a photo (a panorama is ~10:1). Past it,
+/// a resize's first pass keeps the long side: a 16,000,000 × 1 image needed 1.6 GB.
+const MAX_ASPECT: u64 = 64;
+
 fn check_budget(width: u64, height: u64, spec: &ThumbnailSpec) -> Result<(), ThumbnailError> {
     if width == 0 || height == 0 {
         return Err(ThumbnailError::Undecodable("zero-sized image".into()));
     }
-    if width.saturating_mul(height) > spec.max_pixels {
+    if width.saturating_mul(height) > spec.max_pixels
+        || width.max(height) / width.min(height) > MAX_ASPECT
+    {
         return Err(ThumbnailError::TooLarge { width, height });
     }
     Ok(())
 }
+
+/// Pixels per byte of entropy-coded data beyond which a JPEG is taken as cut short: 24× what a
+/// flat single-colour 12 MP image needs (progressive, the densest encoding measured).
+const MAX_PIXELS_PER_BYTE: u64 = 4096;
 
 fn decode_jpeg(bytes: &[u8], spec: &ThumbnailSpec) -> Result<RgbImage, ThumbnailError> {
     // The whole structure first: one frame within the budget, a bounded number of scans. A
@@ -119,7 +135,20 @@ fn decode_jpeg(bytes: &[u8], spec: &ThumbnailSpec) -> Result<RgbImage, Thumbnail
     let layout = jpeg_markers::layout(bytes)
         .map_err(|refusal| ThumbnailError::Undecodable(refusal.reason().into()))?;
     let frame = layout.frame;
-    check_budget(u64::from(frame.width), u64::from(frame.height), spec)?;
+    let (width, height) = (u64::from(frame.width), u64::from(frame.height));
+    check_budget(width, height, spec)?;
+    if frame.decoded_whole() && frame.coefficient_bytes > spec.max_decoded_bytes {
+        return Err(ThumbnailError::TooLarge { width, height });
+    }
+    // Entropy data that ends early is decoded as zeros to the last pixel: a few hundred bytes
+    // would buy the whole pixel budget's work. A flat grey photo needs a byte per ~170 pixels.
+    if width * height > 1 << 20
+        && width * height / MAX_PIXELS_PER_BYTE > layout.entropy_bytes as u64
+    {
+        return Err(ThumbnailError::Undecodable(
+            "the compressed data ends long before the image does".into(),
+        ));
+    }
     let bad = |e: jpeg_decoder::Error| ThumbnailError::Undecodable(e.to_string());
     let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
     decoder.read_info().map_err(bad)?;
@@ -164,17 +193,22 @@ fn decode_other(
     spec: &ThumbnailSpec,
 ) -> Result<RgbImage, ThumbnailError> {
     let bad = |e: image::ImageError| ThumbnailError::Undecodable(e.to_string());
-    let (w, h) = ImageReader::with_format(Cursor::new(bytes), format)
-        .into_dimensions()
-        .map_err(bad)?;
-    check_budget(u64::from(w), u64::from(h), spec)?;
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     let mut limits = Limits::default();
-    limits.max_image_width = Some(w);
-    limits.max_image_height = Some(h);
-    limits.max_alloc = Some(spec.max_pixels.saturating_mul(8));
+    limits.max_alloc = Some(spec.max_decoded_bytes);
     reader.limits(limits);
-    let image: DynamicImage = reader.decode().map_err(bad)?;
+    let decoder = reader.into_decoder().map_err(bad)?;
+    let (w, h) = decoder.dimensions();
+    check_budget(u64::from(w), u64::from(h), spec)?;
+    // The pixels at their own depth and their RGB copy (3 bytes a pixel), before any work.
+    let rgb_bytes = u64::from(w) * u64::from(h) * 3;
+    if decoder.total_bytes().saturating_add(rgb_bytes) > spec.max_decoded_bytes {
+        return Err(ThumbnailError::TooLarge {
+            width: u64::from(w),
+            height: u64::from(h),
+        });
+    }
+    let image = DynamicImage::from_decoder(decoder).map_err(bad)?;
     Ok(image.into_rgb8())
 }
 
@@ -318,6 +352,71 @@ mod tests {
             heic.verdict(),
             Verdict::Verified(ThumbnailStatus::Unsupported)
         );
+    }
+
+    #[test]
+    fn every_file_of_the_hostile_corpus_is_refused_from_its_headers() {
+        use crate::dev::hostile_images::corpus;
+        let too_large = |e: &ThumbnailError| matches!(e, ThumbnailError::TooLarge { .. });
+        let because = |why: &'static str| {
+            move |e: &ThumbnailError| *e == ThumbnailError::Undecodable(why.into())
+        };
+        type Expect = Box<dyn Fn(&ThumbnailError) -> bool>;
+        let expected: Vec<(&str, Expect)> = vec![
+            (
+                "truncated-frame-header.jpg",
+                Box::new(because("a segment is cut short")),
+            ),
+            (
+                "second-frame-header.jpg",
+                Box::new(because("more than one frame header")),
+            ),
+            (
+                "later-frame-65535x65535.jpg",
+                Box::new(because("more than one frame header")),
+            ),
+            (
+                "progressive-5000-scans.jpg",
+                Box::new(because("more scans than any camera writes")),
+            ),
+            (
+                "starved-baseline-10000x10000.jpg",
+                Box::new(because(
+                    "the compressed data ends long before the image does",
+                )),
+            ),
+            // 10,000² of coefficients held whole: 300 MB.
+            ("starved-progressive-10000x10000.jpg", Box::new(too_large)),
+            // Inside the pixel budget, 8 bytes a pixel: 128 MB, then the RGB copy.
+            ("rgba16-4000x4000.png", Box::new(too_large)),
+            ("grey-16000000x1.png", Box::new(too_large)),
+            ("gif-canvas-10000x10000.gif", Box::new(too_large)),
+            ("webp-16383x6000.webp", Box::new(too_large)),
+        ];
+        let files = corpus();
+        assert_eq!(files.len(), expected.len());
+        for ((name, bytes), (expected_name, expect)) in files.iter().zip(&expected) {
+            assert_eq!(name, expected_name);
+            let ext = name.rsplit('.').next().unwrap();
+            let kind = ImageType::by_ext(ext).unwrap();
+            assert!(
+                kind.matches_magic(bytes),
+                "{name} passes the magic-byte check"
+            );
+            let err = make(bytes, kind, 1, &SPEC).unwrap_err();
+            assert!(expect(&err), "{name}: {err}");
+            assert!(matches!(err.verdict(), Verdict::Rejected(_)), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_photo_inside_the_budgets_still_gets_its_thumbnail() {
+        // 12 MP as a PNG (8-bit RGB: 36 MB and its copy) and the widest panorama allowed.
+        for (w, h) in [(4_000, 3_000), (6_400, 100)] {
+            let png = crate::dev::hostile_images::zero_png(w, h, 8, 0);
+            let thumb = make(&png, ImageType::Png, 1, &SPEC).unwrap();
+            assert_eq!(thumb.width.max(thumb.height), 320, "{w}x{h}");
+        }
     }
 
     #[test]
