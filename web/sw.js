@@ -15,9 +15,14 @@ self.addEventListener("activate", (event) => {
     .then(() => self.clients.claim()));
 });
 
+// The page's own files and nothing else: an API on this origin (grants, listings holding photo
+// URLs) must never be answered from a cache.
+const SCOPE = new URL("./", self.location.href);
+const OWN = new Set(SHELL.map((name) => new URL(name, SCOPE).pathname));
+
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
-  if (event.request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (event.request.method !== "GET" || url.origin !== self.location.origin || !OWN.has(url.pathname)) return;
   const key = url.origin + url.pathname; // ?job=… is the same page
   event.respondWith(fetch(event.request)
     .then((resp) => {

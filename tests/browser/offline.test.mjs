@@ -105,3 +105,22 @@ test("when the browser's storage is full, the row says the photo is not kept, an
   assertNoProblems(page);
   await context.close();
 });
+
+test("the service worker keeps the page's own files, never anything else from its origin", async () => {
+  const context = await browser.newContext(PHONE);
+  const page = await signedInDrawer(browser, newJob(), { context });
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, LONG);
+  // A file of the same origin that is not the page's (as an API on the page's origin would be):
+  // fetched once online through the worker, it must not be there offline.
+  // (Another query each time: the browser's own HTTP cache keys on it, the worker's would not.)
+  const other = new URL("qdn-capture.manifest.json", PAGE_URL).href;
+  const online = await page.goto(`${other}?online`);
+  assert.equal(online.status(), 200);
+  await context.setOffline(true);
+  await assert.rejects(page.goto(`${other}?offline`), /ERR_INTERNET_DISCONNECTED|ERR_FAILED/);
+  // The page itself still opens offline.
+  const again = await context.newPage();
+  await again.goto(PAGE_URL);
+  await again.waitForSelector(".qc-file", { state: "attached" });
+  await context.close();
+});
