@@ -580,6 +580,14 @@ pub(crate) mod tests {
             .build()
     }
 
+    /// The template's rule: noncurrent versions under jobs/ go after the audit's 400 days.
+    pub fn versions_kept_the_audits_time() -> LifecycleRule {
+        rule("versions", "jobs/")
+            .noncurrent_version_expiration(noncurrent(400))
+            .build()
+            .unwrap()
+    }
+
     /// A bucket as the template creates it.
     pub fn complete() -> BucketSettings {
         BucketSettings {
@@ -598,10 +606,7 @@ pub(crate) mod tests {
                 "jobs/",
                 "",
             )]))),
-            lifecycle: Ok(Some(vec![rule("versions", "jobs/")
-                .noncurrent_version_expiration(noncurrent(400))
-                .build()
-                .unwrap()])),
+            lifecycle: Ok(Some(vec![versions_kept_the_audits_time()])),
         }
     }
 
@@ -660,40 +665,6 @@ pub(crate) mod tests {
             (Notification, SetupBucket, |s| {
                 s.notification = Ok(Some(notifying(vec![])))
             }),
-            (Notification, SetupBucket, |s| {
-                s.notification = Ok(Some(notifying(vec![lambda(
-                    "arn:aws:lambda:eu-west-1:123456789012:function:other",
-                    &[Event::S3ObjectCreated],
-                    "jobs/",
-                    "",
-                )])))
-            }),
-            // PUT uploads would never be seen.
-            (Notification, SetupBucket, |s| {
-                s.notification = Ok(Some(notifying(vec![lambda(
-                    PIPELINE,
-                    &[Event::S3ObjectCreatedPost],
-                    "jobs/",
-                    "",
-                )])))
-            }),
-            // A PNG or a HEIC photo would never be seen.
-            (Notification, SetupBucket, |s| {
-                s.notification = Ok(Some(notifying(vec![lambda(
-                    PIPELINE,
-                    &[Event::S3ObjectCreated],
-                    "jobs/",
-                    ".jpg",
-                )])))
-            }),
-            (Notification, SetupBucket, |s| {
-                s.notification = Ok(Some(notifying(vec![lambda(
-                    PIPELINE,
-                    &[Event::S3ObjectCreated],
-                    "jobs/abc/",
-                    "",
-                )])))
-            }),
             (Notification, ReadAccess, |s| {
                 s.notification = Err("NotImplemented".into())
             }),
@@ -703,10 +674,7 @@ pub(crate) mod tests {
                         .expiration(LifecycleExpiration::builder().days(365).build())
                         .build()
                         .unwrap(),
-                    rule("versions", "jobs/")
-                        .noncurrent_version_expiration(noncurrent(400))
-                        .build()
-                        .unwrap(),
+                    versions_kept_the_audits_time(),
                 ]))
             }),
             // A rule for one job's photos, or tagged ones, may still delete photos.
@@ -716,10 +684,7 @@ pub(crate) mod tests {
                         .expiration(LifecycleExpiration::builder().days(30).build())
                         .build()
                         .unwrap(),
-                    rule("versions", "jobs/")
-                        .noncurrent_version_expiration(noncurrent(400))
-                        .build()
-                        .unwrap(),
+                    versions_kept_the_audits_time(),
                 ]))
             }),
             (Expiry, EditLifecycle, |s| {
@@ -754,6 +719,32 @@ pub(crate) mod tests {
                 (found[0].setting, found[0].remedy),
                 (setting, Some(remedy)),
                 "case {i}"
+            );
+        }
+        // Targets that do not bring every upload to the pipeline: another function, POST only
+        // (PUT uploads never seen), a suffix (a PNG or HEIC never seen), one job's prefix.
+        let created = [Event::S3ObjectCreated];
+        for (arn, events, prefix, suffix) in [
+            (
+                "arn:aws:lambda:eu-west-1:123456789012:function:other",
+                &created[..],
+                "jobs/",
+                "",
+            ),
+            (PIPELINE, &[Event::S3ObjectCreatedPost][..], "jobs/", ""),
+            (PIPELINE, &created[..], "jobs/", ".jpg"),
+            (PIPELINE, &created[..], "jobs/abc/", ""),
+        ] {
+            let mut s = complete();
+            s.notification = Ok(Some(notifying(vec![lambda(arn, events, prefix, suffix)])));
+            let found: Vec<_> = findings(&s, &needs())
+                .into_iter()
+                .filter(|f| !f.ok)
+                .collect();
+            assert_eq!(found.len(), 1, "{arn} {events:?} {prefix} {suffix}");
+            assert_eq!(
+                (found[0].setting, found[0].remedy),
+                (Notification, Some(SetupBucket))
             );
         }
         let elsewhere = Needs {

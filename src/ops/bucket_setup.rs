@@ -190,58 +190,54 @@ fn lifecycle_rule(days: i32) -> LifecycleRule {
 /// Writes each planned configuration; stops at the first S3 refuses, naming it.
 pub async fn apply(s3: &Client, bucket: &str, changes: &[Planned]) -> Result<(), String> {
     for planned in changes {
-        let name = planned.setting.name();
-        let refused = |code: String| format!("{name}: S3 refused the change ({code})");
-        match &planned.change {
-            Change::EnableVersioning => s3
-                .put_bucket_versioning()
-                .bucket(bucket)
-                .versioning_configuration(
-                    VersioningConfiguration::builder()
-                        .status(BucketVersioningStatus::Enabled)
-                        .build(),
+        let answer = match &planned.change {
+            Change::EnableVersioning => {
+                let enabled = VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build();
+                let put = s3.put_bucket_versioning().versioning_configuration(enabled);
+                done(put.bucket(bucket).send().await)
+            }
+            Change::Cors(rules) => {
+                let config = CorsConfiguration::builder()
+                    .set_cors_rules(Some(rules.clone()))
+                    .build()
+                    .expect("rules are set");
+                done(
+                    s3.put_bucket_cors()
+                        .cors_configuration(config)
+                        .bucket(bucket)
+                        .send()
+                        .await,
                 )
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| refused(code_of(&e)))?,
-            Change::Cors(rules) => s3
-                .put_bucket_cors()
-                .bucket(bucket)
-                .cors_configuration(
-                    CorsConfiguration::builder()
-                        .set_cors_rules(Some(rules.clone()))
-                        .build()
-                        .expect("rules are set"),
-                )
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| refused(code_of(&e)))?,
-            Change::Notification(config) => s3
-                .put_bucket_notification_configuration()
-                .bucket(bucket)
-                .notification_configuration(config.clone())
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| refused(code_of(&e)))?,
-            Change::Lifecycle(rules) => s3
-                .put_bucket_lifecycle_configuration()
-                .bucket(bucket)
-                .lifecycle_configuration(
-                    BucketLifecycleConfiguration::builder()
-                        .set_rules(Some(rules.clone()))
-                        .build()
-                        .expect("rules are set"),
-                )
-                .send()
-                .await
-                .map(drop)
-                .map_err(|e| refused(code_of(&e)))?,
-        }
+            }
+            Change::Notification(config) => {
+                let put = s3
+                    .put_bucket_notification_configuration()
+                    .notification_configuration(config.clone());
+                done(put.bucket(bucket).send().await)
+            }
+            Change::Lifecycle(rules) => {
+                let config = BucketLifecycleConfiguration::builder()
+                    .set_rules(Some(rules.clone()))
+                    .build()
+                    .expect("rules are set");
+                let put = s3
+                    .put_bucket_lifecycle_configuration()
+                    .lifecycle_configuration(config);
+                done(put.bucket(bucket).send().await)
+            }
+        };
+        answer.map_err(|code| {
+            format!("{}: S3 refused the change ({code})", planned.setting.name())
+        })?;
     }
     Ok(())
+}
+
+/// An S3 answer reduced to whether it took, or its error code.
+fn done<T, E: aws_sdk_s3::error::ProvideErrorMetadata>(answer: Result<T, E>) -> Result<(), String> {
+    answer.map(drop).map_err(|e| code_of(&e))
 }
 
 #[cfg(test)]

@@ -32,19 +32,25 @@ pub enum CallBudget {
     Operator,
 }
 
+impl CallBudget {
+    pub fn timeouts_and_retries(self) -> (TimeoutConfig, RetryConfig) {
+        match self {
+            CallBudget::Function => (timeout_config(), retry_config()),
+            CallBudget::Operator => (
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .operation_attempt_timeout(Duration::from_secs(30))
+                    .operation_timeout(Duration::from_secs(120))
+                    .build(),
+                RetryConfig::standard().with_max_attempts(5),
+            ),
+        }
+    }
+}
+
 /// The shared SDK configuration from the environment (credentials chain, `AWS_ENDPOINT_URL_*`).
 pub async fn load_sdk_config(region: &str, budget: CallBudget) -> SdkConfig {
-    let (timeouts, retries) = match budget {
-        CallBudget::Function => (timeout_config(), retry_config()),
-        CallBudget::Operator => (
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .operation_attempt_timeout(Duration::from_secs(30))
-                .operation_timeout(Duration::from_secs(120))
-                .build(),
-            RetryConfig::standard().with_max_attempts(5),
-        ),
-    };
+    let (timeouts, retries) = budget.timeouts_and_retries();
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(region.to_owned()))
         .timeout_config(timeouts)

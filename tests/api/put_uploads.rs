@@ -306,30 +306,36 @@ async fn the_shortcut_recipe_replayed_request_by_request_uploads_records_and_sto
     let size = recipe_size("1’234’567 Byte");
 
     // Step 4: the grant. The recipe stops with an alert when the answer has an `error`.
-    let grant: serde_json::Value = as_shortcuts_sends(client.get(format!(
-        "{api}/upload-url?job_id={job}&method=put&content_type=image/jpeg&size={size}"
-    )))
-    .header("authorization", &bearer)
-    .send()
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let ask_grant = |query: String, authorization: String| {
+        let request = as_shortcuts_sends(client.get(format!(
+            "{api}/upload-url?job_id={job}&method=put&content_type=image/jpeg&{query}"
+        )));
+        async move {
+            let answer = request
+                .header("authorization", authorization)
+                .send()
+                .await
+                .unwrap();
+            answer.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let grant = ask_grant(format!("size={size}"), bearer.clone()).await;
     assert!(grant.get("error").is_none(), "{grant}");
     let (url, key) = (
         grant["url"].as_str().unwrap(),
         grant["key"].as_str().unwrap(),
     );
 
-    // Step 6: the PUT. S3's answer is empty on success; anything else stops the recipe.
+    // Step 6: the PUT. S3's answer is empty on success; anything else stops the recipe. Each on
+    // a connection of its own: S3 may answer a refused PUT before reading its body, and close.
     let put = |bytes: Vec<u8>| {
-        as_shortcuts_sends(client.put(url))
+        as_shortcuts_sends(reqwest::Client::new().put(url))
             .header("content-type", "image/jpeg")
             .body(bytes)
             .send()
     };
-    let refused = put(photo[..photo.len() - 1].to_vec()).await.unwrap();
+    // Another size (small: S3 refuses from the headers, before the body it would not read).
+    let refused = put(photo[..1000].to_vec()).await.unwrap();
     assert!(refused.status().is_client_error());
     assert!(
         !refused.text().await.unwrap().is_empty(),
@@ -366,16 +372,7 @@ async fn the_shortcut_recipe_replayed_request_by_request_uploads_records_and_sto
         ("size=1234,567", bearer.as_str()),
         ("size=1234567", "Bearer wrong"),
     ] {
-        let answer: serde_json::Value = as_shortcuts_sends(client.get(format!(
-            "{api}/upload-url?job_id={job}&method=put&content_type=image/jpeg&{query}"
-        )))
-        .header("authorization", token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        let answer = ask_grant(query.to_owned(), token.to_owned()).await;
         assert!(
             answer["error"]["message"]
                 .as_str()

@@ -7,8 +7,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
@@ -25,7 +23,7 @@ use qdn_photos::config::Env;
 pub use qdn_photos::dev::api_events::{ApiEvent, SOURCE_IP, TOKEN};
 use qdn_photos::pipeline::config::PipelineConfig;
 use qdn_photos::pipeline::context::PipelineContext;
-use qdn_photos::store::clients::{retry_config, timeout_config};
+use qdn_photos::store::clients::CallBudget;
 use serde_json::Value;
 
 /// The running local stack, from the variables `scripts/stack.sh` writes to `.stack/env`.
@@ -58,17 +56,12 @@ pub enum Budget {
 
 impl Budget {
     pub fn sdk_config(self, region: &str, creds: Credentials) -> SdkConfig {
+        // The test's: an operator's patience (30 s attempts, five tries).
         let (timeouts, retries) = match self {
-            Budget::Function => (timeout_config(), retry_config()),
-            Budget::Test => (
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(10))
-                    .operation_attempt_timeout(Duration::from_secs(60))
-                    .operation_timeout(Duration::from_secs(180))
-                    .build(),
-                RetryConfig::standard().with_max_attempts(3),
-            ),
-        };
+            Budget::Function => CallBudget::Function,
+            Budget::Test => CallBudget::Operator,
+        }
+        .timeouts_and_retries();
         SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
