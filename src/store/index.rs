@@ -2,7 +2,7 @@
 //! the pipeline recorded of a stored version, the listing (written here, by the pipeline only),
 //! pages of it, and the uploads that are not photos yet.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValue};
 use aws_sdk_dynamodb::Client;
@@ -154,6 +154,14 @@ impl PhotoIndex {
     pub async fn pending(&self, job: &JobId) -> Result<Vec<PendingUpload>, StoreError> {
         let completed = self.rows_with_prefix(job, COMPLETED, PENDING_SCAN).await?;
         let objects = self.rows_with_prefix(job, OBJECT, PENDING_SCAN).await?;
+        // The pipeline records a verified version, then lists it: in between (or after a run
+        // that stopped there) the upload is still being checked, not gone.
+        let listed: HashSet<String> = self
+            .rows_with_prefix(job, PHOTO, PENDING_SCAN)
+            .await?
+            .iter()
+            .filter_map(|item| item.get("key")?.as_s().ok().cloned())
+            .collect();
         let mut checked: HashMap<String, Option<Rejection>> = HashMap::new();
         for item in &objects {
             let (Some(key), Some(record)) = (
@@ -175,7 +183,13 @@ impl PhotoIndex {
         let mut pending: Vec<PendingUpload> = completed
             .iter()
             .filter_map(|item| CompletionRecord::from_item(job, item))
-            .filter(|c| !checked.contains_key(c.object.key.as_str()))
+            .filter(|c| {
+                let key = c.object.key.as_str();
+                match checked.get(key) {
+                    None => true,
+                    Some(rejected) => rejected.is_none() && !listed.contains(key),
+                }
+            })
             .map(|c| PendingUpload {
                 key: c.object.key,
                 rejected: None,

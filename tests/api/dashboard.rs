@@ -56,3 +56,49 @@ async fn the_dashboards_own_flow_lists_its_photo_once_verified_reported_or_not()
     let (_, served, _) = download(photos[0]["url"].as_str().unwrap()).await;
     assert_eq!(served, photo, "the stored bytes, verified");
 }
+
+#[tokio::test]
+async fn an_upload_recorded_verified_but_not_yet_listed_is_still_checking_until_listed() {
+    let stack = Stack::get();
+    let app = stack.app(&[]);
+    let pipeline = stack.pipeline(&[]);
+    let job = new_job();
+    let key = upload_completed(&app, &job, camera_jpeg(64, 48, 1, None, 85)).await;
+    let (size, etag) = stored(&stack, &key).await;
+    let event =
+        qdn_photos::dev::s3_events::notification(&stack.bucket, &[(&key, size, &etag, None)]);
+    let handle = || qdn_photos::pipeline::handle_event(&pipeline, &event, "dashboard-test");
+    assert_eq!(handle().await.unwrap(), ["listed, thumbnail created"]);
+    // The pipeline writes the verified record, then the listing row: a run that stopped between
+    // the two (or a look in between) leaves the record without its row.
+    let file = key.rsplit('/').next().unwrap();
+    stack
+        .dynamodb()
+        .delete_item()
+        .table_name(&stack.table)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("JOB#{job}")),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("PHOTO#{file}")),
+        )
+        .send()
+        .await
+        .unwrap();
+    let pending = |page: &serde_json::Value| page["pending"].clone();
+    let (_, page) = call(&app, get(&format!("/photos?job_id={job}&include=pending"))).await;
+    assert_eq!(page["photos"], json!([]), "{page}");
+    assert_eq!(
+        pending(&page),
+        json!([{"key": key, "state": "checking"}]),
+        "not gone: checking"
+    );
+
+    // The same event again (Lambda's retry, or redrive) finds the record and lists the photo.
+    assert_eq!(handle().await.unwrap(), ["already recorded"]);
+    let (_, page) = call(&app, get(&format!("/photos?job_id={job}&include=pending"))).await;
+    assert_eq!(page["photos"][0]["key"], key.as_str(), "{page}");
+    assert_eq!(pending(&page), json!([]));
+}
