@@ -57,8 +57,7 @@ async fn run(args: &[String]) -> Result<i32, CliError> {
     match words.as_slice() {
         ["tokens", rest @ ..] => tokens::run(rest).await,
         [command @ ("import" | "reprocess"), rest @ ..] => {
-            let dry_run = rest.contains(&"--dry-run");
-            let rest: Vec<&str> = rest.iter().copied().filter(|w| *w != "--dry-run").collect();
+            let (dry_run, rest) = switch(rest, "--dry-run");
             let prefix = if *command == "import" {
                 let flags = Flags::parse(&rest, &["--bucket", "--prefix"])?;
                 let prefix = flags.get("--prefix").unwrap_or("jobs/").to_owned();
@@ -125,8 +124,7 @@ async fn run(args: &[String]) -> Result<i32, CliError> {
             Ok(i32::from(missing > 0))
         }
         ["setup-bucket", rest @ ..] => {
-            let dry_run = rest.contains(&"--dry-run");
-            let rest: Vec<&str> = rest.iter().copied().filter(|w| *w != "--dry-run").collect();
+            let (dry_run, rest) = switch(rest, "--dry-run");
             let flags = Flags::parse(
                 &rest,
                 &["--bucket", "--origin", "--pipeline-arn", "--retention-days"],
@@ -273,6 +271,12 @@ pub fn env(name: &str) -> Result<String, CliError> {
         .ok_or_else(|| format!("{name} is not set").into())
 }
 
+/// Whether the valueless `name` is among `words`, and the words without it.
+fn switch<'a>(words: &[&'a str], name: &str) -> (bool, Vec<&'a str>) {
+    let rest: Vec<&str> = words.iter().copied().filter(|w| *w != name).collect();
+    (rest.len() < words.len(), rest)
+}
+
 /// `--flag value` pairs, each flag known and at most once.
 pub struct Flags<'a>(Vec<(&'a str, &'a str)>);
 
@@ -315,5 +319,13 @@ mod tests {
         assert!(Flags::parse(&["--name"], &["--name"]).is_err());
         assert!(Flags::parse(&["--name", "a", "--name", "b"], &["--name"]).is_err());
         assert!(Flags::parse(&["--secret", "x"], &["--name"]).is_err());
+        assert_eq!(
+            switch(&["--job", "j", "--dry-run"], "--dry-run"),
+            (true, vec!["--job", "j"])
+        );
+        assert_eq!(
+            switch(&["--job", "j"], "--dry-run"),
+            (false, vec!["--job", "j"])
+        );
     }
 }

@@ -152,13 +152,15 @@ impl PhotoIndex {
     /// The job's uploads that are not (or not yet) photos: reported but unchecked, or rejected.
     /// Reads at most [`PENDING_SCAN`] rows of each kind, newest first.
     pub async fn pending(&self, job: &JobId) -> Result<Vec<PendingUpload>, StoreError> {
-        let completed = self.rows_with_prefix(job, COMPLETED, PENDING_SCAN).await?;
-        let objects = self.rows_with_prefix(job, OBJECT, PENDING_SCAN).await?;
-        // The pipeline records a verified version, then lists it: in between (or after a run
-        // that stopped there) the upload is still being checked, not gone.
-        let listed: HashSet<String> = self
-            .rows_with_prefix(job, PHOTO, PENDING_SCAN)
-            .await?
+        // Three independent reads, at once. The pipeline records a verified version, then lists
+        // it: in between (or after a run that stopped there) the upload is still being checked,
+        // not gone, which the listing rows tell.
+        let (completed, objects, photos) = tokio::try_join!(
+            self.rows_with_prefix(job, COMPLETED, PENDING_SCAN),
+            self.rows_with_prefix(job, OBJECT, PENDING_SCAN),
+            self.rows_with_prefix(job, PHOTO, PENDING_SCAN),
+        )?;
+        let listed: HashSet<String> = photos
             .iter()
             .filter_map(|item| item.get("key")?.as_s().ok().cloned())
             .collect();
