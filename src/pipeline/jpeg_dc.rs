@@ -266,6 +266,9 @@ pub fn decode(data: &[u8]) -> Option<DcImage> {
         }
         let marker = *data.get(pos)?;
         pos += 1;
+        if marker == 0x00 {
+            continue; // `FF 00` is no marker: junk, as for `jpeg_markers::layout` and decoders
+        }
         let len = usize::from(u16::from_be_bytes([*data.get(pos)?, *data.get(pos + 1)?]));
         let segment = data.get(pos + 2..pos + len)?;
         match marker {

@@ -90,6 +90,9 @@ pub fn layout(data: &[u8]) -> Result<Layout, Refusal> {
         match marker {
             0xD9 => break,
             0x01 | 0xD0..=0xD7 => continue, // standalone markers
+            // `FF 00` is no marker (a stuffed byte): junk to skip, as decoders do. Read as a
+            // segment, its "length" could hide the frame header a decoder then finds.
+            0x00 => continue,
             _ => {}
         }
         let len = match data.get(pos..pos + 2) {
@@ -191,6 +194,29 @@ mod tests {
         wrapped.extend_from_slice(&app1);
         wrapped.extend_from_slice(&photo[2..]);
         assert_eq!(layout(&wrapped).unwrap(), found);
+    }
+
+    #[test]
+    fn ff_00_between_segments_is_junk_never_a_segment_hiding_the_frame() {
+        // Found by the jpeg_differential fuzz target: after fill bytes, `FF 00 01 00` was read
+        // as a 256-byte segment, skipping the frame header jpeg-decoder reads.
+        let photo = photo_like_jpeg(64, 48, 1, 80);
+        let mut junk = photo[..2].to_vec();
+        junk.extend_from_slice(&[0xFF, 0xFF, 0xFF, 0x00, 0x01, 0x00, 0x00]);
+        junk.extend_from_slice(&photo[2..]);
+        let found = layout(&junk).unwrap();
+        assert_eq!((found.frame.width, found.frame.height), (64, 48));
+        let mut reference = jpeg_decoder::Decoder::new(&junk[..]);
+        reference.read_info().unwrap();
+        let info = reference.info().unwrap();
+        assert_eq!((info.width, info.height), (64, 48));
+        // The DC-only decoder walks segments the same way.
+        let dc = crate::pipeline::jpeg_dc::decode(&junk).map(|d| (d.width, d.height));
+        assert_eq!(
+            dc,
+            crate::pipeline::jpeg_dc::decode(&photo).map(|d| (d.width, d.height))
+        );
+        assert!(dc.is_some());
     }
 
     #[test]
