@@ -1,6 +1,8 @@
-//! The whole `GET /photos?limit=1000` handler against the local stack with 1,000 verified photos:
-//! a consistent Query of the record over loopback (moto, a Python server: its speed dominates)
-//! + 1,000 version-pinned presigned URLs + JSON. Needs the stack (`make bench` starts it).
+//! The whole `GET /photos` handler against the local stack with 1,000 verified photos, a page of
+//! the template's default `PhotosPageMax` (200) and of its most (1,000): a consistent Query of the
+//! record over loopback (moto, a Python server: its speed dominates) + two version-pinned
+//! presigned URLs per photo, signed with a session token as long as Lambda's + JSON. Prints each
+//! page's size. Needs the stack (`make bench` starts it).
 
 use std::time::Duration;
 
@@ -13,6 +15,7 @@ use qdn_photos::api::config::ApiConfig;
 use qdn_photos::api::context::ApiContext;
 use qdn_photos::config::Env;
 use qdn_photos::dev::api_events::{token_sha256_hex, ApiEvent, TOKEN};
+use qdn_photos::domain::content_hash::ContentHash;
 use qdn_photos::domain::image_type::ImageType;
 use qdn_photos::domain::job::{JobId, UploadKey};
 use qdn_photos::store::index::{PhotoIndex, Publication};
@@ -57,16 +60,25 @@ fn photos_handler(c: &mut Criterion) {
     let lookup = |name: &str| match name {
         "AUTH_MODE" => Some("shared-token".into()),
         "AUTH_TOKEN_SHA256" => Some(token_sha256_hex()),
+        "PHOTOS_PAGE_MAX" => Some("1000".into()),
         _ => std::env::var(name).ok(),
     };
     let config = ApiConfig::from_env(&Env::new(&lookup)).unwrap();
     let table = config.common.audit_table.clone();
     let dynamodb_for_setup = dynamodb.clone();
+    // A Lambda role's session token is ~1 KB, and every photo URL carries it.
+    let lambda_creds = Credentials::new(
+        creds.access_key_id(),
+        creds.secret_access_key(),
+        Some("IQoJb3JpZ2luX2VjE".repeat(60)),
+        None,
+        "bench",
+    );
     let app = App::new(ApiContext::new(
         config,
         s3.clone(),
         dynamodb,
-        SharedCredentialsProvider::new(creds),
+        SharedCredentialsProvider::new(lambda_creds),
     ));
 
     // 1,000 verified photos in the record, as the pipeline lists them (`PHOTO#` rows).
@@ -87,6 +99,7 @@ fn photos_handler(c: &mut Criterion) {
                     sequencer: sequencer_order(&format!("{i:X}")),
                     content_type: "image/jpeg".into(),
                     last_modified: Some(UtcTime::from_unix_secs(1_795_432_800)),
+                    sha256: Some(ContentHash::of(&i.to_be_bytes())),
                     key,
                 },
                 record: ObjectRecord {
@@ -99,23 +112,31 @@ fn photos_handler(c: &mut Criterion) {
             assert!(matches!(listed, Publication::Listed { .. }));
         }
     });
-    let event = ApiEvent::get(&format!("/photos?job_id={job}&limit=1000"))
-        .bearer(TOKEN)
-        .to_json();
-
     let mut group = c.benchmark_group("photos_handler");
     group
         .sample_size(20)
         .measurement_time(Duration::from_secs(10));
-    group.bench_function("GET /photos limit=1000 against moto (DynamoDB)", |b| {
-        b.to_async(&runtime).iter(|| async {
+    for limit in [200, 1000] {
+        let event = ApiEvent::get(&format!("/photos?job_id={job}&limit={limit}"))
+            .bearer(TOKEN)
+            .to_json();
+        let page = || async {
             let resp = app
                 .handle(lambda_http::request::from_str(&event).unwrap())
                 .await;
             assert_eq!(resp.status(), 200);
             resp
-        })
-    });
+        };
+        let bytes = runtime.block_on(page()).body().len();
+        println!(
+            "GET /photos limit={limit}: {bytes} bytes, {} per photo",
+            bytes / limit
+        );
+        group.bench_function(
+            format!("GET /photos limit={limit} against moto (DynamoDB)"),
+            |b| b.to_async(&runtime).iter(page),
+        );
+    }
     group.finish();
 }
 

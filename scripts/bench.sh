@@ -21,8 +21,9 @@ cargo bench --bench photos_handler
 [ -d node_modules/sharp ] || npm install --no-save --no-audit --no-fund sharp@0.34.5
 "$VENV/bin/python" -c "import PIL" 2>/dev/null || "$VENV/bin/pip" install --quiet "Pillow==13.0.0"
 photo="$ROOT/target/bench/photo-12mp.jpg"
-"$VENV/bin/python" scripts/bench_thumbnail.py "$photo" 20
-BENCH_PHOTO="$photo" cargo bench --bench thumbnail
+progressive="$ROOT/target/bench/photo-12mp-progressive.jpg"
+"$VENV/bin/python" scripts/bench_thumbnail.py "$photo" "$progressive" 20
+BENCH_PHOTO="$photo" BENCH_PROGRESSIVE_PHOTO="$progressive" cargo bench --bench thumbnail
 # The same photo from S3's event to "listed": the pipeline's processing, and 20 uploads through the
 # local stack with make dev's stand-in for S3's notifications.
 BENCH_PHOTO="$photo" cargo bench --bench listing
@@ -33,13 +34,15 @@ unzip -q -o target/lambda/qdn-photos/bootstrap.zip -d "$dir"
 python3 scripts/cold_start.py "$dir/bootstrap" 50 api
 python3 scripts/cold_start.py "$dir/bootstrap" 50 pipeline
 # The pipeline's peak memory for that photo, through the release binary's thumbnail command.
-python3 - "$dir/bootstrap" "$photo" <<'PY'
+for file in "$photo" "$progressive"; do
+  python3 - "$dir/bootstrap" "$file" <<'PY'
 import resource, subprocess, sys
 subprocess.run([sys.argv[1], "thumbnail", sys.argv[2], "/dev/null"], check=True, stdout=subprocess.DEVNULL)
-print(f"thumbnail of the 12 MP photo: peak RSS {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.1f} MB")
+print(f"thumbnail of {sys.argv[2]}: peak RSS {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.1f} MB")
 PY
+done
 # The hostile corpus (refused) and the costliest files inside every budget, through the release
 # binary's thumbnail command: CPU seconds and peak RSS each (issue 22's budgets: 2 s, 256 MB).
 cargo run --quiet --features dev -- hostile-corpus target/bench/edge --edge > /dev/null
-python3 scripts/hostile_budgets.py "$dir/bootstrap" tests/hostile target/bench/edge/* "$photo"
+python3 scripts/hostile_budgets.py "$dir/bootstrap" tests/hostile target/bench/edge/* "$photo" "$progressive"
 rm -rf "$dir"

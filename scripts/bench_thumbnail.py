@@ -1,9 +1,10 @@
-"""The thumbnail anchors for `make bench`: one 12-megapixel camera-like JPEG (4032x3024, quality 90,
-EXIF orientation 6), then sharp (libvips, concurrency 1) and Pillow (draft + exif_transpose +
-thumbnail) making the same 320-px JPEG. Prints medians; the Rust side runs in benches/thumbnail.rs
-on the same file (BENCH_PHOTO).
+"""The thumbnail anchors for `make bench`: one 12-megapixel camera-like scene (4032x3024, EXIF
+orientation 6) saved as a baseline JPEG (quality 90) and as a progressive one (quality 85, libjpeg's
+progression: DC first, ten scans), then sharp (libvips, concurrency 1) and Pillow (draft +
+exif_transpose + thumbnail) making the same 320-px JPEG of each. Prints medians; the Rust side runs
+in benches/thumbnail.rs on the same files (BENCH_PHOTO, BENCH_PROGRESSIVE_PHOTO).
 
-    python scripts/bench_thumbnail.py target/bench/photo-12mp.jpg [runs]
+    python scripts/bench_thumbnail.py target/bench/photo-12mp.jpg target/bench/photo-12mp-progressive.jpg [runs]
 """
 import io
 import json
@@ -16,7 +17,7 @@ import time
 from PIL import Image, ImageOps
 
 
-def camera_photo(path):
+def camera_photo(path, **save):
     """Smooth scene-like gradients with sensor-like noise: compresses like a phone photo (~4 MB)."""
     w, h = 4032, 3024
     base = Image.linear_gradient("L").resize((w, h))
@@ -29,7 +30,7 @@ def camera_photo(path):
     exif = Image.Exif()
     exif[0x0112] = 6  # Orientation: rotate 90 CW to display
     exif[0x0110] = "QDN Bench Camera"
-    photo.save(path, "JPEG", quality=90, exif=exif.tobytes())
+    photo.save(path, "JPEG", exif=exif.tobytes(), **save)
 
 
 def pillow_thumbnail(data):
@@ -61,15 +62,9 @@ const runs = Number(process.argv[2]);
 """
 
 
-def main():
-    path = sys.argv[1]
-    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 20
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    if not os.path.exists(path):
-        camera_photo(path)
+def bench(path, runs):
     data = open(path, "rb").read()
     print(f"photo: {path}, {len(data)} bytes, 4032x3024, EXIF orientation 6")
-
     for _ in range(2):
         pillow_thumbnail(data)
     times = []
@@ -77,14 +72,24 @@ def main():
         t = time.perf_counter()
         pillow_thumbnail(data)
         times.append((time.perf_counter() - t) * 1000)
-    print(f"Pillow {Image.__version__}: median {statistics.median(times):.1f} ms over {runs}")
+    print(f"  Pillow {Image.__version__}: median {statistics.median(times):.1f} ms over {runs}")
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     out = subprocess.run(["node", "-e", SHARP, path, str(runs)], cwd=root, check=True,
                          capture_output=True, text=True).stdout
     sharp = json.loads(out)
-    print(f"sharp (libvips, concurrency 1): median {sharp['median_ms']:.1f} ms over {runs}, "
+    print(f"  sharp (libvips, concurrency 1): median {sharp['median_ms']:.1f} ms over {runs}, "
           f"peak RSS {sharp['rss_mb']:.0f} MB (node included)")
+
+
+def main():
+    baseline, progressive = sys.argv[1], sys.argv[2]
+    runs = int(sys.argv[3]) if len(sys.argv) > 3 else 20
+    for path, save in ((baseline, {"quality": 90}), (progressive, {"quality": 85, "progressive": True})):
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        if not os.path.exists(path):
+            camera_photo(path, **save)
+        bench(path, runs)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ python3 scripts/web_build.py --api "$API_URL" --bucket-origin "$AWS_ENDPOINT_URL
 python scripts/local_aws.py cors "$PAGE_URL" "$DEV_ORIGIN"
 # --disable-cors: the emulator's own CORS layer would answer any origin; the function's CORS
 # (which mirrors the HTTP API's CorsConfiguration) is what browsers meet in production.
-MAX_UPLOAD_BYTES=$BROWSER_MAX_BYTES ALLOWED_ORIGINS="$PAGE_URL" \
+# Every browser test acts as the dev token's one principal: the grant limits at the template's most.
+MAX_UPLOAD_BYTES=$BROWSER_MAX_BYTES ALLOWED_ORIGINS="$PAGE_URL" GRANTS_PER_MINUTE=10000 GRANTS_PER_JOB_PER_DAY=1000000 \
   cargo lambda watch --disable-cors --invoke-address 127.0.0.1 --invoke-port "$api_port" \
   > "$ROOT/.stack/watch-browser.log" 2>&1 &
 watch_pid=$!

@@ -48,19 +48,24 @@ for photo in "$@"; do
     *) echo "$photo: not a .jpg, .png, .webp or .heic photo" >&2; exit 1 ;;
   esac
   size=$(wc -c < "$photo" | tr -d ' ')
+  # The grant binds the photo's SHA-256: S3 stores no other bytes under it (sha256sum on Linux,
+  # shasum on macOS).
+  sha256=$({ sha256sum "$photo" 2>/dev/null || shasum -a 256 "$photo"; } | cut -d' ' -f1)
 
   status=$(api_call GET "$api/upload-url" -G --data-urlencode "job_id=$job" \
-    --data-urlencode method=put --data-urlencode "size=$size" --data-urlencode "content_type=$type")
+    --data-urlencode method=put --data-urlencode "size=$size" --data-urlencode "content_type=$type" \
+    --data-urlencode "sha256=$sha256")
   if [[ "$status" != 200 ]]; then
     echo "$photo: the API refused an upload URL ($status $(error_of < "$body"))" >&2
     exit 1
   fi
   url=$(json_get url < "$body")
   key=$(json_get key < "$body")
+  checksum=$(json_get headers x-amz-checksum-sha256 < "$body")
 
-  # -T streams the file and sends its length as Content-Length; both headers are signed.
+  # -T streams the file and sends its length as Content-Length; all three headers are signed.
   status=$(curl -sS --retry 3 -o "$body" -w '%{http_code}' -T "$photo" \
-    -H "Content-Type: $type" "$url")
+    -H "Content-Type: $type" -H "x-amz-checksum-sha256: $checksum" "$url")
   if [[ "$status" != 200 ]]; then
     echo "$photo: S3 refused the upload ($status): $(head -c 300 "$body")" >&2
     exit 1

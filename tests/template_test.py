@@ -184,22 +184,26 @@ OBJECT_RULES = {
     },
 }
 DYNAMODB_RULES = {
-    "PhotosFunctionRole": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"},
+    "PhotosFunctionRole": {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:BatchGetItem",
+                           "dynamodb:Query"},
     "PipelineFunctionRole": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"},
 }
 # Which partitions each role may touch (dynamodb:LeadingKeys): both write only job rows; the API
-# also reads the token rows (`TOKENS`), which only the operators' command writes.
+# also reads the token rows (`TOKENS`), which only the operators' command writes, and updates
+# only its grant counters (`QUOTA#`), never a job's rows.
 JOB_ROWS = ["JOB#*"]
 LEADING_KEYS = {
     ("PhotosFunctionRole", "write"): JOB_ROWS, ("PhotosFunctionRole", "read"): JOB_ROWS + ["TOKENS"],
+    ("PhotosFunctionRole", "update"): ["QUOTA#*"],
     ("PipelineFunctionRole", "write"): JOB_ROWS, ("PipelineFunctionRole", "read"): JOB_ROWS,
+    ("PipelineFunctionRole", "update"): [],
 }
 
 
 def leading_keys_problems(role_name, statement, actions):
     keys = statement.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
     problems = []
-    for kind, touched in (("write", "dynamodb:PutItem" in actions),
+    for kind, touched in (("write", "dynamodb:PutItem" in actions), ("update", "dynamodb:UpdateItem" in actions),
                           ("read", bool({"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"} & set(actions)))):
         allowed = LEADING_KEYS[(role_name, kind)]
         if touched and (not keys or not set(keys) <= set(allowed)):
@@ -594,14 +598,21 @@ class TemplateTest(unittest.TestCase):
             del statements(t)[3]["Condition"]
 
         def any_partition_readable(t):
-            statements(t)[4]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] = ["*"]
+            statements(t)[5]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] = ["*"]
+
+        def job_rows_updatable(t):
+            statements(t)[4]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"].append("JOB#*")
+
+        def counters_anywhere(t):
+            del statements(t)[4]["Condition"]
 
         def pipeline_reads_tokens(t):
             pipeline = t["Resources"]["PipelineFunction"]["Properties"]["Policies"][0]["Statement"]
             pipeline[0]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"].append("TOKENS")
 
         for edit in (whole_bucket, any_s3, prefix_conditioned_list, no_versions, dynamo_scan, dynamo_delete,
-                     token_rows_writable, any_partition_readable, pipeline_reads_tokens):
+                     token_rows_writable, any_partition_readable, job_rows_updatable, counters_anywhere,
+                     pipeline_reads_tokens):
             self.assertNotEqual(iam_problems(sam_transform(self.weakened(edit))), [], edit.__name__)
 
     def test_every_function_logs_to_a_group_with_a_retention(self):

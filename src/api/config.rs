@@ -5,6 +5,7 @@ use s3_presign::BucketEndpoint;
 
 use crate::config::{err, CommonConfig, ConfigError, Env};
 use crate::domain::image_type::ImageType;
+use crate::store::quota::GrantQuota;
 
 const MAX_PRESIGN_SECS: u64 = 604_800; // SigV4's limit for presigned requests: 7 days.
 const MAX_S3_POST_BYTES: u64 = 5 * 1024 * 1024 * 1024; // S3's single-request object limit.
@@ -47,6 +48,11 @@ pub struct ApiConfig {
     pub auth: AuthMode,
     /// Exact origins (`https://dash.example.com`) allowed to call the API from a browser.
     pub allowed_origins: Vec<String>,
+    /// Grants per principal per minute, and per principal per job per UTC day.
+    pub grant_quota: GrantQuota,
+    /// The most photos one `/photos` page lists (a larger `limit` is served this many, with a
+    /// cursor): each costs two signatures and ~2.5 KB of response with Lambda's credentials.
+    pub photos_page_max: i32,
 }
 
 impl ApiConfig {
@@ -125,6 +131,12 @@ impl ApiConfig {
             allowed_origins.push(origin.to_owned());
         }
 
+        let grant_quota = GrantQuota {
+            per_minute: env.number("GRANTS_PER_MINUTE", 120, 10_000)? as u32,
+            per_job_per_day: env.number("GRANTS_PER_JOB_PER_DAY", 1000, 1_000_000)? as u32,
+        };
+        let photos_page_max = env.number("PHOTOS_PAGE_MAX", 200, 1000)? as i32;
+
         Ok(ApiConfig {
             common,
             uploads_bucket,
@@ -136,6 +148,8 @@ impl ApiConfig {
             allowed_types,
             auth,
             allowed_origins,
+            grant_quota,
+            photos_page_max,
         })
     }
 }

@@ -20,6 +20,11 @@ pub fn add_headers(headers: &mut HeaderMap, allowed_origin: Option<&str>) {
     headers.insert(VARY, HeaderValue::from_static("Origin"));
     if let Some(value) = allowed_origin.and_then(|o| HeaderValue::from_str(o).ok()) {
         headers.insert("access-control-allow-origin", value);
+        // The capture page waits as long as a 429 says.
+        headers.insert(
+            "access-control-expose-headers",
+            HeaderValue::from_static("retry-after"),
+        );
     }
 }
 

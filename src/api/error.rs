@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::domain::job::InvalidJobId;
 pub use crate::store::error::Dependency;
 use crate::store::error::StoreError;
+use crate::store::quota::{QuotaExceeded, QuotaWindow};
 use crate::telemetry::metrics::Failure;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +24,8 @@ pub struct ApiError {
     pub allow: Option<&'static str>,
     /// For 503: what was unavailable.
     pub dependency: Option<Dependency>,
+    /// For 429: seconds until the limit's window ends (`Retry-After`).
+    pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -34,6 +37,7 @@ impl ApiError {
             missing_keys: Vec::new(),
             allow: None,
             dependency: None,
+            retry_after_secs: None,
         }
     }
 
@@ -93,6 +97,29 @@ impl ApiError {
         Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, code, message)
     }
 
+    /// 429: a per-principal grant limit; nothing was issued or counted.
+    pub fn quota_exceeded(exceeded: QuotaExceeded) -> Self {
+        let QuotaExceeded {
+            window,
+            limit,
+            retry_after_secs,
+        } = exceeded;
+        let (code, message) = match window {
+            QuotaWindow::Minute => (
+                "too_many_grants",
+                format!("At most {limit} uploads may be granted to you per minute. Try again in {retry_after_secs} s."),
+            ),
+            QuotaWindow::JobDay => (
+                "job_daily_limit",
+                format!("At most {limit} uploads may be granted to you on this job per day (UTC). Try again in {retry_after_secs} s, or ask an administrator to raise the limit."),
+            ),
+        };
+        ApiError {
+            retry_after_secs: Some(retry_after_secs),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, code, message)
+        }
+    }
+
     pub fn unavailable(dependency: Dependency) -> Self {
         let (code, message) = match dependency {
             Dependency::Storage => (
@@ -122,6 +149,7 @@ impl ApiError {
     pub fn failure(&self) -> Failure {
         match (self.status.as_u16(), self.dependency) {
             (401 | 403, _) => Failure::AuthRefused,
+            (429, _) => Failure::QuotaRefused,
             (_, Some(dependency)) => dependency.into(),
             (_, None) => Failure::Other,
         }
@@ -169,6 +197,7 @@ impl From<StoreError> for ApiError {
                 "This request was already recorded; send a new request.",
             ),
             StoreError::Internal => ApiError::internal(),
+            StoreError::QuotaExceeded(exceeded) => ApiError::quota_exceeded(exceeded),
         }
     }
 }
@@ -241,6 +270,14 @@ mod tests {
             (ApiError::unavailable(Dependency::Storage), "S3Failures"),
             (ApiError::unauthorized(), "AuthRefusals"),
             (ApiError::forbidden("job_forbidden", "x"), "AuthRefusals"),
+            (
+                ApiError::quota_exceeded(QuotaExceeded {
+                    window: QuotaWindow::Minute,
+                    limit: 1,
+                    retry_after_secs: 1,
+                }),
+                "QuotaRefusals",
+            ),
         ];
         for (err, counted) in cases {
             let values = RequestMetrics::failed(err.failure()).values();

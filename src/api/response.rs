@@ -1,7 +1,7 @@
 //! Building HTTP responses: JSON bodies and error envelopes.
 
 use lambda_http::http::header::{
-    HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE,
+    HeaderValue, ALLOW, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE,
 };
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
@@ -25,6 +25,10 @@ pub fn error(err: &ApiError) -> Response<Body> {
     if let Some(allow) = err.allow {
         resp.headers_mut()
             .insert(ALLOW, HeaderValue::from_static(allow));
+    }
+    if let Some(secs) = err.retry_after_secs {
+        resp.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(secs));
     }
     if err.status == StatusCode::UNAUTHORIZED {
         resp.headers_mut()
@@ -51,6 +55,7 @@ fn with_body(status: StatusCode, bytes: Vec<u8>) -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::quota::{QuotaExceeded, QuotaWindow};
 
     #[test]
     fn errors_carry_json_no_store_and_their_own_headers() {
@@ -60,5 +65,21 @@ mod tests {
         assert_eq!(resp.headers()[CACHE_CONTROL], "no-store");
         let resp = error(&ApiError::method_not_allowed("GET, OPTIONS"));
         assert_eq!(resp.headers()[ALLOW], "GET, OPTIONS");
+        let resp = error(&ApiError::quota_exceeded(QuotaExceeded {
+            window: QuotaWindow::JobDay,
+            limit: 500,
+            retry_after_secs: 3600,
+        }));
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(resp.headers()[RETRY_AFTER], "3600");
+        let body: serde_json::Value = match resp.body() {
+            Body::Text(text) => serde_json::from_str(text).unwrap(),
+            other => panic!("not a text body: {other:?}"),
+        };
+        assert_eq!(body["error"]["code"], "job_daily_limit");
+        assert!(body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("3600 s"));
     }
 }

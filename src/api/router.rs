@@ -74,7 +74,9 @@ impl ApiRequest {
                 PostedUploads::Completion(c) => ApiRequest::CompleteUploads(c),
                 PostedUploads::Report(r) => ApiRequest::ReportUploads(r),
             },
-            Endpoint::ListPhotos => ApiRequest::ListPhotos(list_photos::parse(req)?),
+            Endpoint::ListPhotos => {
+                ApiRequest::ListPhotos(list_photos::parse(req, config.photos_page_max)?)
+            }
         })
     }
 }

@@ -252,35 +252,44 @@ mod tests {
             .force_path_style(true);
         let client = aws_sdk_s3::Client::from_conf(conf.build());
         let key = "jobs/j-1/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.heic";
-        let sdk = client
-            .put_object()
-            .bucket("qdn-uploads")
-            .key(key)
-            .content_type("image/heic")
-            .content_length(123_456)
-            .presigned(
-                PresigningConfig::builder()
-                    .start_time(at(MAY_24_2013 + 4321))
-                    .expires_in(Duration::from_secs(900))
-                    .build()
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
         let ours_creds = SdkCredentials(creds);
         let session = signing.session(&ours_creds, at(MAY_24_2013 + 4321));
-        let ours = s3_presign::presign_put(
-            &session,
-            &BucketEndpoint::custom("http://127.0.0.1:3900", "qdn-uploads", true).unwrap(),
-            key,
-            &s3_presign::PutUrlOptions {
-                expires_secs: 900,
-                content_type: "image/heic",
-                content_length: 123_456,
-            },
-        );
-        assert_eq!(ours, sdk.uri());
-        assert!(ours.contains("X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost"));
+        let sha256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+        for checksum in [None, Some(sha256)] {
+            let sdk = client
+                .put_object()
+                .bucket("qdn-uploads")
+                .key(key)
+                .content_type("image/heic")
+                .content_length(123_456)
+                .set_checksum_sha256(checksum.map(str::to_owned))
+                .presigned(
+                    PresigningConfig::builder()
+                        .start_time(at(MAY_24_2013 + 4321))
+                        .expires_in(Duration::from_secs(900))
+                        .build()
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let ours = s3_presign::presign_put(
+                &session,
+                &BucketEndpoint::custom("http://127.0.0.1:3900", "qdn-uploads", true).unwrap(),
+                key,
+                &s3_presign::PutUrlOptions {
+                    expires_secs: 900,
+                    content_type: "image/heic",
+                    content_length: 123_456,
+                    checksum_sha256: checksum,
+                },
+            );
+            assert_eq!(ours, sdk.uri(), "{checksum:?}");
+            let signed = match checksum {
+                None => "content-length%3Bcontent-type%3Bhost",
+                Some(_) => "content-length%3Bcontent-type%3Bhost%3Bx-amz-checksum-sha256",
+            };
+            assert!(ours.contains(&format!("X-Amz-SignedHeaders={signed}&")));
+        }
     }
 
     #[test]

@@ -1,12 +1,17 @@
-//! A baseline JPEG decoded at 1/8 scale from its DC coefficients alone: one pixel per 8×8 block,
-//! the block's average, which is exactly what a 1/8-scale IDCT computes. Every AC coefficient
-//! must still be entropy-decoded (Huffman codes carry no lengths of their own), but none is
-//! dequantized, transformed or stored: what remains is the entropy-decoding floor of a JPEG.
+//! A JPEG decoded at 1/8 scale from its DC coefficients alone: one pixel per 8×8 block, the
+//! block's average, which is exactly what a 1/8-scale IDCT computes.
 //!
-//! Only what phones write is handled here: baseline or extended-Huffman frames (SOF0/SOF1),
-//! 8-bit, one interleaved scan of 1 or 3 components, any sampling factors, restart intervals.
-//! Anything else (progressive, arithmetic coding, CMYK, several scans) is `None`, and the caller
-//! falls back to a general decoder. No `unsafe`.
+//! - **Baseline** (SOF0/SOF1, one interleaved scan): every AC coefficient must still be
+//!   entropy-decoded (Huffman codes carry no lengths of their own), but none is dequantized,
+//!   transformed or stored: what remains is the entropy-decoding floor of a JPEG.
+//! - **Progressive** (SOF2): the DC coefficients travel in scans of their own (a first scan and
+//!   successive-approximation refinements, a bit per block). Only those are decoded; an AC scan
+//!   is skipped to its end without decoding a bit, so however many AC scans a file has, they
+//!   cost a byte search. What phones and encoders write puts the DC scans first.
+//!
+//! 8-bit Huffman frames of 1 or 3 components, any sampling factors, restart intervals. Anything
+//! else (arithmetic coding, lossless, CMYK, 12-bit) is `None`, and the caller falls back to a
+//! general decoder. No `unsafe`.
 
 /// An RGB image at 1/8 scale: `width` × `height` = the source's dimensions / 8, rounded up.
 pub struct DcImage {
@@ -211,6 +216,18 @@ impl<'a> Bits<'a> {
         }
     }
 
+    /// One raw bit (a DC refinement).
+    #[inline]
+    fn bit(&mut self) -> bool {
+        if self.count < 1 {
+            self.refill();
+        }
+        let set = self.acc >> 63 == 1;
+        self.acc <<= 1;
+        self.count -= 1;
+        set
+    }
+
     #[inline]
     fn skip(&mut self, n: u32) {
         if self.count < n {
@@ -244,6 +261,53 @@ struct Component {
     ac_table: usize,
 }
 
+/// The block grid of a frame: whole MCUs across and down, and the largest sampling factors.
+#[derive(Clone, Copy)]
+struct Grid {
+    width: usize,
+    height: usize,
+    mcus_x: usize,
+    mcus_y: usize,
+    h_max: usize,
+    v_max: usize,
+}
+
+impl Grid {
+    fn new(width: usize, height: usize, components: &[Component]) -> Option<Grid> {
+        let h_max = components.iter().map(|c| c.h).max()?;
+        let v_max = components.iter().map(|c| c.v).max()?;
+        Some(Grid {
+            width,
+            height,
+            mcus_x: width.div_ceil(8 * h_max),
+            mcus_y: height.div_ceil(8 * v_max),
+            h_max,
+            v_max,
+        })
+    }
+
+    /// Blocks per row of a component's plane (whole MCUs: what an interleaved scan covers).
+    fn stride(&self, c: &Component) -> usize {
+        self.mcus_x * c.h
+    }
+
+    fn plane_len(&self, c: &Component) -> usize {
+        self.stride(c) * self.mcus_y * c.v
+    }
+
+    /// The blocks a scan of `c` alone covers: its own samples, not whole MCUs (T.81 A.2.2).
+    fn own_blocks(&self, c: &Component) -> (usize, usize) {
+        (
+            (self.width * c.h).div_ceil(self.h_max).div_ceil(8),
+            (self.height * c.v).div_ceil(self.v_max).div_ceil(8),
+        )
+    }
+}
+
+/// Past this a frame is no photo (the pipeline's own budget is far lower); refused before any
+/// plane is sized from it.
+const MAX_PIXELS: usize = 1 << 28;
+
 /// Decodes `data` at 1/8 scale, or `None` for anything outside what this decoder handles (the
 /// caller then uses a general decoder).
 pub fn decode(data: &[u8]) -> Option<DcImage> {
@@ -255,7 +319,10 @@ pub fn decode(data: &[u8]) -> Option<DcImage> {
     let mut dc_tables: [Option<Huffman>; 4] = [None, None, None, None];
     let mut ac_tables: [Option<Huffman>; 4] = [None, None, None, None];
     let mut components: Vec<Component> = Vec::new();
-    let (mut width, mut height) = (0usize, 0usize);
+    let mut grid: Option<Grid> = None;
+    let mut progressive = false;
+    // A progressive frame's DC coefficients, per component, as its scans fill them in.
+    let mut coefficients: Vec<Vec<i32>> = Vec::new();
     let mut restart_interval = 0usize;
     loop {
         while *data.get(pos)? != 0xFF {
@@ -268,6 +335,19 @@ pub fn decode(data: &[u8]) -> Option<DcImage> {
         pos += 1;
         if marker == 0x00 {
             continue; // `FF 00` is no marker: junk, as for `jpeg_markers::layout` and decoders
+        }
+        if marker == 0xD9 {
+            // The end of the image: a progressive frame is complete; a baseline one never got here.
+            let grid = grid.filter(|_| progressive)?;
+            let planes = components
+                .iter()
+                .zip(&coefficients)
+                .map(|(c, plane)| {
+                    let q0 = i32::from(quant[c.quant][0]);
+                    plane.iter().map(|&dc| block_average(dc, q0)).collect()
+                })
+                .collect::<Vec<Vec<u8>>>();
+            return to_rgb(&planes, &components, grid);
         }
         let len = usize::from(u16::from_be_bytes([*data.get(pos)?, *data.get(pos + 1)?]));
         let segment = data.get(pos + 2..pos + len)?;
@@ -307,94 +387,285 @@ pub fn decode(data: &[u8]) -> Option<DcImage> {
                     s = &s[17 + n..];
                 }
             }
-            // Baseline and extended-Huffman sequential frames, 8-bit.
-            0xC0 | 0xC1 => {
+            // Baseline, extended-Huffman sequential and progressive Huffman frames, 8-bit.
+            0xC0..=0xC2 => {
                 // One frame: a second header would change the image under a scan already sized.
                 if !components.is_empty() || *segment.first()? != 8 {
                     return None;
                 }
+                components = frame_components(segment)?;
                 let dims = segment.get(1..5)?;
-                height = usize::from(u16::from_be_bytes([dims[0], dims[1]]));
-                width = usize::from(u16::from_be_bytes([dims[2], dims[3]]));
-                let n = usize::from(*segment.get(5)?);
-                if !(n == 1 || n == 3) || width == 0 || height == 0 {
+                let height = usize::from(u16::from_be_bytes([dims[0], dims[1]]));
+                let width = usize::from(u16::from_be_bytes([dims[2], dims[3]]));
+                if width == 0 || height == 0 || width * height > MAX_PIXELS {
                     return None;
                 }
-                for c in segment.get(6..6 + 3 * n)?.chunks_exact(3) {
-                    let (h, v) = (usize::from(c[1] >> 4), usize::from(c[1] & 15));
-                    if !(1..=4).contains(&h) || !(1..=4).contains(&v) || c[2] > 3 {
-                        return None;
-                    }
-                    components.push(Component {
-                        id: c[0],
-                        h,
-                        v,
-                        quant: usize::from(c[2]),
-                        dc_table: 0,
-                        ac_table: 0,
-                    });
+                let frame = Grid::new(width, height, &components)?;
+                progressive = marker == 0xC2;
+                if progressive {
+                    coefficients = components
+                        .iter()
+                        .map(|c| vec![0; frame.plane_len(c)])
+                        .collect();
                 }
+                grid = Some(frame);
             }
-            // Progressive, lossless, arithmetic, hierarchical: not here.
-            0xC2 | 0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return None,
+            // Lossless, arithmetic, hierarchical: not here.
+            0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return None,
             0xDD => {
                 restart_interval =
                     usize::from(u16::from_be_bytes([*segment.first()?, *segment.get(1)?]))
             }
             0xDA => {
+                let grid = grid?;
                 let n = usize::from(*segment.first()?);
-                // One scan holding every component, in frame order: sequential baseline.
-                if components.is_empty() || n != components.len() {
-                    return None;
-                }
-                for (c, spec) in components
-                    .iter_mut()
-                    .zip(segment.get(1..1 + 2 * n)?.chunks_exact(2))
-                {
-                    if spec[0] != c.id {
+                let selectors = segment.get(1..1 + 2 * n)?;
+                let start = pos + len;
+                if !progressive {
+                    // One scan holding every component, in frame order: sequential baseline.
+                    if n != components.len() {
                         return None;
                     }
-                    c.dc_table = usize::from(spec[1] >> 4);
-                    c.ac_table = usize::from(spec[1] & 15);
+                    for (c, spec) in components.iter_mut().zip(selectors.chunks_exact(2)) {
+                        if spec[0] != c.id {
+                            return None;
+                        }
+                        c.dc_table = usize::from(spec[1] >> 4);
+                        c.ac_table = usize::from(spec[1] & 15);
+                    }
+                    return baseline_scan(
+                        data.get(start..)?,
+                        grid,
+                        &components,
+                        &quant,
+                        &dc_tables,
+                        &ac_tables,
+                        restart_interval,
+                    );
                 }
-                let entropy = data.get(pos + len..)?;
-                return scan(
-                    entropy,
-                    width,
-                    height,
-                    &components,
-                    &quant,
-                    &dc_tables,
-                    &ac_tables,
-                    restart_interval,
-                );
+                let end = scan_end(data, start);
+                let &[ss, se, approximation] = segment.get(1 + 2 * n..4 + 2 * n)? else {
+                    return None;
+                };
+                // An AC scan (Ss > 0) is passed over unread: the 1/8 scale needs none of it.
+                if ss == 0 {
+                    if se != 0 {
+                        return None;
+                    }
+                    // Its components, by index into the frame, in frame order.
+                    let mut in_scan = Vec::with_capacity(n);
+                    for spec in selectors.chunks_exact(2) {
+                        let ci = components.iter().position(|c| c.id == spec[0])?;
+                        if in_scan.last().is_some_and(|&last| last >= ci) {
+                            return None;
+                        }
+                        components[ci].dc_table = usize::from(spec[1] >> 4);
+                        in_scan.push(ci);
+                    }
+                    let pass = DcPass {
+                        refine: approximation >> 4 != 0,
+                        shift: u32::from(approximation & 15).min(13),
+                    };
+                    dc_scan(
+                        data.get(start..end)?,
+                        grid,
+                        &components,
+                        &in_scan,
+                        &dc_tables,
+                        restart_interval,
+                        pass,
+                        &mut coefficients,
+                    )?;
+                }
+                pos = end;
+                continue;
             }
-            0xD9 => return None,
             _ => {}
         }
         pos += len;
     }
 }
 
+/// A frame header's components: 1 (grey) or 3 (YCbCr), sampling factors 1 to 4.
+fn frame_components(segment: &[u8]) -> Option<Vec<Component>> {
+    let n = usize::from(*segment.get(5)?);
+    if !(n == 1 || n == 3) {
+        return None;
+    }
+    segment
+        .get(6..6 + 3 * n)?
+        .chunks_exact(3)
+        .map(|c| {
+            let (h, v) = (usize::from(c[1] >> 4), usize::from(c[1] & 15));
+            ((1..=4).contains(&h) && (1..=4).contains(&v) && c[2] <= 3).then_some(Component {
+                id: c[0],
+                h,
+                v,
+                quant: usize::from(c[2]),
+                dc_table: 0,
+                ac_table: 0,
+            })
+        })
+        .collect()
+}
+
+/// Where the entropy-coded data that starts at `start` ends: the first marker that is neither a
+/// stuffed `FF 00` nor a restart (`RSTn`); the data's end if there is none.
+fn scan_end(data: &[u8], start: usize) -> usize {
+    let Some(rest) = data.get(start..) else {
+        return data.len();
+    };
+    for at in memchr::memchr_iter(0xFF, rest) {
+        match rest.get(at + 1) {
+            Some(0x00 | 0xD0..=0xD7) => {}
+            _ => return start + at,
+        }
+    }
+    data.len()
+}
+
+/// The block's average: a 1/8-scale IDCT of the DC term alone.
+#[inline]
+fn block_average(dc: i32, q0: i32) -> u8 {
+    (dc.wrapping_mul(q0).wrapping_add(4) >> 3)
+        .wrapping_add(128)
+        .clamp(0, 255) as u8
+}
+
+/// Which pass over the DC coefficients a progressive scan is (T.81 G.1.2.1).
+#[derive(Clone, Copy)]
+struct DcPass {
+    /// A refinement: one more bit of each coefficient; else the first pass, Huffman-coded.
+    refine: bool,
+    /// The successive-approximation bit position (`Al`).
+    shift: u32,
+}
+
+/// One progressive DC scan of the components `in_scan`, into `coefficients`.
 #[allow(clippy::too_many_arguments)]
-fn scan(
+fn dc_scan(
     entropy: &[u8],
-    width: usize,
-    height: usize,
+    grid: Grid,
+    components: &[Component],
+    in_scan: &[usize],
+    dc_tables: &[Option<Huffman>; 4],
+    restart_interval: usize,
+    pass: DcPass,
+    coefficients: &mut [Vec<i32>],
+) -> Option<()> {
+    let tables = in_scan
+        .iter()
+        .map(|&ci| match pass.refine {
+            true => Some(None),
+            false => dc_tables.get(components[ci].dc_table)?.as_ref().map(Some),
+        })
+        .collect::<Option<Vec<Option<&Huffman>>>>()?;
+    let mut bits = Bits::new(entropy);
+    let mut pred = vec![0i32; in_scan.len()];
+    let mut restarts = Restarts::new(restart_interval);
+    let mut block = |bits: &mut Bits, pred: &mut [i32], k: usize, index: usize| -> Option<()> {
+        let coefficient = coefficients.get_mut(in_scan[k])?.get_mut(index)?;
+        match tables[k] {
+            Some(table) => {
+                let s = u32::from(bits.decode(table)?);
+                if s > 11 {
+                    return None;
+                }
+                pred[k] = pred[k].wrapping_add(bits.receive_extend(s));
+                *coefficient = pred[k].wrapping_shl(pass.shift);
+            }
+            None => {
+                if bits.bit() {
+                    *coefficient |= 1 << pass.shift;
+                }
+            }
+        }
+        Some(())
+    };
+    if let [ci] = *in_scan {
+        // One component: its own blocks in raster order, each an MCU.
+        let c = &components[ci];
+        let (blocks_x, blocks_y) = grid.own_blocks(c);
+        let stride = grid.stride(c);
+        for y in 0..blocks_y {
+            for x in 0..blocks_x {
+                restarts.next(&mut bits, &mut pred)?;
+                block(&mut bits, &mut pred, 0, y * stride + x)?;
+            }
+        }
+        return Some(());
+    }
+    for my in 0..grid.mcus_y {
+        for mx in 0..grid.mcus_x {
+            restarts.next(&mut bits, &mut pred)?;
+            for (k, &ci) in in_scan.iter().enumerate() {
+                let c = &components[ci];
+                let stride = grid.stride(c);
+                for by in 0..c.v {
+                    for bx in 0..c.h {
+                        block(
+                            &mut bits,
+                            &mut pred,
+                            k,
+                            (my * c.v + by) * stride + mx * c.h + bx,
+                        )?;
+                    }
+                }
+            }
+        }
+    }
+    Some(())
+}
+
+/// Restart intervals: after every `interval` MCUs the data must show the next `RSTn`, and each
+/// component's DC prediction starts again from 0.
+struct Restarts {
+    interval: usize,
+    left: usize,
+    next_marker: u8,
+}
+
+impl Restarts {
+    fn new(interval: usize) -> Self {
+        Restarts {
+            interval,
+            left: interval,
+            next_marker: 0,
+        }
+    }
+
+    /// Before each MCU: `None` where a restart was due and its marker is not there.
+    #[inline]
+    fn next(&mut self, bits: &mut Bits, pred: &mut [i32]) -> Option<()> {
+        if self.interval == 0 {
+            return Some(());
+        }
+        if self.left == 0 {
+            if !bits.restart(0xD0 + self.next_marker) {
+                return None;
+            }
+            self.next_marker = (self.next_marker + 1) & 7;
+            pred.iter_mut().for_each(|p| *p = 0);
+            self.left = self.interval;
+        }
+        self.left -= 1;
+        Some(())
+    }
+}
+
+fn baseline_scan(
+    entropy: &[u8],
+    grid: Grid,
     components: &[Component],
     quant: &[[u16; 64]; 4],
     dc_tables: &[Option<Huffman>; 4],
     ac_tables: &[Option<Huffman>; 4],
     restart_interval: usize,
 ) -> Option<DcImage> {
-    let h_max = components.iter().map(|c| c.h).max()?;
-    let v_max = components.iter().map(|c| c.v).max()?;
-    let mcus_x = width.div_ceil(8 * h_max);
-    let mcus_y = height.div_ceil(8 * v_max);
     // One value per block: each component's plane of DC averages, in whole MCUs.
     let mut planes: Vec<Vec<u8>> = components
         .iter()
-        .map(|c| vec![0u8; mcus_x * c.h * mcus_y * c.v])
+        .map(|c| vec![0u8; grid.plane_len(c)])
         .collect();
     let tables: Vec<(&Huffman, &Huffman, i32)> = components
         .iter()
@@ -408,31 +679,20 @@ fn scan(
         .collect::<Option<_>>()?;
     let mut bits = Bits::new(entropy);
     let mut pred = vec![0i32; components.len()];
-    let mut until_restart = restart_interval;
-    let mut next_rst = 0u8;
-    for my in 0..mcus_y {
-        for mx in 0..mcus_x {
-            if restart_interval > 0 {
-                if until_restart == 0 {
-                    if !bits.restart(0xD0 + next_rst) {
-                        return None;
-                    }
-                    next_rst = (next_rst + 1) & 7;
-                    pred.iter_mut().for_each(|p| *p = 0);
-                    until_restart = restart_interval;
-                }
-                until_restart -= 1;
-            }
+    let mut restarts = Restarts::new(restart_interval);
+    for my in 0..grid.mcus_y {
+        for mx in 0..grid.mcus_x {
+            restarts.next(&mut bits, &mut pred)?;
             for (ci, c) in components.iter().enumerate() {
                 let (dc, ac, q0) = tables[ci];
-                let stride = mcus_x * c.h;
+                let stride = grid.stride(c);
                 for by in 0..c.v {
                     for bx in 0..c.h {
                         let s = u32::from(bits.decode(dc)?);
                         if s > 11 {
                             return None;
                         }
-                        pred[ci] += bits.receive_extend(s);
+                        pred[ci] = pred[ci].wrapping_add(bits.receive_extend(s));
                         // Every AC coefficient decoded and dropped.
                         let mut k = 1;
                         while k < 64 {
@@ -446,22 +706,25 @@ fn scan(
                                 k += usize::from(rs >> 4) + 1;
                             }
                         }
-                        // The block's average: a 1/8-scale IDCT of the DC term alone.
-                        let value = ((pred[ci] * q0 + 4) >> 3) + 128;
                         let (x, y) = (mx * c.h + bx, my * c.v + by);
-                        planes[ci][y * stride + x] = value.clamp(0, 255) as u8;
+                        planes[ci][y * stride + x] = block_average(pred[ci], q0);
                     }
                 }
             }
         }
     }
-    let (out_w, out_h) = (width.div_ceil(8), height.div_ceil(8));
+    to_rgb(&planes, components, grid)
+}
+
+/// Each component's plane of block averages → RGB at 1/8 scale (chroma by nearest neighbour).
+fn to_rgb(planes: &[Vec<u8>], components: &[Component], grid: Grid) -> Option<DcImage> {
+    let (out_w, out_h) = (grid.width.div_ceil(8), grid.height.div_ceil(8));
     let mut rgb = vec![0u8; out_w * out_h * 3];
     let sample = |ci: usize, x: usize, y: usize| {
         let c = components.get(ci)?;
         // Block coordinates of this component under output pixel (x, y): nearest neighbour.
-        let (cx, cy) = (x * c.h / h_max, y * c.v / v_max);
-        planes.get(ci)?.get(cy * mcus_x * c.h + cx).copied()
+        let (cx, cy) = (x * c.h / grid.h_max, y * c.v / grid.v_max);
+        planes.get(ci)?.get(cy * grid.stride(c) + cx).copied()
     };
     for y in 0..out_h {
         for x in 0..out_w {
@@ -560,6 +823,130 @@ mod tests {
         assert!(mean_abs_diff(&ours.rgb, &rgb) < 3.0);
     }
 
+    const PROGRESSIVE: [(&str, &[u8]); 4] = [
+        (
+            "libjpeg-turbo 4:2:0",
+            include_bytes!("../../tests/fixtures/progressive-420.jpg"),
+        ),
+        (
+            "mozjpeg 4:4:4",
+            include_bytes!("../../tests/fixtures/progressive-444-mozjpeg.jpg"),
+        ),
+        (
+            "grey (non-interleaved DC scans)",
+            include_bytes!("../../tests/fixtures/progressive-grey.jpg"),
+        ),
+        (
+            "restart every 5 MCUs",
+            include_bytes!("../../tests/fixtures/progressive-restart.jpg"),
+        ),
+    ];
+
+    #[test]
+    fn progressive_photos_match_a_general_decoders_eighth_scale() {
+        for (name, file) in PROGRESSIVE {
+            let ours = decode(file).unwrap_or_else(|| panic!("{name}: decoded"));
+            let (w, h, rgb) = reference(file);
+            assert_eq!((ours.width, ours.height), (w, h), "{name}");
+            let diff = mean_abs_diff(&ours.rgb, &rgb);
+            assert!(diff < 3.0, "{name}: mean difference {diff:.2}");
+        }
+    }
+
+    #[test]
+    fn a_progressive_photo_decodes_to_exactly_its_baseline_twins_pixels() {
+        // Pillow (libjpeg-turbo) saved one picture both ways at the same quality: the same
+        // quantized coefficients, sent in one scan or in ten (DC in two passes, Al 1 then 0).
+        for (name, progressive, baseline) in [
+            (
+                "4:2:0",
+                PROGRESSIVE[0].1,
+                &include_bytes!("../../tests/fixtures/baseline-420.jpg")[..],
+            ),
+            (
+                "grey",
+                PROGRESSIVE[2].1,
+                &include_bytes!("../../tests/fixtures/baseline-grey.jpg")[..],
+            ),
+            ("restarts", PROGRESSIVE[3].1, PROGRESSIVE[0].1),
+        ] {
+            assert_eq!(
+                decode(progressive).unwrap().rgb,
+                decode(baseline).unwrap().rgb,
+                "{name}"
+            );
+        }
+    }
+
+    /// Every scan of `file` with Ss > 0, as (start, end) of its entropy-coded data.
+    fn ac_scans(file: &[u8]) -> Vec<(usize, usize)> {
+        let layout = crate::pipeline::jpeg_markers::layout(file).unwrap();
+        assert!(layout.entropy_bytes > 0);
+        let mut scans = Vec::new();
+        let mut pos = 2;
+        while pos + 4 <= file.len() {
+            let marker = file[pos + 1];
+            if marker == 0xD9 {
+                break;
+            }
+            let len = usize::from(u16::from_be_bytes([file[pos + 2], file[pos + 3]]));
+            let next = pos + 2 + len;
+            if marker == 0xDA {
+                let n = usize::from(file[pos + 4]);
+                let end = scan_end(file, next);
+                if file[pos + 5 + 2 * n] > 0 {
+                    scans.push((next, end));
+                }
+                pos = end;
+            } else {
+                pos = next;
+            }
+        }
+        scans
+    }
+
+    #[test]
+    fn a_progressive_photos_ac_scans_are_never_decoded() {
+        for (name, file) in PROGRESSIVE {
+            let scans = ac_scans(file);
+            assert!(scans.len() >= 3, "{name}: {} AC scans", scans.len());
+            // Their data overwritten with bytes no Huffman table decodes sensibly: the same picture.
+            let mut garbled = file.to_vec();
+            for (start, end) in scans {
+                garbled[start..end].fill(0x5A);
+            }
+            assert_eq!(
+                decode(&garbled).unwrap().rgb,
+                decode(file).unwrap().rgb,
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn corrupted_progressive_photos_never_panic() {
+        let mut seed = 0x1234_5678u32;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed as usize
+        };
+        for (_, good) in PROGRESSIVE {
+            for _ in 0..500 {
+                let mut bad = good.to_vec();
+                for _ in 0..1 + next() % 8 {
+                    let at = next() % bad.len();
+                    bad[at] = next() as u8;
+                }
+                bad.truncate(bad.len() - next() % 64);
+                if let Some(image) = decode(&bad) {
+                    assert_eq!(image.rgb.len(), (image.width * image.height * 3) as usize);
+                }
+            }
+        }
+    }
+
     #[test]
     fn corrupted_photos_never_panic() {
         let good = photo_like_jpeg(320, 240, 1, 85);
@@ -586,11 +973,14 @@ mod tests {
 
     #[test]
     fn what_it_does_not_handle_is_none_never_a_panic() {
-        let mut progressive = Vec::new();
-        progressive.extend_from_slice(&[
+        // A progressive frame header and nothing after it.
+        let progressive = [
             0xFF, 0xD8, 0xFF, 0xC2, 0, 11, 8, 0, 16, 0, 16, 1, 1, 0x11, 0,
-        ]);
+        ];
         assert!(decode(&progressive).is_none());
+        let mut lossless = progressive;
+        lossless[3] = 0xC3;
+        assert!(decode(&lossless).is_none());
         let good = camera_jpeg(64, 64, 1, None, 90);
         for cut in [0, 2, 10, 100, good.len() / 2, good.len() - 3] {
             let _ = decode(&good[..cut]);

@@ -13,6 +13,7 @@ use std::time::SystemTime;
 use uuid::Uuid;
 
 use crate::domain::caller::{Caller, JobScope, RequestMeta};
+use crate::domain::content_hash::ContentHash;
 use crate::domain::image_type::ImageType;
 use crate::domain::job::{thumbnail_key, JobId, UploadKey};
 use crate::pipeline::context::PipelineContext;
@@ -190,7 +191,7 @@ pub async fn check(
         return Ok(Outcome::Ignored("no longer in S3"));
     };
     let declared = key.image_type();
-    let facts = ObjectFacts {
+    let mut facts = ObjectFacts {
         key: key.clone(),
         size: candidate.size,
         etag: candidate.etag.clone(),
@@ -201,22 +202,26 @@ pub async fn check(
             .clone()
             .unwrap_or_else(|| declared.mime().to_owned()),
         last_modified: head.last_modified,
+        sha256: None,
     };
-    let uploader = if key.is_granted() {
+    let grant = if key.is_granted() {
         match ctx.index.grant(job, key).await? {
             None => return steps.refuse(&facts, None, Rejection::NotGranted).await,
-            Some(grant) => {
-                if grant.max_bytes.is_some_and(|max| facts.size > max) {
-                    return steps
-                        .refuse(&facts, Some(grant.principal), Rejection::OverGrantedSize)
-                        .await;
-                }
-                Some(grant.principal)
-            }
+            Some(grant) => Some(grant),
         }
     } else {
         None
     };
+    let bound_sha256 = grant.as_ref().and_then(|g| g.sha256);
+    let uploader = grant.as_ref().map(|g| g.principal.clone());
+    if grant
+        .as_ref()
+        .is_some_and(|g| g.max_bytes.is_some_and(|max| facts.size > max))
+    {
+        return steps
+            .refuse(&facts, uploader, Rejection::OverGrantedSize)
+            .await;
+    }
     // What this service granted was signed with its type; what came before it may carry any.
     if key.is_granted() && !facts.content_type.eq_ignore_ascii_case(declared.mime()) {
         return steps
@@ -236,6 +241,23 @@ pub async fn check(
             .refuse(&facts, uploader, Rejection::NotDeclaredType)
             .await;
     }
+    // The whole version, hashed: the record's SHA-256 whatever the verdict from here on.
+    let whole = if (head.bytes.len() as u64) < HEAD_BYTES {
+        head.bytes
+    } else {
+        match storage.read(key.as_str(), version, None).await? {
+            Some(object) => object.bytes,
+            None => return Ok(Outcome::Ignored("no longer in S3")),
+        }
+    };
+    let sha256 = ContentHash::of(&whole);
+    facts.sha256 = Some(sha256);
+    // S3 refuses other bytes under a grant that binds a hash; this catches a store that does not.
+    if bound_sha256.is_some_and(|bound| bound != sha256) {
+        return steps
+            .refuse(&facts, uploader, Rejection::ContentMismatch)
+            .await;
+    }
     if version.is_some()
         && storage
             .earlier_version_exists(key.as_str(), version)
@@ -246,7 +268,7 @@ pub async fn check(
     }
 
     let metadata = if declared == ImageType::Jpeg {
-        photo_metadata::read(&head.bytes)
+        photo_metadata::read(&whole)
     } else {
         PhotoMetadata {
             orientation: 1,
@@ -255,17 +277,6 @@ pub async fn check(
     };
     let made = match declared {
         ImageType::Jpeg | ImageType::Png | ImageType::Gif | ImageType::Webp => {
-            let whole = if (head.bytes.len() as u64) < HEAD_BYTES {
-                Some(head.bytes)
-            } else {
-                storage
-                    .read(key.as_str(), version, None)
-                    .await?
-                    .map(|o| o.bytes)
-            };
-            let Some(whole) = whole else {
-                return Ok(Outcome::Ignored("no longer in S3"));
-            };
             thumbnail::make(&whole, declared, metadata.orientation, spec)
         }
         ImageType::Heic | ImageType::Heif | ImageType::Avif => Err(ThumbnailError::Unsupported),

@@ -16,11 +16,13 @@ use s3_presign::UtcTime;
 use uuid::Uuid;
 
 use crate::domain::caller::{Caller, RequestMeta};
+use crate::domain::content_hash::ContentHash;
 use crate::domain::job::{JobId, UploadKey, UploadMethod};
 use crate::store::error::{Dependency, StoreError};
 use crate::store::keys::{
     audit_sort_key, completed_sort_key, grant_sort_key, object_sort_key, partition_key, OBJECT,
 };
+use crate::store::quota::{Counter, CounterError};
 use crate::store::records::{
     checked_attributes, object_attributes, ObjectFacts, ObjectRecord, StoredObject, Verdict,
 };
@@ -35,6 +37,8 @@ pub enum AuditEvent<'a> {
         method: UploadMethod,
         max_bytes: u64,
         expires_at: UtcTime,
+        /// The body's SHA-256, when the grant binds one.
+        sha256: Option<ContentHash>,
     },
     /// Uploads were reported finished, and S3 holds every one of them: as it held them then.
     UploadCompleted {
@@ -83,8 +87,12 @@ impl AuditEvent<'_> {
                 method,
                 max_bytes,
                 expires_at,
+                sha256,
             } => {
                 put("key", AttributeValue::S(key.as_str().to_owned()));
+                if let Some(hash) = sha256 {
+                    put("sha256", AttributeValue::S(hash.hex()));
+                }
                 put("method", AttributeValue::S(method.as_str().to_owned()));
                 put(
                     "content_type",
@@ -200,9 +208,13 @@ impl AuditRow<'_> {
                 key,
                 method,
                 max_bytes,
+                sha256,
                 ..
             } => {
                 let mut grant = base(grant_sort_key(key));
+                if let Some(hash) = sha256 {
+                    grant.insert("sha256".into(), AttributeValue::S(hash.hex()));
+                }
                 grant.insert("key".into(), AttributeValue::S(key.as_str().to_owned()));
                 grant.insert("method".into(), AttributeValue::S(method.as_str().into()));
                 grant.insert("max_bytes".into(), AttributeValue::N(max_bytes.to_string()));
@@ -290,8 +302,21 @@ impl AuditLog {
         job: &JobId,
         event: AuditEvent<'_>,
     ) -> Result<Uuid, StoreError> {
+        self.record_counted(caller, job, event, &[], 0).await
+    }
+
+    /// Records `event` and adds `count` to each of `counters` in the same transaction:
+    /// `QuotaExceeded` (nothing written) if any counter would pass its limit.
+    pub async fn record_counted(
+        &self,
+        caller: &Caller,
+        job: &JobId,
+        event: AuditEvent<'_>,
+        counters: &[Counter],
+        count: u32,
+    ) -> Result<Uuid, StoreError> {
         let row = self.row(caller, job, event);
-        if !self.write(&row).await? {
+        if !self.transact(&row, counters, count).await? {
             return Err(StoreError::Duplicate);
         }
         Ok(row.audit_id)
@@ -300,6 +325,15 @@ impl AuditLog {
     /// Writes `row` and its index rows in one transaction, never over another event's row.
     /// `Ok(false)`: some row already belongs to another event, and nothing was written.
     pub async fn write(&self, row: &AuditRow<'_>) -> Result<bool, StoreError> {
+        self.transact(row, &[], 0).await
+    }
+
+    async fn transact(
+        &self,
+        row: &AuditRow<'_>,
+        counters: &[Counter],
+        count: u32,
+    ) -> Result<bool, StoreError> {
         let audit_id = AttributeValue::S(row.audit_id.to_string());
         // A version found superseded after it was verified: its verified record is replaced.
         let supersedes = matches!(
@@ -328,35 +362,53 @@ impl AuditLog {
             let put = put.build().map_err(|_| StoreError::Internal)?;
             Ok(TransactWriteItem::builder().put(put).build())
         };
-        let items = std::iter::once(row.to_item())
+        let mut items = std::iter::once(row.to_item())
             .chain(row.index_items())
             .map(put)
             .collect::<Result<Vec<_>, _>>()?;
+        let rows = items.len();
+        for counter in counters {
+            let update = counter.add(&self.table, count).map_err(|e| match e {
+                CounterError::Exceeded(exceeded) => StoreError::QuotaExceeded(exceeded),
+                CounterError::Store(err) => err,
+            })?;
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
         let result = self
             .client
             .transact_write_items()
             .set_transact_items(Some(items))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err)
-                if err.as_service_error().is_some_and(|e| match e {
-                    TransactWriteItemsError::TransactionCanceledException(c) => c
-                        .cancellation_reasons()
-                        .iter()
-                        .any(|r| r.code() == Some("ConditionalCheckFailed")),
-                    _ => false,
-                }) =>
-            {
-                tracing::warn!("an audit or index row already exists; refusing to overwrite it");
-                Ok(false)
-            }
-            Err(err) => Err(StoreError::sdk_failure(
-                "audit TransactWriteItems",
-                Dependency::AuditLog,
-            )(err)),
+        let err = match result {
+            Ok(_) => return Ok(true),
+            Err(err) => err,
+        };
+        let failed_conditions: Vec<usize> = match err.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(c)) => c
+                .cancellation_reasons()
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+                .map(|(i, _)| i)
+                .collect(),
+            _ => Vec::new(),
+        };
+        // A full window is told apart from a row that exists by the item whose condition failed.
+        if let Some(counter) = failed_conditions
+            .iter()
+            .find_map(|&i| i.checked_sub(rows).and_then(|c| counters.get(c)))
+        {
+            return Err(StoreError::QuotaExceeded(counter.exceeded()));
         }
+        if !failed_conditions.is_empty() {
+            tracing::warn!("an audit or index row already exists; refusing to overwrite it");
+            return Ok(false);
+        }
+        Err(StoreError::sdk_failure(
+            "audit TransactWriteItems",
+            Dependency::AuditLog,
+        )(err))
     }
 }
 
@@ -423,6 +475,7 @@ mod tests {
                 method: UploadMethod::Post,
                 max_bytes: 1234,
                 expires_at: UtcTime::from_unix_secs(1_795_433_700),
+                sha256: None,
             },
         )
         .to_item();
@@ -501,6 +554,7 @@ mod tests {
                 method: UploadMethod::Post,
                 max_bytes: 1,
                 expires_at: UtcTime::from_unix_secs(1_795_433_700),
+                sha256: Some(ContentHash::of(b"x")),
             },
         );
         let grants = row.index_items();
@@ -513,5 +567,9 @@ mod tests {
         assert_eq!(grants[0]["max_bytes"].as_n().unwrap(), "1");
         assert_eq!(grants[0]["method"].as_s().unwrap(), "POST");
         assert_eq!(grants[0]["expire_at"].as_n().unwrap(), "1830000000");
+        assert_eq!(
+            grants[0]["sha256"].as_s().unwrap(),
+            &ContentHash::of(b"x").hex()
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! What can go wrong in the store, in the store's own words: which dependency failed, never an
 //! HTTP status. The API maps these to 503s (`api::error`); the pipeline fails the invocation.
 
+use crate::store::quota::QuotaExceeded;
 use crate::telemetry::metrics::Failure;
 
 /// Which dependency failed.
@@ -21,6 +22,8 @@ pub enum StoreError {
     Duplicate,
     /// A request could not even be built (a bug on our side, never an outage).
     Internal,
+    /// A grant counter is full for its window; nothing was written.
+    QuotaExceeded(QuotaExceeded),
 }
 
 impl StoreError {
@@ -28,7 +31,7 @@ impl StoreError {
     pub fn dependency(&self) -> Option<Dependency> {
         match self {
             StoreError::Unavailable(dependency) => Some(*dependency),
-            StoreError::Duplicate | StoreError::Internal => None,
+            StoreError::Duplicate | StoreError::Internal | StoreError::QuotaExceeded(_) => None,
         }
     }
 
@@ -63,6 +66,9 @@ impl std::fmt::Display for StoreError {
             StoreError::Unavailable(dependency) => write!(f, "{dependency:?} is unavailable"),
             StoreError::Duplicate => f.write_str("the row exists already"),
             StoreError::Internal => f.write_str("a request to the store could not be built"),
+            StoreError::QuotaExceeded(q) => {
+                write!(f, "the {:?} grant limit ({}) is reached", q.window, q.limit)
+            }
         }
     }
 }

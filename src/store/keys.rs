@@ -9,11 +9,13 @@
 //! - `PHOTO#{listing name}`: the photo, listed: the earliest verified version of a key. Only the
 //!   pipeline writes it; the listing reads nothing else.
 //!
-//! Tokens live in a partition of their own (`TOKENS`, `TOKEN#{sha256 hex}`).
+//! Tokens live in a partition of their own (`TOKENS`, `TOKEN#{sha256 hex}`), and each principal's
+//! grant counters in theirs (`QUOTA#{principal}`): the only rows the API updates, never a job's.
 
 use s3_presign::UtcTime;
 
 use crate::domain::job::{JobId, UploadKey};
+use crate::store::quota::QuotaWindow;
 
 pub const GRANT: &str = "GRANT#";
 pub const COMPLETED: &str = "COMPLETED#";
@@ -65,4 +67,19 @@ pub const TOKENS: &str = "TOKENS";
 /// `TOKEN#{sha256 hex}`: a token's row, named by its digest (the token itself is never stored).
 pub fn token_sort_key(digest: &[u8; 32]) -> String {
     format!("TOKEN#{}", hex::encode(digest))
+}
+
+/// `QUOTA#{principal}`: one principal's grant counters.
+pub fn quota_partition_key(principal: &str) -> String {
+    format!("QUOTA#{principal}")
+}
+
+/// `MINUTE#{yyyy-mm-ddThh:mm}` (every job) or `DAY#{yyyy-mm-dd}#JOB#{job}`: the counter of the
+/// window that starts at `start`.
+pub fn quota_sort_key(window: QuotaWindow, job: &JobId, start: UtcTime) -> String {
+    let minute = &start.rfc3339()[..16];
+    match window {
+        QuotaWindow::Minute => format!("MINUTE#{minute}"),
+        QuotaWindow::JobDay => format!("DAY#{}#{}", &minute[..10], partition_key(job)),
+    }
 }

@@ -6,6 +6,7 @@ pub mod clients;
 pub mod error;
 pub mod index;
 pub mod keys;
+pub mod quota;
 pub mod records;
 pub mod storage;
 pub mod tokens;

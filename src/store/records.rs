@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use s3_presign::UtcTime;
 
+use crate::domain::content_hash::ContentHash;
 use crate::domain::image_type::ImageType;
 use crate::domain::job::{JobId, UploadKey};
 
@@ -54,6 +55,9 @@ pub struct ObjectFacts {
     pub content_type: String,
     /// When S3 stored it.
     pub last_modified: Option<UtcTime>,
+    /// The SHA-256 of the stored bytes, as the pipeline read them; `None` where it refused the
+    /// version before reading it whole (no grant, wrong type, unsigned headers, wrong magic).
+    pub sha256: Option<ContentHash>,
 }
 
 /// S3's sequencer (hex, of varying length) padded so that comparing the strings compares the
@@ -90,6 +94,9 @@ impl ObjectFacts {
                 AttributeValue::N(t.unix_secs.to_string()),
             );
         }
+        if let Some(hash) = self.sha256 {
+            item.insert("sha256".into(), AttributeValue::S(hash.hex()));
+        }
         item
     }
 
@@ -103,6 +110,10 @@ impl ObjectFacts {
             sequencer: s("sequencer")?,
             content_type: s("content_type")?,
             last_modified: number(item, "last_modified").map(UtcTime::from_unix_secs),
+            sha256: match s("sha256") {
+                Some(hex) => Some(ContentHash::parse(&hex)?),
+                None => None,
+            },
         })
     }
 }
@@ -152,10 +163,12 @@ pub enum Rejection {
     DimensionsOverBudget,
     /// The declared type, but not decodable as it.
     Undecodable,
+    /// Not the bytes whose SHA-256 the grant bound (where storage did not refuse them itself).
+    ContentMismatch,
 }
 
 impl Rejection {
-    pub const ALL: [Rejection; 7] = [
+    pub const ALL: [Rejection; 8] = [
         Rejection::NotGranted,
         Rejection::OverGrantedSize,
         Rejection::WrongContentType,
@@ -163,6 +176,7 @@ impl Rejection {
         Rejection::NotDeclaredType,
         Rejection::DimensionsOverBudget,
         Rejection::Undecodable,
+        Rejection::ContentMismatch,
     ];
 
     pub fn code(self) -> &'static str {
@@ -174,6 +188,7 @@ impl Rejection {
             Rejection::NotDeclaredType => "not_declared_type",
             Rejection::DimensionsOverBudget => "dimensions_over_budget",
             Rejection::Undecodable => "undecodable",
+            Rejection::ContentMismatch => "content_mismatch",
         }
     }
 
@@ -194,6 +209,9 @@ impl Rejection {
             Rejection::NotDeclaredType => format!("The file is not a {kind}."),
             Rejection::DimensionsOverBudget => "The image has too many pixels.".into(),
             Rejection::Undecodable => format!("The file is a damaged {kind}."),
+            Rejection::ContentMismatch => {
+                "The stored bytes are not the photo its upload was granted for.".into()
+            }
         }
     }
 }
@@ -372,13 +390,20 @@ pub struct GrantRecord {
     pub principal: String,
     /// `None` on grants recorded before the limit was kept with them (S3 enforced it anyway).
     pub max_bytes: Option<u64>,
+    /// The body's SHA-256, where the grant bound one.
+    pub sha256: Option<ContentHash>,
 }
 
 impl GrantRecord {
+    /// `None` for a row that does not parse (a hash that is not one included).
     pub fn from_item(item: &HashMap<String, AttributeValue>) -> Option<Self> {
         Some(GrantRecord {
             principal: item.get("principal")?.as_s().ok()?.clone(),
             max_bytes: number(item, "max_bytes"),
+            sha256: match item.get("sha256") {
+                Some(hex) => Some(ContentHash::parse(hex.as_s().ok()?)?),
+                None => None,
+            },
         })
     }
 }
@@ -434,6 +459,7 @@ mod tests {
                 sequencer: sequencer_order("0A"),
                 content_type: "image/jpeg".into(),
                 last_modified: Some(UtcTime::from_unix_secs(1_795_432_000)),
+                sha256: Some(ContentHash::of(b"photo")),
             },
             record: ObjectRecord::of(Verdict::Verified(ThumbnailStatus::Created)),
             uploader: Some("token:alice".into()),
@@ -441,6 +467,10 @@ mod tests {
         let item = photo.attributes();
         assert_eq!(item["provenance"].as_s().unwrap(), "granted");
         assert_eq!(PhotoRecord::from_item(&job, &item), Some(photo.clone()));
+        // A hash that is not one makes no photo: the listing fails closed.
+        let mut bad_hash = item.clone();
+        bad_hash.insert("sha256".into(), AttributeValue::S("not-a-hash".into()));
+        assert_eq!(PhotoRecord::from_item(&job, &bad_hash), None);
         for verdict in [
             Verdict::Superseded,
             Verdict::Rejected(Rejection::Undecodable),

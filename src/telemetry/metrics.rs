@@ -15,6 +15,8 @@ pub struct RequestMetrics {
     pub audit_failures: u64,
     pub s3_failures: u64,
     pub auth_refusals: u64,
+    /// Grants refused by a per-principal limit (429).
+    pub quota_refusals: u64,
     /// The pipeline's: stored versions recorded, spoofed ones rejected, thumbnails written.
     pub photos_stored: u64,
     pub uploads_rejected: u64,
@@ -26,6 +28,8 @@ pub struct RequestMetrics {
 pub enum Failure {
     /// 401 or 403.
     AuthRefused,
+    /// 429: a per-principal grant limit.
+    QuotaRefused,
     /// The audit table (which holds the tokens and the photo index too).
     AuditLog,
     Storage,
@@ -39,6 +43,7 @@ impl RequestMetrics {
         let mut m = RequestMetrics::default();
         match failure {
             Failure::AuthRefused => m.auth_refusals = 1,
+            Failure::QuotaRefused => m.quota_refusals = 1,
             Failure::AuditLog => m.audit_failures = 1,
             Failure::Storage => m.s3_failures = 1,
             Failure::Other => {}
@@ -46,7 +51,7 @@ impl RequestMetrics {
         m
     }
 
-    pub fn values(&self) -> [(&'static str, &'static str, u64); 10] {
+    pub fn values(&self) -> [(&'static str, &'static str, u64); 11] {
         [
             ("UrlsIssued", "Count", self.urls_issued),
             ("Completions", "Count", self.completions),
@@ -55,6 +60,7 @@ impl RequestMetrics {
             ("AuditFailures", "Count", self.audit_failures),
             ("S3Failures", "Count", self.s3_failures),
             ("AuthRefusals", "Count", self.auth_refusals),
+            ("QuotaRefusals", "Count", self.quota_refusals),
             ("PhotosStored", "Count", self.photos_stored),
             ("UploadsRejected", "Count", self.uploads_rejected),
             ("ThumbnailsCreated", "Count", self.thumbnails_created),
@@ -148,7 +154,7 @@ mod tests {
         assert_eq!(directive["Dimensions"], json!([["FunctionName"]]));
         assert_eq!(doc["FunctionName"], "qdn-photos-PhotosFunction-abc");
         let defined = directive["Metrics"].as_array().unwrap();
-        assert_eq!(defined.len(), 10);
+        assert_eq!(defined.len(), metrics.values().len());
         for definition in defined {
             let name = definition["Name"].as_str().unwrap();
             assert!(doc[name].is_u64(), "{name} has a numeric root value");

@@ -68,7 +68,7 @@ async fn every_bad_query_gets_its_documented_4xx() {
         ("/photos".into(), 400, "missing_job_id"),
         ("/photos?job_id=a%20b".into(), 400, "invalid_job_id"),
         ("/photos?job_id=j-1&limit=0".into(), 400, "invalid_limit"),
-        ("/photos?job_id=j-1&limit=1001".into(), 400, "invalid_limit"),
+        ("/photos?job_id=j-1&limit=ten".into(), 400, "invalid_limit"),
         ("/photos?job_id=j-1&order=desc".into(), 400, "invalid_order"),
         (
             "/photos?job_id=j-1&order=newest&order=oldest".into(),

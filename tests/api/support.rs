@@ -237,17 +237,28 @@ impl Stack {
     }
 
     /// The API role as `template.yaml` deploys it for the tests (shared token, the dashboard at
-    /// `http://localhost:8080`), plus `overrides` (an empty value unsets).
+    /// `http://localhost:8080`), plus `overrides` (an empty value unsets). Every test acts as the
+    /// shared token's one principal, so its grant limits are the template's highest.
     pub fn config(&self, overrides: &[(&str, &str)]) -> ApiConfig {
-        let hash = qdn_photos::dev::api_events::token_sha256_hex();
-        let vars = self.lambda_env(
-            "PhotosFunction",
+        self.config_with(
             &[
-                ("DashboardOrigin", "http://localhost:8080"),
-                ("AuthMode", "shared-token"),
-                ("AuthTokenSha256", &hash),
+                ("GrantsPerMinute", "10000"),
+                ("GrantsPerJobPerDay", "1000000"),
             ],
-        );
+            overrides,
+        )
+    }
+
+    /// The same with the template's `params`.
+    pub fn config_with(&self, params: &[(&str, &str)], overrides: &[(&str, &str)]) -> ApiConfig {
+        let hash = qdn_photos::dev::api_events::token_sha256_hex();
+        let mut all = vec![
+            ("DashboardOrigin", "http://localhost:8080"),
+            ("AuthMode", "shared-token"),
+            ("AuthTokenSha256", hash.as_str()),
+        ];
+        all.extend_from_slice(params);
+        let vars = self.lambda_env("PhotosFunction", &all);
         let lookup = |name: &str| match overrides.iter().rev().find(|(n, _)| *n == name) {
             Some((_, value)) => Some((*value).to_owned()),
             None => vars.get(name).cloned(),
@@ -273,26 +284,40 @@ impl Stack {
         dynamodb: &str,
         creds: Credentials,
     ) -> App {
-        self.app_budget(overrides, s3, dynamodb, creds, Budget::Function)
+        self.app_budget(
+            self.config(overrides),
+            s3,
+            dynamodb,
+            creds,
+            Budget::Function,
+        )
     }
 
     /// The function with the test's SDK budget, for tests that load moto (see
     /// [`Stack::pipeline_under_load`]).
     pub fn app_under_load(&self, overrides: &[(&str, &str)]) -> App {
         let (s3, dynamodb) = (&self.s3_endpoint, &self.dynamodb_endpoint);
-        self.app_budget(overrides, s3, dynamodb, self.credentials(), Budget::Test)
+        let config = self.config(overrides);
+        self.app_budget(config, s3, dynamodb, self.credentials(), Budget::Test)
+    }
+
+    /// The function deployed with the template's `params` (the tests' defaults otherwise).
+    pub fn app_deployed_with(&self, params: &[(&str, &str)], overrides: &[(&str, &str)]) -> App {
+        let (s3, dynamodb) = (&self.s3_endpoint, &self.dynamodb_endpoint);
+        let config = self.config_with(params, overrides);
+        self.app_budget(config, s3, dynamodb, self.credentials(), Budget::Function)
     }
 
     fn app_budget(
         &self,
-        overrides: &[(&str, &str)],
+        config: ApiConfig,
         s3: &str,
         dynamodb: &str,
         creds: Credentials,
         budget: Budget,
     ) -> App {
         App::new(ApiContext::new(
-            self.config(overrides),
+            config,
             self.s3_at(s3, creds.clone(), budget),
             self.dynamodb_at(dynamodb, budget),
             SharedCredentialsProvider::new(creds),
@@ -408,14 +433,17 @@ pub async fn call(app: &App, event: ApiEvent) -> (StatusCode, Value) {
         "application/json",
         "every response is JSON"
     );
-    let bytes = match resp.body() {
+    (status, body_json(resp.body()))
+}
+
+/// A response body as JSON (every response must be JSON).
+pub fn body_json(body: &Body) -> Value {
+    let bytes = match body {
         Body::Binary(b) => b.clone(),
         Body::Text(t) => t.clone().into_bytes(),
         _ => Vec::new(),
     };
-    let body =
-        serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("not JSON ({e}): {bytes:?}"));
-    (status, body)
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("not JSON ({e}): {bytes:?}"))
 }
 
 /// Asserts the documented error envelope and returns its code.

@@ -41,6 +41,17 @@ test("backoff: each attempt waits longer, within ±20 %, up to the last step", (
   assert.deepEqual(waits, [...RETRY_STEPS_S, 60, 60].map((s) => s * 800));
 });
 
+test("backoff: a 429's Retry-After is waited out in full, never less than the step", () => {
+  const r = photo("1");
+  for (const random of [0, 0.5, 0.999999]) {
+    const limited = backoff(r, "At most 60 uploads per minute.", "server", 1_000, random, 42);
+    assert.ok(limited.retryAt >= 1_000 + 42_000 && limited.retryAt <= 1_000 + 42_000 * 1.1, `${limited.retryAt}`);
+    assert.equal(limited.message, "At most 60 uploads per minute.");
+  }
+  const short = backoff({ ...r, attempt: 3 }, "why", "server", 0, 0, 1);
+  assert.equal(short.retryAt, 30_000 * 0.8, "a short Retry-After never shortens the step (the fourth: 30 s, -20 %)");
+});
+
 test("retried: a stored photo is recorded again, an unsure one checked, anything else sent anew", () => {
   assert.equal(retried(photo("1", { state: "sending" })), null, "a photo on its way is left alone");
   assert.equal(retried(photo("1", { state: "recorded" })), null);

@@ -2,11 +2,13 @@
 // only to requests for that origin, never sent anywhere else, never put in a URL.
 
 export class ApiError extends Error {
-  constructor(status, code, message, body = {}) {
+  constructor(status, code, message, body = {}, retryAfterS = 0) {
     super(message);
     this.status = status;
     this.code = code;
     this.body = body;
+    /** A 429's `Retry-After` in seconds (0 when absent). */
+    this.retryAfterS = retryAfterS;
   }
 
   /** Worth trying again later: no connection, a timeout, throttling, or a server-side outage. */
@@ -44,7 +46,9 @@ export function createApi(base, getToken) {
     const body = await resp.json().catch(() => ({}));
     if (!resp.ok) {
       const err = body.error || {};
-      throw new ApiError(resp.status, err.code || "error", err.message || `The server answered ${resp.status}.`, err);
+      const retryAfterS = Math.min(Number(resp.headers.get("retry-after")) || 0, 86_400);
+      throw new ApiError(resp.status, err.code || "error", err.message || `The server answered ${resp.status}.`, err,
+        retryAfterS);
     }
     return { status: resp.status, body };
   }

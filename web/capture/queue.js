@@ -32,11 +32,15 @@ export function nextWake(records, now) {
   return Math.min(...[...records].filter((r) => WAITING.includes(r.state) && r.retryAt > now).map((r) => r.retryAt));
 }
 
-/** The changes for one more failed attempt of `r`: a growing, jittered wait (`random` in [0, 1)). */
-export function backoff(r, message, waitingFor, now, random = Math.random()) {
+/**
+ * The changes for one more failed attempt of `r`: a growing, jittered wait (`random` in [0, 1)),
+ * or at least what the server asked for (a 429's `Retry-After`, `retryAfterS`).
+ */
+export function backoff(r, message, waitingFor, now, random = Math.random(), retryAfterS = 0) {
   const attempt = (r.attempt || 0) + 1;
   const secs = RETRY_STEPS_S[Math.min(attempt, RETRY_STEPS_S.length) - 1];
-  return { attempt, retryAt: now + secs * 1000 * (0.8 + random * 0.4), message, waitingFor };
+  const wait = Math.max(secs * 1000 * (0.8 + random * 0.4), retryAfterS * 1000 * (1 + random * 0.1));
+  return { attempt, retryAt: now + wait, message, waitingFor };
 }
 
 /** The changes a person's Retry makes, or null where Retry does not apply. */

@@ -171,9 +171,14 @@ export class Uploader extends EventTarget {
     if (r.state === "recorded" || r.state === "uploaded" || r.state === "failed") return;
     if (r.state === "sending" || r.state === "unsure") return this.complete(r.job, [r], { probe: true });
     this.save(r, { state: "granting", message: "", waitingFor: null }, { keep: false });
+    const blob = r.blob || (r.blob = await this.store.bytes(r.id));
+    if (!blob) return this.fail(r, "This photo's bytes are no longer in the browser's storage. Choose it again.");
+    // The grant binds these bytes: S3 stores no other body under it.
+    if (!r.sha256) await this.save(r, { sha256: await sha256Hex(blob) });
     let grant;
     try {
-      const query = `job_id=${encodeURIComponent(r.job)}&content_type=${encodeURIComponent(r.type)}&size=${r.size}`;
+      const query = `job_id=${encodeURIComponent(r.job)}&content_type=${encodeURIComponent(r.type)}&size=${r.size}` +
+        (r.sha256 ? `&sha256=${r.sha256}` : "");
       grant = (await this.api.get(`/upload-url?${query}`)).body;
     } catch (err) {
       return this.refused(r, err, {
@@ -185,8 +190,6 @@ export class Uploader extends EventTarget {
       return this.fail(r, "The server named an unexpected storage address, so nothing was sent.");
     }
     if (r.size > grant.max_bytes) return this.fail(r, `Too large: ${MB(r.size)}, the limit is ${MB(grant.max_bytes)}.`);
-    const blob = r.blob || (r.blob = await this.store.bytes(r.id));
-    if (!blob) return this.fail(r, "This photo's bytes are no longer in the browser's storage. Choose it again.");
     await this.save(r, { state: "sending", key: grant.key, progress: 0 });
     let result;
     try {
@@ -261,6 +264,10 @@ export class Uploader extends EventTarget {
       this.dispatchEvent(new CustomEvent("auth-required", { detail: { message: err.message } }));
       return this.save(r, { state, waitingFor: "sign-in", message: "Not signed in: it uploads once you are." });
     }
+    if (err instanceof ApiError && err.status === 429) {
+      // A limit on this person: wait as long as the server says, and say why.
+      return this.save(r, { state, ...this.backoff(r, err.message, "server", err.retryAfterS) });
+    }
     if (err instanceof ApiError && err.transient) {
       const why = err.status === 0 ? "No connection to the server." : "The server is unavailable right now.";
       return this.save(r, { state, ...this.backoff(r, why, err.status === 0 ? "connection" : "server") });
@@ -268,8 +275,8 @@ export class Uploader extends EventTarget {
     this.fail(r, messages[err.status] || err.message);
   }
 
-  backoff(r, message, waitingFor) {
-    return backoff(r, message, waitingFor, Date.now());
+  backoff(r, message, waitingFor, retryAfterS = 0) {
+    return backoff(r, message, waitingFor, Date.now(), Math.random(), retryAfterS);
   }
 
   fail(r, message) {
@@ -326,4 +333,11 @@ export class Uploader extends EventTarget {
   announce(job, text) {
     this.dispatchEvent(new CustomEvent("announce", { detail: { job, text } }));
   }
+}
+
+/** The SHA-256 of `blob` in hex; "" where the browser offers no Web Crypto (an insecure origin). */
+export async function sha256Hex(blob) {
+  if (!globalThis.crypto?.subtle) return "";
+  const digest = await crypto.subtle.digest("SHA-256", await blob.arrayBuffer());
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

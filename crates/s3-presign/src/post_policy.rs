@@ -24,6 +24,9 @@ pub struct UploadPolicy<'a> {
     pub metadata: &'a [(&'static str, &'a str)],
     pub max_bytes: u64,
     pub expires_at: UtcTime,
+    /// The SHA-256 of the one body S3 may store (base64, as S3 writes checksums): sent as
+    /// `x-amz-checksum-algorithm` and `x-amz-checksum-sha256`, each an exact condition.
+    pub checksum_sha256: Option<&'a str>,
 }
 
 /// Form fields in the order the browser must send them (all before the `file` field).
@@ -153,7 +156,7 @@ fn suffix_json(session: &SigningSession, p: &UploadPolicy, json: &mut Vec<u8>) {
     json.extend_from_slice(br#"},["content-length-range",1,"#);
     json.extend_from_slice(itoa::Buffer::new().format(p.max_bytes).as_bytes());
     json.extend_from_slice(br#"]"#);
-    for (name, value) in p.metadata {
+    for (name, value) in p.metadata.iter().chain(&checksum_fields(p)) {
         json.extend_from_slice(b",{");
         push_json_str(json, name);
         json.push(b':');
@@ -167,9 +170,21 @@ fn suffix_json(session: &SigningSession, p: &UploadPolicy, json: &mut Vec<u8>) {
     json.extend_from_slice(br#""}"#);
 }
 
+/// The checksum's two fields, when the policy binds one.
+fn checksum_fields<'a>(p: &UploadPolicy<'a>) -> Vec<(&'static str, &'a str)> {
+    match p.checksum_sha256 {
+        Some(sha256) => vec![
+            ("x-amz-checksum-algorithm", "SHA256"),
+            ("x-amz-checksum-sha256", sha256),
+        ],
+        None => Vec::new(),
+    }
+}
+
 /// Room for the base64 of the suffix.
 fn suffix_capacity(p: &UploadPolicy) -> usize {
     let json = 180
+        + p.checksum_sha256.map_or(0, |_| 120)
         + p.key.len()
         + p.content_type.len()
         + p.metadata
@@ -204,7 +219,7 @@ fn finish(
     fields.push(("key", p.key.to_owned()));
     fields.push(("Content-Type", p.content_type.to_owned()));
     fields.push(("success_action_status", "201".to_owned()));
-    for (name, value) in p.metadata {
+    for (name, value) in p.metadata.iter().chain(&checksum_fields(p)) {
         fields.push((*name, (*value).to_owned()));
     }
     fields.push(("x-amz-algorithm", ALGORITHM.to_owned()));
@@ -248,6 +263,7 @@ mod tests {
             metadata: &[("x-amz-meta-job-id", "j-12345")],
             max_bytes: 52_428_800,
             expires_at,
+            checksum_sha256: None,
         }
     }
 

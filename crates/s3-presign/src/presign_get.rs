@@ -41,6 +41,9 @@ pub struct PutUrlOptions<'a> {
     pub expires_secs: u64,
     pub content_type: &'a str,
     pub content_length: u64,
+    /// The body's SHA-256 (base64): signed as `x-amz-checksum-sha256`, so S3 stores no other
+    /// body.
+    pub checksum_sha256: Option<&'a str>,
 }
 
 /// Presigns `PUT key` in aws-sdk-s3's layout for `put_object().content_type(…)
@@ -54,10 +57,13 @@ pub fn presign_put(
     let length = itoa::Buffer::new()
         .format(options.content_length)
         .to_owned();
-    let signed = [
+    let mut signed = vec![
         ("content-length", length.as_str()),
         ("content-type", options.content_type),
     ];
+    if let Some(sha256) = options.checksum_sha256 {
+        signed.push(("x-amz-checksum-sha256", sha256));
+    }
     GetPresigner::build(
         session,
         endpoint,
@@ -117,8 +123,7 @@ impl<'s> GetPresigner<'s> {
     }
 
     /// `overrides`: `response-*=` query names with their values, sorted by name (unset ones are
-    /// left out). `headers`: signed besides `host`, lower-case names sorted before `host`, values
-    /// as sent.
+    /// left out). `headers`: signed besides `host`, lower-case names, values as sent.
     fn build(
         session: &'s SigningSession<'s>,
         endpoint: &BucketEndpoint,
@@ -160,12 +165,16 @@ impl<'s> GetPresigner<'s> {
         amz_head.push_str("&X-Amz-Expires=");
         amz_head.push_str(itoa::Buffer::new().format(expires_secs));
         let token_param = session.token_query().clone();
-        let mut signed_names = String::with_capacity(48);
-        for (name, _) in headers {
-            signed_names.push_str(name);
-            signed_names.push(';');
-        }
-        signed_names.push_str("host");
+        // Every signed header with `host`, sorted by name as the canonical request lists them.
+        let mut all_headers = Vec::with_capacity(headers.len() + 1);
+        all_headers.extend_from_slice(headers);
+        all_headers.push(("host", endpoint.host()));
+        all_headers.sort_unstable_by_key(|(name, _)| *name);
+        let signed_names = all_headers
+            .iter()
+            .map(|(name, _)| *name)
+            .collect::<Vec<_>>()
+            .join(";");
         let mut signed_param = String::from("&X-Amz-SignedHeaders=");
         uri_encode(&mut signed_param, &signed_names, true);
         let signed_param = signed_param.as_str();
@@ -199,15 +208,13 @@ impl<'s> GetPresigner<'s> {
             canonical_after_version.push_str(&x_id);
         }
         canonical_after_version.push('\n');
-        for (name, value) in headers {
+        for (name, value) in &all_headers {
             canonical_after_version.push_str(name);
             canonical_after_version.push(':');
             canonical_after_version.push_str(value.trim());
             canonical_after_version.push('\n');
         }
-        canonical_after_version.push_str("host:");
-        canonical_after_version.push_str(endpoint.host());
-        canonical_after_version.push_str("\n\n");
+        canonical_after_version.push('\n');
         canonical_after_version.push_str(&signed_names);
         canonical_after_version.push_str("\nUNSIGNED-PAYLOAD");
 

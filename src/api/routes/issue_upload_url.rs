@@ -1,7 +1,8 @@
-//! `GET /upload-url?job_id=…[&content_type=…][&size=…][&method=put]`: a presigned POST (a browser
+//! `GET /upload-url?job_id=…[&content_type=…][&size=…][&sha256=…][&method=put]`: a presigned POST (a browser
 //! form) or, with `method=put` and an exact `size`, a presigned PUT (one request with the photo as
 //! its body, for iOS Shortcuts and curl) for one new object. The audit row is written before
-//! anything is signed; no row, no credential.
+//! anything is signed; no row, no credential. Each grant counts against the caller's limits
+//! (`GrantQuota`): past one, `429` with `Retry-After`.
 
 use lambda_http::http::StatusCode;
 use lambda_http::Request;
@@ -14,6 +15,7 @@ use crate::api::error::ApiError;
 use crate::api::request::query_param;
 use crate::api::signing;
 use crate::domain::caller::Caller;
+use crate::domain::content_hash::ContentHash;
 use crate::domain::image_type::ImageType;
 use crate::domain::job::{JobId, UploadKey, UploadMethod};
 use crate::store::audit::AuditEvent;
@@ -32,6 +34,9 @@ pub struct UploadUrl {
     pub expires_at: String,
     pub max_bytes: u64,
     pub content_type: &'static str,
+    /// The SHA-256 (hex) the grant binds, when the request named one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// The headers a presigned PUT was signed with: S3 refuses the upload unless they are sent as is.
@@ -41,6 +46,11 @@ pub struct PutHeaders {
     pub content_type: &'static str,
     #[serde(rename = "Content-Length")]
     pub content_length: String,
+    #[serde(
+        rename = "x-amz-checksum-sha256",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub checksum_sha256: Option<String>,
 }
 
 /// What the query asks for, checked against the configuration.
@@ -51,6 +61,8 @@ pub struct UploadRequest {
     /// The most a POST may carry; exactly what a PUT must carry.
     pub max_bytes: u64,
     pub method: UploadMethod,
+    /// The body's SHA-256: S3 then stores no other bytes under the grant.
+    pub sha256: Option<ContentHash>,
 }
 
 pub fn parse(req: &Request, config: &ApiConfig) -> Result<UploadRequest, ApiError> {
@@ -113,11 +125,22 @@ pub fn parse(req: &Request, config: &ApiConfig) -> Result<UploadRequest, ApiErro
             Ok(n) => n,
         },
     };
+    let sha256 = query_param(req, "sha256")?
+        .map(|text| {
+            ContentHash::parse(text.trim()).ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_sha256",
+                    "`sha256` must be the photo's SHA-256: 64 hex digits, or 44 characters of base64.",
+                )
+            })
+        })
+        .transpose()?;
     Ok(UploadRequest {
         job,
         image,
         max_bytes,
         method,
+        sha256,
     })
 }
 
@@ -133,8 +156,14 @@ pub async fn handle(
     let expires_at = UtcTime::from_unix_secs(session.now().unix_secs + validity);
     let key = UploadKey::generate(&upload.job, upload.image);
 
+    // Counted with its audit row: over a limit, nothing is issued, audited or counted.
+    let counters = config.grant_quota.counters(
+        &caller.principal,
+        &upload.job,
+        UtcTime::from_system_time(caller.now),
+    );
     ctx.audit
-        .record(
+        .record_counted(
             caller,
             &upload.job,
             AuditEvent::UploadUrlIssued {
@@ -142,10 +171,14 @@ pub async fn handle(
                 method: upload.method,
                 max_bytes: upload.max_bytes,
                 expires_at,
+                sha256: upload.sha256,
             },
+            &counters,
+            1,
         )
         .await?;
 
+    let checksum = upload.sha256.map(|hash| hash.base64());
     let (url, fields, headers) = match upload.method {
         UploadMethod::Post => {
             let fields = ctx.signing.presign_post(
@@ -157,6 +190,7 @@ pub async fn handle(
                     metadata: &[("x-amz-meta-job-id", upload.job.as_str())],
                     max_bytes: upload.max_bytes,
                     expires_at,
+                    checksum_sha256: checksum.as_deref(),
                 },
             );
             (config.bucket_endpoint.post_url(), Some(fields), None)
@@ -170,11 +204,13 @@ pub async fn handle(
                     expires_secs: validity,
                     content_type: upload.image.mime(),
                     content_length: upload.max_bytes,
+                    checksum_sha256: checksum.as_deref(),
                 },
             );
             let headers = PutHeaders {
                 content_type: upload.image.mime(),
                 content_length: upload.max_bytes.to_string(),
+                checksum_sha256: checksum.clone(),
             };
             (url, None, Some(headers))
         }
@@ -190,6 +226,7 @@ pub async fn handle(
             expires_at: expires_at.rfc3339(),
             max_bytes: upload.max_bytes,
             content_type: upload.image.mime(),
+            sha256: upload.sha256.map(|hash| hash.hex()),
         },
     ))
 }

@@ -24,7 +24,6 @@ use crate::store::index::PendingUpload;
 use crate::store::records::PhotoRecord;
 
 pub const DEFAULT_LIMIT: i32 = 100;
-pub const MAX_LIMIT: i32 = 1000;
 /// A listing name: `{uuid}.{ext}`.
 const MAX_CURSOR_BYTES: usize = 64;
 
@@ -70,6 +69,10 @@ pub struct Photo {
     pub key: String,
     pub url: String,
     pub size: u64,
+    /// The SHA-256 (hex) of the stored bytes, as the pipeline read them (photos verified before
+    /// hashes were recorded have none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
     /// When S3 stored it.
     pub last_modified: Option<String>,
     pub content_type: &'static str,
@@ -103,23 +106,24 @@ pub struct PageRequest {
     pub include_pending: bool,
 }
 
-pub fn parse(req: &Request) -> Result<PageRequest, ApiError> {
+/// `limit` above `page_max` is served `page_max` photos and a cursor: a client that asks for more
+/// pages on, it is not refused.
+pub fn parse(req: &Request, page_max: i32) -> Result<PageRequest, ApiError> {
     let job_id = query_param(req, "job_id")?.ok_or_else(|| {
         ApiError::bad_request("missing_job_id", "Query parameter `job_id` is required.")
     })?;
     let job = JobId::parse(job_id)?;
     let limit = match query_param(req, "limit")? {
-        None => DEFAULT_LIMIT,
-        Some(raw) => raw
-            .parse::<i32>()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| {
-                ApiError::bad_request(
+        None => DEFAULT_LIMIT.min(page_max),
+        Some(raw) => match raw.parse::<u64>() {
+            Ok(n) if n >= 1 => i32::try_from(n).unwrap_or(i32::MAX).min(page_max),
+            _ => {
+                return Err(ApiError::bad_request(
                     "invalid_limit",
-                    format!("`limit` must be a whole number from 1 to {MAX_LIMIT}."),
-                )
-            })?,
+                    "`limit` must be a whole number of photos above 0.",
+                ))
+            }
+        },
     };
     let start_after = query_param(req, "cursor")?.map(decode_cursor).transpose()?;
     let newest_first = match query_param(req, "order")? {
@@ -218,6 +222,7 @@ pub async fn handle(
             // Pinned to the verified version: a later POST to the key cannot change the photo.
             url: presigner.presign_version(object.key.as_str(), object.version_id.as_deref()),
             size: object.size,
+            sha256: object.sha256.map(|hash| hash.hex()),
             last_modified: object.last_modified.map(|t| t.rfc3339()),
             content_type: object.key.image_type().mime(),
             provenance: object.key.provenance(),
@@ -257,12 +262,17 @@ mod tests {
     }
 
     #[test]
-    fn the_limit_defaults_to_100_and_must_lie_in_1_to_1000() {
-        assert_eq!(parse(&get("job_id=j")).unwrap().limit, DEFAULT_LIMIT);
-        assert_eq!(parse(&get("job_id=j&limit=1000")).unwrap().limit, 1000);
-        for bad in ["0", "1001", "-1", "ten", "1.5", "99999999999"] {
+    fn the_limit_defaults_to_100_and_is_served_at_most_the_page_max() {
+        assert_eq!(parse(&get("job_id=j"), 200).unwrap().limit, DEFAULT_LIMIT);
+        assert_eq!(parse(&get("job_id=j"), 50).unwrap().limit, 50);
+        assert_eq!(parse(&get("job_id=j&limit=7"), 200).unwrap().limit, 7);
+        for over in ["201", "1000", "99999999999"] {
+            let limit = parse(&get(&format!("job_id=j&limit={over}")), 200);
+            assert_eq!(limit.unwrap().limit, 200, "{over}");
+        }
+        for bad in ["0", "-1", "ten", "1.5", ""] {
             assert_eq!(
-                parse(&get(&format!("job_id=j&limit={bad}")))
+                parse(&get(&format!("job_id=j&limit={bad}")), 200)
                     .unwrap_err()
                     .code,
                 "invalid_limit",
@@ -275,7 +285,10 @@ mod tests {
     fn a_cursor_is_a_listing_name_and_nothing_else() {
         let name = "0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg";
         let req = get(&format!("job_id=j-1&cursor={}", encode_cursor(name)));
-        assert_eq!(parse(&req).unwrap().start_after.as_deref(), Some(name));
+        assert_eq!(
+            parse(&req, 1000).unwrap().start_after.as_deref(),
+            Some(name)
+        );
         for bad in [
             encode_cursor("jobs/j-2/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg"),
             encode_cursor("PHOTO#x"),
@@ -285,45 +298,56 @@ mod tests {
             URL_SAFE_NO_PAD.encode([0xff, 0xfe]),
             "A".repeat(5000),
         ] {
-            let err = parse(&get(&format!("job_id=j-1&cursor={bad}"))).unwrap_err();
+            let err = parse(&get(&format!("job_id=j-1&cursor={bad}")), 1000).unwrap_err();
             assert_eq!(err.code, "invalid_cursor", "{bad:.40}");
         }
     }
 
     #[test]
     fn pending_uploads_are_included_only_when_asked_for() {
-        assert!(!parse(&get("job_id=j")).unwrap().include_pending);
+        assert!(!parse(&get("job_id=j"), 1000).unwrap().include_pending);
         assert!(
-            parse(&get("job_id=j&include=pending"))
+            parse(&get("job_id=j&include=pending"), 1000)
                 .unwrap()
                 .include_pending
         );
         for bad in ["all", "", "PENDING"] {
-            let err = parse(&get(&format!("job_id=j&include={bad}"))).unwrap_err();
+            let err = parse(&get(&format!("job_id=j&include={bad}")), 1000).unwrap_err();
             assert_eq!(err.code, "invalid_include", "{bad}");
         }
     }
 
     #[test]
     fn the_order_is_oldest_first_unless_newest_is_asked_for() {
-        assert!(!parse(&get("job_id=j")).unwrap().newest_first);
-        assert!(!parse(&get("job_id=j&order=oldest")).unwrap().newest_first);
-        assert!(parse(&get("job_id=j&order=newest")).unwrap().newest_first);
+        assert!(!parse(&get("job_id=j"), 1000).unwrap().newest_first);
+        assert!(
+            !parse(&get("job_id=j&order=oldest"), 1000)
+                .unwrap()
+                .newest_first
+        );
+        assert!(
+            parse(&get("job_id=j&order=newest"), 1000)
+                .unwrap()
+                .newest_first
+        );
         for bad in ["desc", "NEWEST", "", "newest%00"] {
-            let err = parse(&get(&format!("job_id=j&order={bad}"))).unwrap_err();
+            let err = parse(&get(&format!("job_id=j&order={bad}")), 1000).unwrap_err();
             assert_eq!(err.code, "invalid_order", "{bad}");
         }
     }
 
     #[test]
     fn the_job_id_is_required_checked_and_single() {
-        assert_eq!(parse(&get("limit=5")).unwrap_err().code, "missing_job_id");
         assert_eq!(
-            parse(&get("job_id=a%2Fb")).unwrap_err().code,
+            parse(&get("limit=5"), 1000).unwrap_err().code,
+            "missing_job_id"
+        );
+        assert_eq!(
+            parse(&get("job_id=a%2Fb"), 1000).unwrap_err().code,
             "invalid_job_id"
         );
         assert_eq!(
-            parse(&get("job_id=a&job_id=b")).unwrap_err().code,
+            parse(&get("job_id=a&job_id=b"), 1000).unwrap_err().code,
             "repeated_parameter"
         );
     }
