@@ -24,6 +24,10 @@ fn thumbnail(c: &mut Criterion) {
     let jpeg = ImageType::by_ext("jpg").unwrap();
     let mut group = c.benchmark_group("thumbnail");
     group.sample_size(20);
+    // The pipeline hashes every version it reads whole (the record's SHA-256).
+    group.bench_function("SHA-256 of the baseline photo", |b| {
+        b.iter(|| qdn_photos::domain::content_hash::ContentHash::of(black_box(&photos[0].1)))
+    });
     for (kind, photo) in &photos {
         group.bench_function(
             format!("ours, 12 MP {kind} JPEG ({} bytes) to 320 px", photo.len()),

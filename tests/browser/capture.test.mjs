@@ -2,11 +2,12 @@
 // stack (Garage, moto, the function under cargo lambda watch, the pipeline's stand-in).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { createServer } from "node:http";
 import { readFileSync } from "node:fs";
 import {
   API_URL, BROWSER_MAX_BYTES, BROWSER_TOKEN, LONG, OTHER_PAGE_URL, PAGE_URL, PHONE, S3_ORIGIN, SCREENSHOT,
-  assertNoProblems, auditEvents, completedKeys, enterToken, jpeg, jpegFiles, launch, listedPhotos, newJob,
+  assertNoProblems, auditEvents, auditRows, completedKeys, enterToken, jpeg, jpegFiles, launch, listedPhotos, newJob,
   openDrawer, signedInDrawer, waitRecorded, waitThumbnails,
 } from "./support.mjs";
 
@@ -45,9 +46,34 @@ test("two photos upload in parallel, are recorded once, show as checking, then a
   assert.equal((await completedKeys(job)).length, 2, "each key recorded once");
   const photos = await listedPhotos(job);
   assert.deepEqual(photos.map((p) => p.size).sort(), files.map((f) => f.buffer.length).sort());
+  // The page hashed each photo before asking for its grant; the grant bound it, and the pipeline's
+  // hash of what S3 stored is the same.
+  const hashes = files.map((f) => createHash("sha256").update(f.buffer).digest("hex")).sort();
+  assert.deepEqual(photos.map((p) => p.sha256).sort(), hashes);
+  const granted = auditRows(job).filter((row) => row.event.S === "upload_url_issued").map((row) => row.sha256?.S);
+  assert.deepEqual(granted.sort(), hashes);
   // Screen readers heard what finished, not every percent.
   assert.match(await page.textContent(".qc-sr"), /recorded/);
   await page.screenshot({ path: SCREENSHOT });
+  assertNoProblems(page);
+});
+
+test("two buttons, one queue: the camera and the photos already taken are uploaded and recorded alike", async () => {
+  const job = newJob();
+  const page = await signedInDrawer(browser, job);
+  const inputs = await page.$$eval(".qdn-capture input[type=file]", (els) =>
+    els.map((el) => ({ cls: el.className, capture: el.getAttribute("capture"), multiple: el.multiple, label: el.labels[0].textContent })));
+  assert.deepEqual(inputs, [
+    { cls: "qc-camera", capture: "environment", multiple: false, label: "Take a photo" },
+    { cls: "qc-file", capture: null, multiple: true, label: "Choose photos" },
+  ]);
+  const [taken, ...chosen] = await jpegFiles(page, ["taken-now.jpg", "from-library-1.jpg", "from-library-2.jpg"]);
+  await page.setInputFiles(".qc-camera", [taken]);
+  await page.setInputFiles(".qc-file", chosen);
+  await waitRecorded(page, 3);
+  assert.equal(await page.textContent(".qc-summary"), "3 of 3 recorded.");
+  await waitThumbnails(page, 3);
+  assert.equal((await completedKeys(job)).length, 3);
   assertNoProblems(page);
 });
 

@@ -57,8 +57,11 @@ export class CaptureView {
     this.rows = new Map(); // record id -> row parts
     const id = `qdn-capture-${++mounted}`;
 
+    // Two ways in, one queue: the camera (a phone opens it straight away) and the photos already
+    // taken (the library or files, several at once).
+    this.camera = el("input", { id: `${id}-camera`, type: "file", accept: "image/*", className: "qc-camera" });
+    this.camera.setAttribute("capture", "environment");
     this.input = el("input", { id: `${id}-file`, type: "file", accept: "image/*", multiple: true, className: "qc-file" });
-    this.input.setAttribute("capture", "environment");
     this.uploads = el("ul", { className: "qc-uploads", "aria-label": "Uploads" });
     this.summary = el("p", { className: "qc-summary" });
     this.live = el("p", { className: "qc-sr", "aria-live": "polite", "aria-atomic": "false" });
@@ -83,8 +86,9 @@ export class CaptureView {
 
     this.root = el("section", { className: "qdn-capture", "aria-label": `Photos of job ${job}` },
       el("div", { className: "qc-card" },
-        el("label", { className: "qc-capture", htmlFor: this.input.id }, cameraIcon(), "Take or add photos"),
-        this.input,
+        el("div", { className: "qc-buttons" },
+          el("label", { className: "qc-capture" }, cameraIcon(), "Take a photo", this.camera),
+          el("label", { className: "qc-capture qc-secondary" }, "Choose photos", this.input)),
         this.summary,
         this.uploads),
       el("div", { className: "qc-card" },
@@ -93,11 +97,13 @@ export class CaptureView {
       this.live);
     element.replaceChildren(this.root);
 
-    this.input.addEventListener("change", () => {
-      const files = [...this.input.files];
-      this.input.value = "";
-      if (files.length) uploader.add(job, files);
-    });
+    for (const input of [this.camera, this.input]) {
+      input.addEventListener("change", () => {
+        const files = [...input.files];
+        input.value = "";
+        if (files.length) uploader.add(job, files);
+      });
+    }
     // [target, event, handler]: added here, removed by destroy().
     this.listeners = [
       [uploader, "change", (e) => this.render(e.detail.record)],
