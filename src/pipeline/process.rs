@@ -22,7 +22,7 @@ use crate::pipeline::s3_event::StoredEvent;
 use crate::pipeline::thumbnail::{self, ThumbnailError, ThumbnailSpec};
 use crate::store::audit::AuditEvent;
 use crate::store::error::StoreError;
-use crate::store::index::Publication;
+use crate::store::index::{HashClaim, Publication};
 use crate::store::records::{
     sequencer_order, ObjectFacts, ObjectRecord, PhotoRecord, Rejection, ThumbnailStatus, Verdict,
 };
@@ -48,6 +48,8 @@ pub enum Outcome {
     Rejected(Rejection),
     /// A later version of a key whose earlier version is the photo: recorded and removed.
     Superseded,
+    /// The same bytes as the job's photo under this key: recorded and kept, not listed again.
+    Duplicate(String),
 }
 
 impl Outcome {
@@ -58,6 +60,7 @@ impl Outcome {
             Outcome::Listed { thumbnail } => format!("listed, thumbnail {}", thumbnail.as_str()),
             Outcome::Rejected(why) => format!("rejected: {}", why.code()),
             Outcome::Superseded => "superseded by an earlier version".into(),
+            Outcome::Duplicate(of) => format!("duplicate of {of}"),
         }
     }
 }
@@ -72,7 +75,7 @@ pub fn metrics(outcomes: &[Outcome]) -> RequestMetrics {
                 m.thumbnails_created += u64::from(*thumbnail == ThumbnailStatus::Created);
             }
             Outcome::Rejected(_) | Outcome::Superseded => m.uploads_rejected += 1,
-            Outcome::Ignored(_) | Outcome::AlreadyRecorded => {}
+            Outcome::Ignored(_) | Outcome::AlreadyRecorded | Outcome::Duplicate(_) => {}
         }
     }
     m
@@ -172,7 +175,8 @@ pub async fn check(
         .object_record(job, key, version, &candidate.sequencer)
         .await?
     {
-        // Finish what an interrupted run started: the removal, or the listing.
+        // Finish what an interrupted run started: the removal, or the listing. (A duplicate
+        // has nothing left to do: it is kept and never listed.)
         match (earlier.verdict, photo) {
             (Verdict::Verified(_), Some(photo)) => {
                 steps.publish(&photo).await?;
@@ -281,30 +285,38 @@ pub async fn check(
         }
         ImageType::Heic | ImageType::Heif | ImageType::Avif => Err(ThumbnailError::Unsupported),
     };
-    let (verdict, thumb_key) = match made {
-        Ok(thumb) => {
-            let thumb_key = thumbnail_key(key, version);
-            storage.put_thumbnail(&thumb_key, thumb.jpeg).await?;
-            (Verdict::Verified(ThumbnailStatus::Created), Some(thumb_key))
-        }
+    let thumb = match made {
+        Ok(thumb) => Some(thumb),
         Err(err) => {
             if let ThumbnailError::Undecodable(why) = &err {
                 tracing::warn!(key = %key, error = %why, "undecodable");
             }
-            (err.verdict(), None)
+            match err.outcome() {
+                Ok(_) => None,
+                Err(why) => return steps.refuse(&facts, uploader, why).await,
+            }
         }
     };
-    let thumbnail = match verdict {
-        Verdict::Verified(thumbnail) => thumbnail,
-        Verdict::Rejected(why) => return steps.refuse(&facts, uploader, why).await,
-        Verdict::Superseded => return steps.supersede(facts, uploader).await,
+    // A photo: unless the job already lists these bytes under another key.
+    let claim = ctx.index.claim_hash(job, &sha256, key).await?;
+    if let HashClaim::HeldBy(of) = claim {
+        return steps.duplicate(facts, uploader, of, &metadata).await;
+    }
+    let (thumbnail, thumb_key) = match thumb {
+        Some(thumb) => {
+            let thumb_key = thumbnail_key(key, version);
+            storage.put_thumbnail(&thumb_key, thumb.jpeg).await?;
+            (ThumbnailStatus::Created, Some(thumb_key))
+        }
+        None => (ThumbnailStatus::Unsupported, None),
     };
     let record = ObjectRecord {
-        verdict,
+        verdict: Verdict::Verified(thumbnail),
         thumbnail_key: thumb_key,
         captured_at: metadata.captured_at,
         location: metadata.location,
         camera_model: metadata.camera_model,
+        duplicate_of: None,
     };
     let Some(audit_id) = steps
         .record(&caller, &facts, &record, uploader.as_deref())
@@ -387,6 +399,34 @@ impl Steps<'_> {
         }
         tracing::warn!(key = %facts.key, "a later version of a listed key: superseded");
         Ok(Outcome::Superseded)
+    }
+
+    /// Records `facts` as a duplicate of the job's photo under `of` (who sent it, when, with
+    /// what EXIF), and keeps its bytes: nothing an uploader sent is lost, and it is listed once.
+    async fn duplicate(
+        &self,
+        facts: ObjectFacts,
+        uploader: Option<String>,
+        of: String,
+        metadata: &PhotoMetadata,
+    ) -> Result<Outcome, StoreError> {
+        let record = ObjectRecord {
+            captured_at: metadata.captured_at.clone(),
+            location: metadata.location,
+            camera_model: metadata.camera_model.clone(),
+            duplicate_of: Some(of.clone()),
+            ..ObjectRecord::of(Verdict::Duplicate)
+        };
+        let first = self
+            .record(self.caller, &facts, &record, uploader.as_deref())
+            .await?
+            .is_some();
+        tracing::info!(key = %facts.key, of = %of, "the same bytes as a listed photo: a duplicate");
+        Ok(if first {
+            Outcome::Duplicate(of)
+        } else {
+            Outcome::AlreadyRecorded
+        })
     }
 
     /// Writes the version's record (and its audit row) as `caller`: the row's audit id, or

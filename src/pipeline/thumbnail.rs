@@ -11,7 +11,7 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbIma
 
 use crate::domain::image_type::ImageType;
 use crate::pipeline::{jpeg_dc, jpeg_markers};
-use crate::store::records::{Rejection, ThumbnailStatus, Verdict};
+use crate::store::records::{Rejection, ThumbnailStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThumbnailSpec {
@@ -69,11 +69,11 @@ impl std::fmt::Display for ThumbnailError {
 
 impl ThumbnailError {
     /// What the record says: a verified photo without a thumbnail, or why it is refused.
-    pub fn verdict(&self) -> Verdict {
+    pub fn outcome(&self) -> Result<ThumbnailStatus, Rejection> {
         match self {
-            ThumbnailError::Unsupported => Verdict::Verified(ThumbnailStatus::Unsupported),
-            ThumbnailError::TooLarge { .. } => Verdict::Rejected(Rejection::DimensionsOverBudget),
-            ThumbnailError::Undecodable(_) => Verdict::Rejected(Rejection::Undecodable),
+            ThumbnailError::Unsupported => Ok(ThumbnailStatus::Unsupported),
+            ThumbnailError::TooLarge { .. } => Err(Rejection::DimensionsOverBudget),
+            ThumbnailError::Undecodable(_) => Err(Rejection::Undecodable),
         }
     }
 }
@@ -346,12 +346,9 @@ mod tests {
     #[test]
     fn a_file_that_is_not_its_type_is_undecodable_and_rejected() {
         let err = make(b"hello, not a photo", jpeg(), 1, &SPEC).unwrap_err();
-        assert_eq!(err.verdict(), Verdict::Rejected(Rejection::Undecodable));
+        assert_eq!(err.outcome(), Err(Rejection::Undecodable));
         let heic = make(b"....ftypheic", ImageType::Heic, 1, &SPEC).unwrap_err();
-        assert_eq!(
-            heic.verdict(),
-            Verdict::Verified(ThumbnailStatus::Unsupported)
-        );
+        assert_eq!(heic.outcome(), Ok(ThumbnailStatus::Unsupported));
     }
 
     #[test]
@@ -405,7 +402,7 @@ mod tests {
             );
             let err = make(bytes, kind, 1, &SPEC).unwrap_err();
             assert!(expect(&err), "{name}: {err}");
-            assert!(matches!(err.verdict(), Verdict::Rejected(_)), "{name}");
+            assert!(err.outcome().is_err(), "{name}");
         }
     }
 

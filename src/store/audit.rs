@@ -73,6 +73,7 @@ impl AuditEvent<'_> {
                 Verdict::Verified(_) => "object_verified",
                 Verdict::Rejected(_) => "upload_rejected",
                 Verdict::Superseded => "upload_superseded",
+                Verdict::Duplicate => "upload_duplicate",
             },
         }
     }

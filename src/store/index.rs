@@ -7,11 +7,12 @@ use std::collections::{HashMap, HashSet};
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValue};
 use aws_sdk_dynamodb::Client;
 
+use crate::domain::content_hash::ContentHash;
 use crate::domain::job::{JobId, UploadKey};
 use crate::store::error::{Dependency, StoreError};
 use crate::store::keys::{
-    completed_sort_key, grant_sort_key, object_prefix, object_sort_key, partition_key,
-    photo_sort_key, COMPLETED, OBJECT, PHOTO,
+    completed_sort_key, grant_sort_key, hash_sort_key, object_prefix, object_sort_key,
+    partition_key, photo_sort_key, COMPLETED, OBJECT, PHOTO,
 };
 use crate::store::records::{
     CompletionRecord, GrantRecord, ObjectRecord, PhotoRecord, Rejection, UploadState, Verdict,
@@ -149,6 +150,49 @@ impl PhotoIndex {
         }
     }
 
+    /// Claims `hash` in `job` for `key`: `Ours` if no other key holds it (or `key` already does:
+    /// a retried run), else the key that does. Conditional, so of two uploads of the same bytes
+    /// racing each other exactly one is the photo.
+    pub async fn claim_hash(
+        &self,
+        job: &JobId,
+        hash: &ContentHash,
+        key: &UploadKey,
+    ) -> Result<HashClaim, StoreError> {
+        let sk = hash_sort_key(hash);
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", AttributeValue::S(partition_key(job)))
+            .item("sk", AttributeValue::S(sk.clone()))
+            .item("key", AttributeValue::S(key.as_str().to_owned()))
+            .condition_expression("attribute_not_exists(pk) OR #key = :key")
+            .expression_attribute_names("#key", "key")
+            .expression_attribute_values(":key", AttributeValue::S(key.as_str().to_owned()))
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(HashClaim::Ours),
+            Err(err)
+                if err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                let holder = self
+                    .get(job, sk)
+                    .await?
+                    .and_then(|item| item.get("key")?.as_s().ok().cloned())
+                    .ok_or(StoreError::Internal)?;
+                Ok(HashClaim::HeldBy(holder))
+            }
+            Err(err) => Err(StoreError::sdk_failure(
+                "hash PutItem",
+                Dependency::AuditLog,
+            )(err)),
+        }
+    }
+
     /// The job's uploads that are not (or not yet) photos: reported but unchecked, or rejected.
     /// Reads at most [`PENDING_SCAN`] rows of each kind, newest first.
     pub async fn pending(&self, job: &JobId) -> Result<Vec<PendingUpload>, StoreError> {
@@ -164,7 +208,8 @@ impl PhotoIndex {
             .iter()
             .filter_map(|item| item.get("key")?.as_s().ok().cloned())
             .collect();
-        let mut checked: HashMap<String, Option<Rejection>> = HashMap::new();
+        // Per key: how it was settled without becoming a photo, or `None` (a photo, or to be).
+        let mut checked: HashMap<String, Option<PendingState>> = HashMap::new();
         for item in &objects {
             let (Some(key), Some(record)) = (
                 item.get("key").and_then(|v| v.as_s().ok()),
@@ -172,13 +217,17 @@ impl PhotoIndex {
             ) else {
                 continue;
             };
-            let rejection = match record.verdict {
-                Verdict::Rejected(why) => Some(why),
+            let settled = match record.verdict {
+                Verdict::Rejected(why) => Some(PendingState::Rejected(why)),
+                Verdict::Duplicate => Some(PendingState::Duplicate {
+                    of: record.duplicate_of.unwrap_or_default(),
+                }),
                 Verdict::Verified(_) | Verdict::Superseded => None,
             };
-            // A key with any version not rejected is a photo (or becomes one): not pending.
-            let entry = checked.entry(key.clone()).or_insert(rejection);
-            if rejection.is_none() {
+            // A key with any version not refused is a photo (or becomes one): not pending.
+            let photo = settled.is_none();
+            let entry = checked.entry(key.clone()).or_insert(settled);
+            if photo {
                 *entry = None;
             }
         }
@@ -194,13 +243,13 @@ impl PhotoIndex {
             })
             .map(|c| PendingUpload {
                 key: c.object.key,
-                rejected: None,
+                state: PendingState::Checking,
             })
             .collect();
-        pending.extend(checked.into_iter().filter_map(|(key, why)| {
+        pending.extend(checked.into_iter().filter_map(|(key, settled)| {
             Some(PendingUpload {
                 key: UploadKey::parse_stored(job, &key)?,
-                rejected: Some(why?),
+                state: settled?,
             })
         }));
         pending.sort_by(|a, b| b.key.as_str().cmp(a.key.as_str()));
@@ -362,5 +411,25 @@ pub enum Publication {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingUpload {
     pub key: UploadKey,
-    pub rejected: Option<Rejection>,
+    pub state: PendingState,
+}
+
+/// Where an upload that is not a photo stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PendingState {
+    /// Reported, not yet checked (or checked and not yet listed).
+    Checking,
+    Rejected(Rejection),
+    /// The same bytes as the job's photo under `of`.
+    Duplicate {
+        of: String,
+    },
+}
+
+/// Who holds a job's claim on some bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HashClaim {
+    Ours,
+    /// The key of the job's photo with these bytes.
+    HeldBy(String),
 }

@@ -8,12 +8,14 @@
 //!   rejected, or superseded by an earlier version of the key);
 //! - `PHOTO#{listing name}`: the photo, listed: the earliest verified version of a key. Only the
 //!   pipeline writes it; the listing reads nothing else.
+//! - `HASH#{sha256}`: the key a job's photo with those bytes is listed under (duplicates).
 //!
 //! Tokens live in a partition of their own (`TOKENS`, `TOKEN#{sha256 hex}`), and each principal's
 //! grant counters in theirs (`QUOTA#{principal}`): the only rows the API updates, never a job's.
 
 use s3_presign::UtcTime;
 
+use crate::domain::content_hash::ContentHash;
 use crate::domain::job::{JobId, UploadKey};
 use crate::store::quota::QuotaWindow;
 
@@ -39,6 +41,12 @@ pub fn photo_sort_key(listing_name: &str) -> String {
 }
 
 pub const OBJECT: &str = "OBJECT#";
+
+/// `HASH#{sha256 hex}`: which key a job lists for these bytes (the first verified): a second
+/// upload of the same bytes is that photo's duplicate.
+pub fn hash_sort_key(hash: &ContentHash) -> String {
+    format!("HASH#{}", hash.hex())
+}
 
 /// `OBJECT#{file}#{version}`: the pipeline's record of one stored version, written once however
 /// often S3 delivers its event. Where the bucket is unversioned, `null.{sequencer}`: each

@@ -224,6 +224,9 @@ pub enum Verdict {
     Rejected(Rejection),
     /// A later version of a key whose earlier version is the photo: never listed, bytes removed.
     Superseded,
+    /// The same bytes (SHA-256) as a photo the job already lists: recorded (who, when, which
+    /// photo), kept, never listed a second time.
+    Duplicate,
 }
 
 /// What the pipeline found in one stored version, as its record keeps it.
@@ -234,6 +237,8 @@ pub struct ObjectRecord {
     pub captured_at: Option<String>,
     pub location: Option<(f64, f64)>,
     pub camera_model: Option<String>,
+    /// For a duplicate: the listed photo's key it repeats.
+    pub duplicate_of: Option<String>,
 }
 
 impl ObjectRecord {
@@ -245,6 +250,7 @@ impl ObjectRecord {
             captured_at: None,
             location: None,
             camera_model: None,
+            duplicate_of: None,
         }
     }
 
@@ -254,6 +260,7 @@ impl ObjectRecord {
             Verdict::Verified(thumbnail) => ("verified", ("thumbnail", thumbnail.as_str())),
             Verdict::Rejected(why) => ("rejected", ("reason", why.code())),
             Verdict::Superseded => ("superseded", ("reason", "superseded")),
+            Verdict::Duplicate => ("duplicate", ("reason", "duplicate")),
         };
         item.insert("state".into(), AttributeValue::S(state.into()));
         item.insert(detail.0.into(), AttributeValue::S(detail.1.into()));
@@ -265,6 +272,7 @@ impl ObjectRecord {
         text("thumbnail_key", &self.thumbnail_key);
         text("captured_at", &self.captured_at);
         text("camera_model", &self.camera_model);
+        text("duplicate_of", &self.duplicate_of);
         if let Some((lat, lon)) = self.location {
             item.insert("latitude".into(), AttributeValue::N(format!("{lat:.7}")));
             item.insert("longitude".into(), AttributeValue::N(format!("{lon:.7}")));
@@ -280,6 +288,7 @@ impl ObjectRecord {
             "verified" => Verdict::Verified(ThumbnailStatus::parse(&s("thumbnail")?)?),
             "rejected" => Verdict::Rejected(Rejection::parse(&s("reason")?)?),
             "superseded" => Verdict::Superseded,
+            "duplicate" => Verdict::Duplicate,
             _ => return None,
         };
         Some(ObjectRecord {
@@ -288,6 +297,7 @@ impl ObjectRecord {
             captured_at: s("captured_at"),
             location: f("latitude").zip(f("longitude")),
             camera_model: s("camera_model"),
+            duplicate_of: s("duplicate_of"),
         })
     }
 }
@@ -428,12 +438,14 @@ mod tests {
             Verdict::Verified(ThumbnailStatus::Created),
             Verdict::Verified(ThumbnailStatus::Unsupported),
             Verdict::Superseded,
+            Verdict::Duplicate,
         ]
         .into_iter()
         .chain(Rejection::ALL.map(Verdict::Rejected));
         for verdict in verdicts {
             let record = ObjectRecord {
                 location: Some((-33.8568, 151.2153)),
+                duplicate_of: (verdict == Verdict::Duplicate).then(|| "jobs/j-1/a.jpg".into()),
                 ..ObjectRecord::of(verdict)
             };
             assert_eq!(ObjectRecord::from_item(&record.attributes()), Some(record));

@@ -6,8 +6,10 @@
 use std::time::Duration;
 
 use aws_sdk_s3::primitives::ByteStream;
+use qdn_photos::dev::s3_events::notification;
 use qdn_photos::dev::test_images::padded_jpeg;
 use qdn_photos::domain::content_hash::ContentHash;
+use qdn_photos::pipeline::handle_event;
 
 use crate::support::*;
 
@@ -156,4 +158,50 @@ async fn other_bytes_under_a_hash_bound_grant_are_refused_by_the_pipeline_where_
 
 fn urlencode(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[tokio::test]
+async fn the_same_bytes_uploaded_twice_to_a_job_are_listed_once_and_the_second_is_recorded_as_its_duplicate(
+) {
+    let stack = Stack::get();
+    let app = stack.app(&[]);
+    let pipeline = stack.pipeline(&[]);
+    let (job, other_job) = (new_job(), new_job());
+    let photo = padded_jpeg(46, 2800);
+    let first = upload_listed(&stack, &app, &pipeline, &job, photo.clone()).await;
+    // The offline queue sending it again after a lost answer: a new grant, a new key.
+    let again = upload_completed(&app, &job, photo.clone()).await;
+    let (size, etag) = stored(&stack, &again).await;
+    let event = notification(&stack.bucket, &[(&again, size, &etag, None)]);
+    let handle = || handle_event(&pipeline, &event, "test-delivery");
+    let outcome = format!("duplicate of {first}");
+    assert_eq!(handle().await.unwrap(), [outcome.as_str()]);
+    // The same event delivered again: nothing new.
+    assert_eq!(handle().await.unwrap(), ["already recorded"]);
+
+    let (_, page) = call(&app, get(&format!("/photos?job_id={job}&include=pending"))).await;
+    let listed: Vec<&str> = page["photos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [first.as_str()], "shown once");
+    assert_eq!(page["pending"][0]["key"], again);
+    assert_eq!(page["pending"][0]["state"], "duplicate");
+    assert_eq!(page["pending"][0]["duplicate_of"], first);
+    // Recorded, not lost: who sent it and when, and its bytes are still stored.
+    let rows = stack.audit_events(&job, "upload_duplicate").await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["key"].as_s().unwrap(), &again);
+    assert_eq!(rows[0]["duplicate_of"].as_s().unwrap(), &first);
+    assert!(rows[0]["uploader"].as_s().is_ok_and(|u| !u.is_empty()));
+    assert_eq!(
+        rows[0]["sha256"].as_s().unwrap(),
+        &ContentHash::of(&photo).hex()
+    );
+    assert_eq!(stack.object(&again).await, Some(photo.clone()));
+
+    // Another job is another record: the same bytes are its photo too.
+    upload_listed(&stack, &app, &pipeline, &other_job, photo).await;
 }

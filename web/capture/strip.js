@@ -32,7 +32,7 @@ export class Strip {
     this.job = job;
     this.onError = onError;
     this.photos = [];
-    this.pending = []; // { key, state: "checking" | "rejected", message }
+    this.pending = []; // { key, state: "checking" | "rejected" | "duplicate", message }
     this.next = null;
     this.tiles = new Map(); // key -> { li, signature }
     // One request at a time, in order: "Show older photos" is never lost to a refresh racing it,
@@ -148,11 +148,14 @@ export class Strip {
     li.dataset.state = upload.state;
     const box = document.createElement("div");
     box.className = `qc-placeholder qc-${upload.state}`;
-    box.textContent = upload.state === "rejected" ? `Refused: ${upload.message || "not a photo"}` : "Checking…";
+    const [text, label] = {
+      rejected: [`Refused: ${upload.message || "not a photo"}`, `An upload was refused: ${upload.message || "not a photo"}`],
+      // The same bytes as a photo already shown: recorded, and shown once.
+      duplicate: ["Already in this job", "An upload of a photo this job already has; it is shown once"],
+    }[upload.state] || ["Checking…", "A photo being checked; it shows here in a moment"];
+    box.textContent = text;
     box.setAttribute("role", "img");
-    box.setAttribute("aria-label", upload.state === "rejected"
-      ? `An upload was refused: ${upload.message || "not a photo"}`
-      : "A photo being checked; it shows here in a moment");
+    box.setAttribute("aria-label", label);
     li.append(box);
     return li;
   }

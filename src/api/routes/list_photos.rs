@@ -20,7 +20,7 @@ use crate::api::request::query_param;
 use crate::api::signing::{self, CacheWindow};
 use crate::domain::caller::Caller;
 use crate::domain::job::JobId;
-use crate::store::index::PendingUpload;
+use crate::store::index::{PendingState, PendingUpload};
 use crate::store::records::PhotoRecord;
 
 pub const DEFAULT_LIMIT: i32 = 100;
@@ -40,26 +40,43 @@ pub struct PhotoPage {
 #[derive(Debug, Serialize)]
 pub struct Pending {
     pub key: String,
-    /// `checking` (reported, not yet checked) or `rejected`.
+    /// `checking` (reported, not yet checked), `rejected`, or `duplicate` (the same bytes as a
+    /// listed photo, `duplicate_of`).
     pub state: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
 }
 
 impl From<PendingUpload> for Pending {
     fn from(upload: PendingUpload) -> Self {
         let declared = upload.key.image_type();
-        Pending {
-            key: upload.key.to_string(),
-            state: if upload.rejected.is_some() {
-                "rejected"
-            } else {
-                "checking"
+        let key = upload.key.to_string();
+        match upload.state {
+            PendingState::Checking => Pending {
+                key,
+                state: "checking",
+                reason: None,
+                message: None,
+                duplicate_of: None,
             },
-            reason: upload.rejected.map(|r| r.code()),
-            message: upload.rejected.map(|r| r.message(declared)),
+            PendingState::Rejected(why) => Pending {
+                key,
+                state: "rejected",
+                reason: Some(why.code()),
+                message: Some(why.message(declared)),
+                duplicate_of: None,
+            },
+            PendingState::Duplicate { of } => Pending {
+                key,
+                state: "duplicate",
+                reason: None,
+                message: Some("The same photo is already in this job.".into()),
+                duplicate_of: Some(of),
+            },
         }
     }
 }
