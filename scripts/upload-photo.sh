@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Uploads photos to a job with curl, the way the iOS Shortcut in docs/capture.md does: for each photo,
-# GET /upload-url?method=put (a URL for exactly that size and type), PUT the bytes straight to S3;
-# then one POST /upload-url records them all. Needs curl and python3 (JSON); nothing else.
+# Uploads photos to a job with curl: one POST /upload-url asks for a PUT grant per photo (up to 20 a
+# request, each for exactly that photo's size, type and SHA-256), each photo is PUT straight to S3,
+# then one POST /upload-url records them all. Needs curl, python3 (JSON) and sha256sum or shasum.
 #
 #   QDN_API=https://api.quickdumpnow.com QDN_TOKEN=… scripts/upload-photo.sh JOB_ID PHOTO...
 #
@@ -21,7 +21,7 @@ shift
 # JSON in and out through python3: no jq needed, and nothing is parsed with sed.
 json_get() { python3 -c 'import json,sys
 d=json.load(sys.stdin)
-for k in sys.argv[1:]: d=d[k]
+for k in sys.argv[1:]: d=d[int(k)] if isinstance(d, list) else d[k]
 print(d)' "$@"; }
 error_of() { python3 -c 'import json,sys
 try: e=json.load(sys.stdin)["error"]; print(e["code"] + ": " + e["message"])
@@ -37,41 +37,52 @@ api_call() {
     -H @<(printf 'Authorization: Bearer %s\n' "$token") "$@" "$url"
 }
 
-keys=()
+# type, size and SHA-256 of each photo, checked before anything is asked for.
+types=() sizes=() hashes=()
 for photo in "$@"; do
   [[ -f "$photo" ]] || { echo "$photo: no such file" >&2; exit 1; }
   case "$(printf '%s' "${photo##*.}" | tr '[:upper:]' '[:lower:]')" in
-    jpg | jpeg) type=image/jpeg ;;
-    png) type=image/png ;;
-    webp) type=image/webp ;;
-    heic | heif) type=image/heic ;;
+    jpg | jpeg) types+=(image/jpeg) ;;
+    png) types+=(image/png) ;;
+    webp) types+=(image/webp) ;;
+    heic | heif) types+=(image/heic) ;;
     *) echo "$photo: not a .jpg, .png, .webp or .heic photo" >&2; exit 1 ;;
   esac
-  size=$(wc -c < "$photo" | tr -d ' ')
-  # The grant binds the photo's SHA-256: S3 stores no other bytes under it (sha256sum on Linux,
-  # shasum on macOS).
-  sha256=$({ sha256sum "$photo" 2>/dev/null || shasum -a 256 "$photo"; } | cut -d' ' -f1)
+  sizes+=("$(wc -c < "$photo" | tr -d ' ')")
+  # The grant binds it: S3 stores no other bytes under it.
+  hashes+=("$({ sha256sum "$photo" 2>/dev/null || shasum -a 256 "$photo"; } | cut -d' ' -f1)")
+done
 
-  status=$(api_call GET "$api/upload-url" -G --data-urlencode "job_id=$job" \
-    --data-urlencode method=put --data-urlencode "size=$size" --data-urlencode "content_type=$type" \
-    --data-urlencode "sha256=$sha256")
+photos=("$@")
+keys=()
+for ((start = 0; start < ${#photos[@]}; start += 20)); do
+  n=$(( ${#photos[@]} - start < 20 ? ${#photos[@]} - start : 20 ))
+  request=$(python3 -c 'import json,sys
+job, rest = sys.argv[1], sys.argv[2:]
+files = [{"size": int(rest[i]), "content_type": rest[i + 1], "sha256": rest[i + 2]} for i in range(0, len(rest), 3)]
+print(json.dumps({"job_id": job, "method": "put", "files": files}))' "$job" \
+    $(for ((i = start; i < start + n; i++)); do echo "${sizes[i]} ${types[i]} ${hashes[i]}"; done))
+  status=$(api_call POST "$api/upload-url" -H 'Content-Type: application/json' --data-binary "$request")
   if [[ "$status" != 200 ]]; then
-    echo "$photo: the API refused an upload URL ($status $(error_of < "$body"))" >&2
+    echo "the API refused the upload URLs ($status $(error_of < "$body"))" >&2
     exit 1
   fi
-  url=$(json_get url < "$body")
-  key=$(json_get key < "$body")
-  checksum=$(json_get headers x-amz-checksum-sha256 < "$body")
-
-  # -T streams the file and sends its length as Content-Length; all three headers are signed.
-  status=$(curl -sS --retry 3 -o "$body" -w '%{http_code}' -T "$photo" \
-    -H "Content-Type: $type" -H "x-amz-checksum-sha256: $checksum" "$url")
-  if [[ "$status" != 200 ]]; then
-    echo "$photo: S3 refused the upload ($status): $(head -c 300 "$body")" >&2
-    exit 1
-  fi
-  echo "$photo -> $key"
-  keys+=("$key")
+  grants=$(cat "$body")
+  for ((i = 0; i < n; i++)); do
+    photo=${photos[start + i]}
+    grant() { printf '%s' "$grants" | json_get grants "$i" "$@"; }
+    url=$(grant url)
+    key=$(grant key)
+    # -T streams the file and sends its length as Content-Length; all three headers are signed.
+    status=$(curl -sS --retry 3 -o "$body" -w '%{http_code}' -T "$photo" \
+      -H "Content-Type: ${types[start + i]}" -H "x-amz-checksum-sha256: $(grant headers x-amz-checksum-sha256)" "$url")
+    if [[ "$status" != 200 ]]; then
+      echo "$photo: S3 refused the upload ($status): $(head -c 300 "$body")" >&2
+      exit 1
+    fi
+    echo "$photo -> $key"
+    keys+=("$key")
+  done
 done
 
 completion=$(python3 -c 'import json,sys; print(json.dumps({"job_id": sys.argv[1], "keys": sys.argv[2:]}))' \

@@ -13,6 +13,7 @@ use crate::api::error::ApiError;
 use crate::api::request::route_path;
 use crate::api::response;
 use crate::api::router::{route, ApiRequest, Route};
+use crate::api::routes::issue_upload_url::Grants;
 use crate::api::routes::{complete_uploads, issue_upload_url, list_photos, report_uploads};
 use crate::domain::caller::Caller;
 use crate::telemetry::metrics::RequestMetrics;
@@ -86,9 +87,21 @@ impl App {
         let ctx = &self.ctx;
         Ok(match request {
             ApiRequest::IssueUploadUrl(input) => {
-                let (status, body) = issue_upload_url::handle(ctx, caller, input).await?;
-                metrics.urls_issued = 1;
-                response::json(status, &body)
+                let (job, batch) = (input.job.to_string(), input.batch);
+                let (status, grants) = issue_upload_url::handle(ctx, caller, input).await?;
+                metrics.urls_issued = grants.len() as u64;
+                if batch {
+                    response::json(
+                        status,
+                        &Grants {
+                            job_id: job,
+                            grants,
+                        },
+                    )
+                } else {
+                    let grant = grants.first().ok_or_else(ApiError::internal)?;
+                    response::json(status, grant)
+                }
             }
             ApiRequest::CompleteUploads(input) => {
                 let (status, body) = complete_uploads::handle(ctx, caller, input).await?;

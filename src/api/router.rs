@@ -70,9 +70,10 @@ impl ApiRequest {
             Endpoint::IssueUploadUrl => {
                 ApiRequest::IssueUploadUrl(issue_upload_url::parse(req, config)?)
             }
-            Endpoint::CompleteUploads => match complete_uploads::parse(req)? {
+            Endpoint::CompleteUploads => match complete_uploads::parse(req, config)? {
                 PostedUploads::Completion(c) => ApiRequest::CompleteUploads(c),
                 PostedUploads::Report(r) => ApiRequest::ReportUploads(r),
+                PostedUploads::Grants(g) => ApiRequest::IssueUploadUrl(g),
             },
             Endpoint::ListPhotos => {
                 ApiRequest::ListPhotos(list_photos::parse(req, config.photos_page_max)?)

@@ -303,38 +303,42 @@ impl AuditLog {
         job: &JobId,
         event: AuditEvent<'_>,
     ) -> Result<Uuid, StoreError> {
-        self.record_counted(caller, job, event, &[], 0).await
-    }
-
-    /// Records `event` and adds `count` to each of `counters` in the same transaction:
-    /// `QuotaExceeded` (nothing written) if any counter would pass its limit.
-    pub async fn record_counted(
-        &self,
-        caller: &Caller,
-        job: &JobId,
-        event: AuditEvent<'_>,
-        counters: &[Counter],
-        count: u32,
-    ) -> Result<Uuid, StoreError> {
         let row = self.row(caller, job, event);
-        if !self.transact(&row, counters, count).await? {
+        if !self.transact(std::slice::from_ref(&row), &[], 0).await? {
             return Err(StoreError::Duplicate);
         }
         Ok(row.audit_id)
     }
 
+    /// Records every act (each its own row, by its own caller) and adds `count` to each of
+    /// `counters`, all in one transaction: all of it or nothing. `QuotaExceeded` (nothing written)
+    /// if any counter would pass its limit.
+    pub async fn record_counted(
+        &self,
+        job: &JobId,
+        acts: &[(&Caller, AuditEvent<'_>)],
+        counters: &[Counter],
+        count: u32,
+    ) -> Result<(), StoreError> {
+        let rows: Vec<AuditRow> = acts
+            .iter()
+            .map(|(caller, event)| self.row(caller, job, *event))
+            .collect();
+        if !self.transact(&rows, counters, count).await? {
+            return Err(StoreError::Duplicate);
+        }
+        Ok(())
+    }
+
     /// Writes `row` and its index rows in one transaction, never over another event's row.
     /// `Ok(false)`: some row already belongs to another event, and nothing was written.
     pub async fn write(&self, row: &AuditRow<'_>) -> Result<bool, StoreError> {
-        self.transact(row, &[], 0).await
+        self.transact(std::slice::from_ref(row), &[], 0).await
     }
 
-    async fn transact(
-        &self,
-        row: &AuditRow<'_>,
-        counters: &[Counter],
-        count: u32,
-    ) -> Result<bool, StoreError> {
+    /// Each row's `Put`s: the row and its index rows, each written only where no other event's
+    /// row is.
+    fn puts(&self, row: &AuditRow<'_>) -> Result<Vec<TransactWriteItem>, StoreError> {
         let audit_id = AttributeValue::S(row.audit_id.to_string());
         // A version found superseded after it was verified: its verified record is replaced.
         let supersedes = matches!(
@@ -363,11 +367,23 @@ impl AuditLog {
             let put = put.build().map_err(|_| StoreError::Internal)?;
             Ok(TransactWriteItem::builder().put(put).build())
         };
-        let mut items = std::iter::once(row.to_item())
+        std::iter::once(row.to_item())
             .chain(row.index_items())
             .map(put)
-            .collect::<Result<Vec<_>, _>>()?;
-        let rows = items.len();
+            .collect()
+    }
+
+    async fn transact(
+        &self,
+        rows: &[AuditRow<'_>],
+        counters: &[Counter],
+        count: u32,
+    ) -> Result<bool, StoreError> {
+        let mut items = Vec::new();
+        for row in rows {
+            items.extend(self.puts(row)?);
+        }
+        let row_items = items.len();
         for counter in counters {
             let update = counter.add(&self.table, count).map_err(|e| match e {
                 CounterError::Exceeded(exceeded) => StoreError::QuotaExceeded(exceeded),
@@ -398,7 +414,7 @@ impl AuditLog {
         // A full window is told apart from a row that exists by the item whose condition failed.
         if let Some(counter) = failed_conditions
             .iter()
-            .find_map(|&i| i.checked_sub(rows).and_then(|c| counters.get(c)))
+            .find_map(|&i| i.checked_sub(row_items).and_then(|c| counters.get(c)))
         {
             return Err(StoreError::QuotaExceeded(counter.exceeded()));
         }

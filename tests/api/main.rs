@@ -6,6 +6,7 @@ mod support;
 
 mod access;
 mod audit_log;
+mod batch_grants;
 mod cli;
 mod completions;
 mod concurrency;

@@ -14,7 +14,7 @@ use qdn_photos::api::app::Decision;
 use qdn_photos::api::config::ApiConfig;
 use qdn_photos::api::router::ApiRequest;
 use qdn_photos::api::routes::complete_uploads::PostedUploads;
-use qdn_photos::api::routes::{complete_uploads, list_photos, report_uploads};
+use qdn_photos::api::routes::{complete_uploads, issue_upload_url, list_photos, report_uploads};
 use qdn_photos::dev::api_events::{config, ApiEvent, OfflineDecider, TOKEN};
 use qdn_photos::domain::image_type::ImageType;
 use qdn_photos::domain::job::{JobId, UploadKey};
@@ -266,8 +266,10 @@ fn generated_queries_reach_every_parser_and_are_accepted_or_refused_with_a_4xx()
                 Ok(Decision::Preflight { .. }) => Ok("preflight".into()),
                 Ok(Decision::Call { request, .. }) => match request {
                     ApiRequest::IssueUploadUrl(upload) => {
-                        prop_assert!(upload.max_bytes >= 1 && upload.max_bytes <= MAX_BYTES);
-                        prop_assert!(cfg.allowed_types.contains(&upload.image));
+                        for file in &upload.files {
+                            prop_assert!(file.max_bytes >= 1 && file.max_bytes <= MAX_BYTES);
+                            prop_assert!(cfg.allowed_types.contains(&file.image));
+                        }
                         prop_assert_eq!(Some(upload.job.as_str()), job.as_deref());
                         Ok("accepted upload-url".into())
                     }
@@ -394,7 +396,7 @@ fn generated_completion_bodies_are_accepted_only_when_every_key_is_the_jobs() {
             .header("content-type", "application/json")
             .body(&body)
             .request();
-        match complete_uploads::parse(&req) {
+        match complete_uploads::parse(&req, &config(&[])) {
             Err(e) => {
                 prop_assert!((400..500).contains(&e.status.as_u16()), "{e}");
                 Ok(format!("refused {}", e.code))
@@ -404,6 +406,10 @@ fn generated_completion_bodies_are_accepted_only_when_every_key_is_the_jobs() {
                 prop_assert!((1..=limit).contains(&report.file_count));
                 prop_assert!(body.contains(report.job.as_str()));
                 Ok("accepted report".into())
+            }
+            Ok(PostedUploads::Grants(grants)) => {
+                prop_assert!((1..=issue_upload_url::MAX_BATCH).contains(&grants.files.len()));
+                Ok("accepted grants".into())
             }
             Ok(PostedUploads::Completion(c)) => {
                 prop_assert!(!c.keys.is_empty() && c.keys.len() <= complete_uploads::MAX_KEYS);

@@ -14,6 +14,7 @@ use qdn_photos::api::app::App;
 use serde_json::json;
 
 use qdn_photos::dev::test_images::padded_jpeg;
+use qdn_photos::domain::content_hash::ContentHash;
 
 use crate::support::*;
 
@@ -223,10 +224,22 @@ async fn the_readmes_curl_script_uploads_and_records_photos() {
         keys[0].ends_with(".jpg") && keys[1].ends_with(".png"),
         "{keys:?}"
     );
-    assert_eq!(stack.object(&keys[0]).await, Some(jpeg_bytes));
-    assert_eq!(stack.object(&keys[1]).await, Some(png_bytes));
+    assert_eq!(stack.object(&keys[0]).await.as_ref(), Some(&jpeg_bytes));
+    assert_eq!(stack.object(&keys[1]).await.as_ref(), Some(&png_bytes));
+    // One batch request: two grants, each a PUT bound to its photo's SHA-256.
     let issued = stack.audit_events(&job, "upload_url_issued").await;
     assert!(issued.iter().all(|r| r["method"].as_s().unwrap() == "PUT"));
+    let mut bound: Vec<&str> = issued
+        .iter()
+        .map(|r| r["sha256"].as_s().unwrap().as_str())
+        .collect();
+    bound.sort();
+    let mut hashes = [
+        ContentHash::of(&jpeg_bytes).hex(),
+        ContentHash::of(&png_bytes).hex(),
+    ];
+    hashes.sort();
+    assert_eq!(bound, hashes);
     let pipeline = stack.pipeline(&[]);
     for key in &keys {
         assert_eq!(

@@ -2,16 +2,19 @@
 //! must be one the server issued to this caller for that job, and every object must exist in S3;
 //! otherwise nothing is recorded. The record pins each object's size, ETag and version.
 //!
-//! The same route takes the deployed dashboard's older body (`file_count`, no keys): which fields
-//! are present decides which one a body is; see [`report_uploads`](super::report_uploads).
+//! The same route takes the deployed dashboard's older body (`file_count`, no keys), and a batch
+//! of grants asked for (`files`): which fields are present decides which one a body is; see
+//! [`report_uploads`](super::report_uploads) and [`issue_upload_url`].
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request};
 use serde::{Deserialize, Serialize};
 
+use crate::api::config::ApiConfig;
 use crate::api::context::ApiContext;
 use crate::api::error::ApiError;
 use crate::api::request::header;
+use crate::api::routes::issue_upload_url::{self, UploadRequest};
 use crate::api::routes::report_uploads::{parse_report, ClientReport};
 use crate::domain::caller::Caller;
 use crate::domain::job::{JobId, UploadKey};
@@ -37,6 +40,8 @@ struct CompletionBody {
 pub enum PostedUploads {
     Completion(Completion),
     Report(ClientReport),
+    /// `files`: a batch of grants asked for (`issue_upload_url`).
+    Grants(UploadRequest),
 }
 
 /// A checked completion: a valid job id and 1–50 distinct keys of that job.
@@ -53,7 +58,7 @@ pub struct Recorded {
     pub total_bytes: i64,
 }
 
-pub fn parse(req: &Request) -> Result<PostedUploads, ApiError> {
+pub fn parse(req: &Request, config: &ApiConfig) -> Result<PostedUploads, ApiError> {
     if let Some(content_type) = header(req, "content-type") {
         let essence = content_type.split(';').next().unwrap_or("").trim();
         if !essence.eq_ignore_ascii_case("application/json") {
@@ -81,6 +86,9 @@ pub fn parse(req: &Request) -> Result<PostedUploads, ApiError> {
             format!("The body may be at most {MAX_BODY_BYTES} bytes."),
         ));
     }
+    if asks_for_grants(bytes) {
+        return issue_upload_url::parse_batch(bytes, config).map(PostedUploads::Grants);
+    }
     let body: CompletionBody = serde_json::from_slice(bytes).map_err(|e| {
         ApiError::bad_request(
             "invalid_json",
@@ -107,6 +115,15 @@ pub fn parse(req: &Request) -> Result<PostedUploads, ApiError> {
         }
     };
     parse_keys(job, &keys).map(PostedUploads::Completion)
+}
+
+/// A JSON object with a `files` member: grants asked for, not uploads reported.
+fn asks_for_grants(body: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct Probe {
+        files: Option<serde::de::IgnoredAny>,
+    }
+    serde_json::from_slice::<Probe>(body).is_ok_and(|probe| probe.files.is_some())
 }
 
 fn parse_keys(job: JobId, raw_keys: &[String]) -> Result<Completion, ApiError> {
@@ -253,7 +270,7 @@ fn already_recorded(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dev::api_events::ApiEvent;
+    use crate::dev::api_events::{config, ApiEvent};
     use serde_json::json;
 
     const K1: &str = "jobs/j-1/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg";
@@ -267,7 +284,7 @@ mod tests {
     }
 
     fn code_of(body: &str) -> (u16, &'static str) {
-        let e = parse(&post(body)).unwrap_err();
+        let e = parse(&post(body), &config(&[])).unwrap_err();
         (e.status.as_u16(), e.code)
     }
 
@@ -334,7 +351,7 @@ mod tests {
     }
 
     fn completion(req: &Request) -> Completion {
-        match parse(req).unwrap() {
+        match parse(req, &config(&[])).unwrap() {
             PostedUploads::Completion(c) => c,
             other => panic!("not a completion: {other:?}"),
         }
@@ -342,7 +359,7 @@ mod tests {
 
     #[test]
     fn the_legacy_body_is_a_report_and_never_a_completion() {
-        let report = |body: serde_json::Value| match parse(&post(&body.to_string())) {
+        let report = |body: serde_json::Value| match parse(&post(&body.to_string()), &config(&[])) {
             Ok(PostedUploads::Report(r)) => Ok(r),
             Ok(other) => panic!("not a report: {other:?}"),
             Err(e) => Err((e.status.as_u16(), e.code)),
@@ -409,11 +426,11 @@ mod tests {
             .header("content-type", "text/plain")
             .body("{}")
             .request();
-        assert_eq!(parse(&req).unwrap_err().status.as_u16(), 415);
+        assert_eq!(parse(&req, &config(&[])).unwrap_err().status.as_u16(), 415);
         // No content type at all is taken as JSON (curl -d sends form-urlencoded, so it is named).
         let req = ApiEvent::post("/upload-url")
             .body(&json!({"job_id": "j-1", "keys": [K1]}).to_string())
             .request();
-        assert!(parse(&req).is_ok());
+        assert!(parse(&req, &config(&[])).is_ok());
     }
 }
