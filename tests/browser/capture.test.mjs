@@ -28,9 +28,17 @@ test("two photos upload in parallel, are recorded once, show as checking, then a
       window.checkingTiles = Math.max(window.checkingTiles || 0, strip.querySelectorAll("li[data-state=checking]").length);
     }).observe(strip, { childList: true, subtree: true });
   });
+  // Grants asked for: the two photos' together, in one request.
+  const grantRequests = [];
+  page.on("request", (req) => {
+    if (!req.url().startsWith(`${API_URL}/upload-url`) || req.method() === "OPTIONS") return;
+    if (req.method() === "GET") grantRequests.push("one");
+    else if (JSON.parse(req.postData() || "{}").files) grantRequests.push(`batch of ${JSON.parse(req.postData()).files.length}`);
+  });
   await page.setInputFiles(".qc-file", files);
 
   await waitRecorded(page, 2);
+  assert.deepEqual(grantRequests, ["batch of 2"]);
   assert.deepEqual(await page.$$eval(".qc-uploads progress", (ps) => ps.map((p) => p.value)), [100, 100]);
   assert.equal(await page.textContent(".qc-summary"), "2 of 2 recorded.");
   // The strip shows the pipeline's thumbnails (made on S3's event, here the local stand-in's),
@@ -182,17 +190,22 @@ test("one upload cut by the network: the other two are recorded and shown before
   const page = await signedInDrawer(browser, job);
   const files = await jpegFiles(page, ["kitchen.jpg", "cut.jpg", "boiler.jpg"]);
   const cutSize = String(files[1].buffer.length);
-  // The grant for cut.jpg (the only file of its size) is tagged, and the POST to S3 that carries
-  // that tag has its connection cut, for as long as `cut` holds.
+  // The grant for cut.jpg (the only file of its size) is tagged, whether asked for alone or in a
+  // batch, and the POST to S3 that carries that tag has its connection cut, for as long as `cut` holds.
   let cut = true;
   let cutAttempts = 0;
-  await page.route(`${API_URL}/upload-url?**`, async (route) => {
-    const url = new URL(route.request().url());
-    if (route.request().method() !== "GET" || url.searchParams.get("size") !== cutSize || !cut) return route.continue();
+  const tag = (grant) => {
+    if (String(grant.max_bytes) === cutSize) grant.url += "?cut=1";
+  };
+  await page.route(`${API_URL}/upload-url**`, async (route) => {
+    const req = route.request();
+    const single = req.method() === "GET" && new URL(req.url()).searchParams.get("size") === cutSize;
+    const batch = req.method() === "POST" && JSON.parse(req.postData() || "{}").files;
+    if (!cut || !(single || batch)) return route.continue();
     const resp = await route.fetch();
-    const grant = await resp.json();
-    grant.url += "?cut=1";
-    return route.fulfill({ response: resp, json: grant });
+    const body = await resp.json();
+    if (resp.ok()) (body.grants || [body]).forEach(tag);
+    return route.fulfill({ response: resp, json: body });
   });
   await page.route(`${S3_ORIGIN}/**`, (route) => {
     if (!route.request().url().includes("cut=1")) return route.continue();

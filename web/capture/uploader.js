@@ -14,6 +14,10 @@ import { contentType, megabytes as MB } from "./sniff.js";
 import { StorageFullError } from "./store.js";
 import { postToS3 } from "./transport.js";
 
+/** The most grants one request asks for (the API's limit), and the life a grant must have left. */
+const MAX_GRANTS = 20;
+const GRANT_MARGIN_MS = 60_000;
+
 /** Web Locks keep two tabs of the dashboard from sending the same photo; without them, one tab. */
 async function withLock(name, fn) {
   if (!navigator.locks) return fn();
@@ -36,6 +40,7 @@ export class Uploader extends EventTarget {
     this.store = store;
     this.records = new Map();
     this.active = new Set(); // ids this tab is working on (an upload or a completion)
+    this.grants = new Map(); // id -> a grant asked for with another photo's (a promise; in memory only)
     this.authPaused = false;
     this.timer = null;
     this.flushTimer = null;
@@ -177,9 +182,7 @@ export class Uploader extends EventTarget {
     if (!r.sha256) await this.save(r, { sha256: await sha256Hex(blob) });
     let grant;
     try {
-      const query = `job_id=${encodeURIComponent(r.job)}&content_type=${encodeURIComponent(r.type)}&size=${r.size}` +
-        (r.sha256 ? `&sha256=${r.sha256}` : "");
-      grant = (await this.api.get(`/upload-url?${query}`)).body;
+      grant = await this.grant(r);
     } catch (err) {
       return this.refused(r, err, {
         413: `Too large: ${r.name} is ${MB(r.size)}. ${err.message}`,
@@ -205,6 +208,47 @@ export class Uploader extends EventTarget {
     if (next.retry) return this.save(r, { state: "queued", key: null, ...this.backoff(r, next.retry, "server") });
     await this.save(r, next.changes);
     if (r.state === "uploaded") this.announce(r.job, `${r.name} uploaded.`);
+  }
+
+  /**
+   * A grant for `r`: one asked for together with another photo's, else one request for `r` and the
+   * job's other photos waiting for theirs (20 photos, one round trip), else `r`'s own.
+   */
+  async grant(r) {
+    const early = await this.grants.get(r.id);
+    this.grants.delete(r.id);
+    if (early && Date.parse(early.expires_at) - Date.now() > GRANT_MARGIN_MS) return early;
+    // Chosen here in one go (no await in between), so two sends never ask for the same photo.
+    const others = !r.sha256 ? [] : [...this.records.values()]
+      .filter((o) => o !== r && o.job === r.job && !o.key && ["queued", "granting"].includes(o.state) && !this.grants.has(o.id))
+      .slice(0, MAX_GRANTS - 1);
+    if (others.length) {
+      const batch = this.grantBatch(r, others);
+      // Grants are credentials: kept in memory only, for the send that takes them.
+      others.forEach((o, i) => this.grants.set(o.id, batch.then((grants) => grants[i + 1], () => null)));
+      try {
+        return (await batch)[0];
+      } catch (err) {
+        // Sign-in, limits and outages are the same for one photo; anything else, ask for it alone.
+        if (err.status === 401 || err.transient) throw err;
+      }
+    }
+    const query = `job_id=${encodeURIComponent(r.job)}&content_type=${encodeURIComponent(r.type)}&size=${r.size}` +
+      (r.sha256 ? `&sha256=${r.sha256}` : "");
+    return (await this.api.get(`/upload-url?${query}`)).body;
+  }
+
+  /** POST /upload-url with `files`: grants for `r` and `others`, in that order, all or none. */
+  async grantBatch(r, others) {
+    const files = [{ size: r.size, content_type: r.type, sha256: r.sha256 }];
+    for (const o of others) {
+      const blob = o.blob || (await this.store.bytes(o.id));
+      // In memory only: this tab's own send of `o` saves it (another tab may hold `o` meanwhile).
+      o.sha256 ||= blob ? await sha256Hex(blob) : "";
+      if (!o.sha256) throw new ApiError(400, "not_hashed", "A photo's bytes could not be read.");
+      files.push({ size: o.size, content_type: o.type, sha256: o.sha256 });
+    }
+    return (await this.api.post("/upload-url", { job_id: r.job, files })).body.grants;
   }
 
   /** Records the uploaded photos of every job, in batches of at most MAX_BATCH. */
