@@ -41,6 +41,8 @@ subprocess.run([sys.argv[1], "thumbnail", sys.argv[2], "/dev/null"], check=True,
 print(f"thumbnail of {sys.argv[2]}: peak RSS {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.1f} MB")
 PY
 done
+# The evidence export's memory: a job 4× larger holds no more (one photo at a time).
+"$VENV/bin/python" scripts/export_memory.py "$dir/bootstrap" "$photo" 20 80
 # The hostile corpus (refused) and the costliest files inside every budget, through the release
 # binary's thumbnail command: CPU seconds and peak RSS each (issue 22's budgets: 2 s, 256 MB).
 cargo run --quiet --features dev -- hostile-corpus target/bench/edge --edge > /dev/null

@@ -9,6 +9,8 @@
 //! qdn-photos import [--bucket NAME] [--prefix jobs/] [--dry-run]
 //! qdn-photos reprocess --job JOB [--bucket NAME]
 //! qdn-photos redrive [--queue-url URL]     (the pipeline's on-failure queue, PIPELINE_FAILURES_QUEUE_URL)
+//! qdn-photos export --job JOB [--out JOB.zip] [--bucket NAME]   (originals, manifest, contact sheet)
+//! qdn-photos verify-export FILE.zip        (every file against the manifest; exit 1 if any differ)
 //! qdn-photos pipeline-standin        (make dev: S3 notifications for Garage, which has none)
 //! qdn-photos hostile-corpus DIR [--edge]   (dev: tests/hostile/ rebuilt; --edge: the costliest files inside the budgets)
 //! qdn-photos thumbnail IN.jpg OUT.jpg [ORIENTATION]   (the pipeline's thumbnail of a local file)
@@ -21,7 +23,7 @@
 use crate::ops::bucket_check::{findings, Finding, Needs, Remedy};
 use crate::ops::bucket_settings::read_settings;
 use crate::ops::bucket_setup::{apply, plan, Target};
-use crate::ops::{import, redrive, tokens};
+use crate::ops::{export, import, redrive, tokens};
 use crate::pipeline::config::PipelineConfig;
 use crate::pipeline::context::PipelineContext;
 use crate::store::clients::{load_sdk_config, s3_client, CallBudget};
@@ -38,6 +40,8 @@ pub const USAGE: &str = "usage:
   qdn-photos import [--bucket NAME] [--prefix jobs/] [--dry-run]
   qdn-photos reprocess --job JOB [--bucket NAME]
   qdn-photos redrive [--queue-url URL]
+  qdn-photos export --job JOB [--out JOB.zip] [--bucket NAME]
+  qdn-photos verify-export FILE.zip
   qdn-photos pipeline-standin
   qdn-photos thumbnail IN OUT [ORIENTATION]";
 
@@ -71,10 +75,7 @@ async fn run(args: &[String]) -> Result<i32, CliError> {
                 (flags.get("--bucket").map(str::to_owned), job.prefix())
             };
             let (bucket, prefix) = (bucket_or_env(prefix.0)?, prefix.1);
-            // The pipeline role's own configuration and checks, as its function reads them.
-            let config = PipelineConfig::from_env(&crate::config::Env::process())?;
-            let sdk = load_sdk_config(&config.common.region, CallBudget::Operator).await;
-            let ctx = PipelineContext::from_sdk_config(config, &sdk);
+            let (ctx, _) = operator_pipeline().await?;
             let storage = ctx
                 .bucket_for(&bucket)
                 .ok_or("UPLOADS_BUCKET names another bucket")?;
@@ -92,9 +93,7 @@ async fn run(args: &[String]) -> Result<i32, CliError> {
                 Some(url) => url.to_owned(),
                 None => env("PIPELINE_FAILURES_QUEUE_URL")?,
             };
-            let config = PipelineConfig::from_env(&crate::config::Env::process())?;
-            let sdk = load_sdk_config(&config.common.region, CallBudget::Operator).await;
-            let ctx = PipelineContext::from_sdk_config(config, &sdk);
+            let (ctx, sdk) = operator_pipeline().await?;
             let done = redrive::run(&ctx, &aws_sdk_sqs::Client::new(&sdk), &queue_url).await?;
             println!(
                 "redrive: {} event(s) processed and deleted, {} left in the queue",
@@ -102,6 +101,29 @@ async fn run(args: &[String]) -> Result<i32, CliError> {
             );
             Ok(i32::from(done.left > 0))
         }
+        ["export", rest @ ..] => {
+            let flags = Flags::parse(rest, &["--job", "--out", "--bucket"])?;
+            let job = crate::domain::job::JobId::parse(flags.required("--job")?)?;
+            let out = flags
+                .get("--out")
+                .map_or_else(|| format!("{job}.zip").into(), std::path::PathBuf::from);
+            let bucket = bucket_or_env(flags.get("--bucket").map(str::to_owned))?;
+            let (ctx, _) = operator_pipeline().await?;
+            let storage = ctx
+                .bucket_for(&bucket)
+                .ok_or("UPLOADS_BUCKET names another bucket")?;
+            let now = s3_presign::UtcTime::from_system_time(std::time::SystemTime::now());
+            let done = export::export(&ctx.index, &storage, &bucket, &job, &out, now).await?;
+            println!(
+                "{}: {} photo(s), {} bytes of originals; manifest.json SHA-256 {} (hand it over with the archive)",
+                out.display(),
+                done.photos,
+                done.bytes,
+                done.manifest_sha256
+            );
+            Ok(0)
+        }
+        ["verify-export", path] => export::verify_file(std::path::Path::new(path)),
         ["check-bucket", rest @ ..] => {
             let flags = Flags::parse(
                 rest,
@@ -260,6 +282,14 @@ pub fn region() -> String {
 }
 
 /// `--bucket`, else `UPLOADS_BUCKET`.
+/// The pipeline role's own configuration, checks and clients, as its function has them, with an
+/// operator's SDK budget (and that SDK configuration, for other clients).
+async fn operator_pipeline() -> Result<(PipelineContext, aws_config::SdkConfig), CliError> {
+    let config = PipelineConfig::from_env(&crate::config::Env::process())?;
+    let sdk = load_sdk_config(&config.common.region, CallBudget::Operator).await;
+    Ok((PipelineContext::from_sdk_config(config, &sdk), sdk))
+}
+
 fn bucket_or_env(flag: Option<String>) -> Result<String, CliError> {
     flag.map_or_else(|| env("UPLOADS_BUCKET"), Ok)
 }

@@ -4,6 +4,8 @@ pub mod bucket_check;
 pub mod bucket_settings;
 pub mod bucket_setup;
 pub mod cli;
+pub mod export;
 pub mod import;
 pub mod redrive;
 pub mod tokens;
+pub mod zip;

@@ -14,6 +14,7 @@ mod dashboard;
 mod deployed;
 mod errors;
 mod events;
+mod export;
 mod fair_use;
 mod import;
 mod integrity;
