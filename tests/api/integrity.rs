@@ -3,8 +3,6 @@
 //! pipeline hashes what S3 holds, records it, refuses a mismatch (for a store that does not
 //! enforce it, here a write past the grant), and `/photos` shows the hash.
 
-use std::time::Duration;
-
 use aws_sdk_s3::primitives::ByteStream;
 use qdn_photos::dev::s3_events::notification;
 use qdn_photos::dev::test_images::padded_jpeg;
@@ -13,19 +11,16 @@ use qdn_photos::pipeline::handle_event;
 
 use crate::support::*;
 
+/// A PUT with a grant's `headers` (Content-Length is the body's own).
 async fn put(url: &str, headers: &serde_json::Value, bytes: Vec<u8>) -> (u16, String) {
-    let mut req = reqwest::Client::new()
-        .put(url)
-        .body(bytes)
-        .timeout(Duration::from_secs(60));
-    for (name, value) in headers.as_object().unwrap() {
-        if name != "Content-Length" {
-            req = req.header(name, value.as_str().unwrap());
-        }
-    }
-    let resp = req.send().await.expect("PUT to S3");
-    let status = resp.status().as_u16();
-    (status, resp.text().await.unwrap_or_default())
+    let headers: Vec<(&str, &str)> = headers
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(name, _)| *name != "Content-Length")
+        .map(|(name, value)| (name.as_str(), value.as_str().unwrap()))
+        .collect();
+    put_to_s3(url, &headers, bytes).await
 }
 
 #[tokio::test]

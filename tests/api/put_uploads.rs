@@ -27,16 +27,7 @@ fn small_png() -> Vec<u8> {
 }
 
 async fn put(url: &str, content_type: &str, bytes: Vec<u8>) -> (u16, String) {
-    let resp = reqwest::Client::new()
-        .put(url)
-        .header("content-type", content_type)
-        .body(bytes)
-        .timeout(Duration::from_secs(60))
-        .send()
-        .await
-        .expect("PUT to S3");
-    let status = resp.status().as_u16();
-    (status, resp.text().await.unwrap_or_default())
+    put_to_s3(url, &[("content-type", content_type)], bytes).await
 }
 
 #[tokio::test]

@@ -464,6 +464,20 @@ pub async fn issue(app: &App, job_id: &str, query: &str) -> Value {
     body
 }
 
+/// A PUT of `bytes` to a presigned URL with `headers`; S3's status and body.
+pub async fn put_to_s3(url: &str, headers: &[(&str, &str)], bytes: Vec<u8>) -> (u16, String) {
+    let mut req = reqwest::Client::new()
+        .put(url)
+        .body(bytes)
+        .timeout(Duration::from_secs(60));
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let resp = req.send().await.expect("PUT to S3");
+    let status = resp.status().as_u16();
+    (status, resp.text().await.unwrap_or_default())
+}
+
 /// S3 refused an upload (Garage's codes differ from AWS's; any 4xx is a refusal).
 pub fn assert_refused(status: u16, body: &str) {
     assert!(
