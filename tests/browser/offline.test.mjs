@@ -84,6 +84,34 @@ test("a photo whose connection broke mid-upload is checked, not sent again, when
   await context.close();
 });
 
+test("a storage that takes a photo's bytes and never finishes (WebKit's automation): recorded and shown all the same", async () => {
+  const job = newJob();
+  const context = await browser.newContext(PHONE);
+  // Every IndexedDB transaction that touches the photos' bytes is left hanging, as WebKitGTK's
+  // automation session left them: no complete, no abort, no error, ever.
+  await context.addInitScript(() => {
+    const transaction = IDBDatabase.prototype.transaction;
+    IDBDatabase.prototype.transaction = function (stores, ...rest) {
+      const tx = transaction.call(this, stores, ...rest);
+      if ([].concat(stores).includes("bytes")) {
+        for (const event of ["oncomplete", "onabort", "onerror"]) {
+          Object.defineProperty(tx, event, { set() {}, get() { return null; } });
+        }
+      }
+      return tx;
+    };
+  });
+  const page = await signedInDrawer(browser, job, { context });
+  await page.setInputFiles(".qc-file", await jpegFiles(page, ["private-tab.jpg"]));
+  await page.waitForSelector(".qc-uploads li:has-text('could not be kept for later')", LONG);
+  await waitRecorded(page, 1);
+  assert.equal(await page.textContent(".qc-summary"), "1 of 1 recorded.");
+  await waitThumbnails(page, 1);
+  assert.equal(completedKeys(job).length, 1);
+  assertNoProblems(page);
+  await context.close();
+});
+
 test("when the browser's storage is full, the row says the photo is not kept, and it still uploads", async () => {
   const job = newJob();
   const context = await browser.newContext(PHONE);

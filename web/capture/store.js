@@ -9,22 +9,36 @@ const BYTES = "bytes";
 /** The browser refused to keep more (its storage quota for this site is used up). */
 export class StorageFullError extends Error {}
 
+/** The browser's storage never answered (WebKit's automation sessions and some private modes take
+ *  a photo's bytes and never finish): the queue goes on without it rather than wait forever. */
+export class StorageSilentError extends Error {}
+
+export const STORE_TIMEOUT_MS = 10_000;
+
+function inTime(promise) {
+  let timer;
+  const silent = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new StorageSilentError("The browser's storage did not answer.")), STORE_TIMEOUT_MS);
+  });
+  return Promise.race([promise, silent]).finally(() => clearTimeout(timer));
+}
+
 function done(request) {
-  return new Promise((resolve, reject) => {
+  return inTime(new Promise((resolve, reject) => {
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error);
-  });
+  }));
 }
 
 function finished(tx) {
-  return new Promise((resolve, reject) => {
+  return inTime(new Promise((resolve, reject) => {
     tx.oncomplete = () => resolve();
     tx.onabort = tx.onerror = (e) => {
       e?.preventDefault?.();
       const err = tx.error || e?.target?.error;
       reject(err && err.name === "QuotaExceededError" ? new StorageFullError(err.message) : err);
     };
-  });
+  }));
 }
 
 class IdbStore {
@@ -70,7 +84,8 @@ class IdbStore {
   }
 }
 
-class MemoryStore {
+/** The queue in memory only: without IndexedDB, or once it stopped answering. */
+export class MemoryStore {
   constructor() {
     this.rows = new Map();
     this.blobs = new Map();

@@ -11,7 +11,7 @@ import {
   afterUpload, backoff, BATCH_WINDOW_MS, batches, nextWake, PARALLEL, ready, retried, TO_SEND, WAITING,
 } from "./queue.js";
 import { contentType, megabytes as MB } from "./sniff.js";
-import { StorageFullError } from "./store.js";
+import { MemoryStore, StorageFullError, StorageSilentError } from "./store.js";
 import { postToS3 } from "./transport.js";
 
 /** The most grants one request asks for (the API's limit), and the life a grant must have left. */
@@ -28,7 +28,8 @@ export class Uploader extends EventTarget {
   /** The engine over `store`, with the queue it already holds (from earlier visits) loaded. */
   static async start(api, bucketOrigin, store) {
     const uploader = new Uploader(api, bucketOrigin, store);
-    await uploader.sync();
+    // A storage that does not answer leaves an empty queue in memory, not a page that never starts.
+    await uploader.sync().catch(() => {});
     uploader.pump();
     return uploader;
   }
@@ -49,7 +50,7 @@ export class Uploader extends EventTarget {
     addEventListener("offline", () => this.emit());
     // Another tab changed the queue: read it again.
     this.channel = typeof BroadcastChannel === "function" ? new BroadcastChannel("qdn-capture") : null;
-    if (this.channel) this.channel.onmessage = () => this.sync().then(() => this.pump());
+    if (this.channel) this.channel.onmessage = () => this.sync().catch(() => {}).then(() => this.pump());
   }
 
   /** The photos of `job`, oldest first, as the rows show them. */
@@ -69,12 +70,21 @@ export class Uploader extends EventTarget {
         added: Date.now() + this.records.size / 1000, state: "queued", attempt: 0, retryAt: 0, message: "",
       };
       r.blob = file;
+      let refused = null;
       try {
+        if (!this.store.persistent) throw new StorageSilentError("kept in memory only");
         await this.store.add(this.stored(r), file);
       } catch (err) {
+        refused = err;
+        // A storage that stopped answering is not asked again: the rest of the queue lives in
+        // memory (every later photo would otherwise wait out the timeout first).
+        if (err instanceof StorageSilentError && this.store.persistent) this.store = new MemoryStore();
+        await this.store.add(this.stored(r), file).catch(() => {});
+      }
+      if (refused) {
         r.unsaved = true;
         // A note (unlike a message) stays for as long as the row: it is true of the photo.
-        r.note = err instanceof StorageFullError
+        r.note = refused instanceof StorageFullError
           ? "The phone's storage for this page is full, so this photo is not kept for later: keep the page open until it is uploaded, or free some space."
           : "This photo could not be kept for later: keep the page open until it is uploaded.";
         this.announce(job, `${r.name}: ${r.note}`);
@@ -271,7 +281,10 @@ export class Uploader extends EventTarget {
       return this.notRecorded(records, err, probe);
     }
     for (const r of records) Object.assign(r, { state: "recorded", stored: true, blob: null, message: "", progress: 100 });
-    await this.store.delete(...records.map((r) => r.id)).catch(() => {});
+    this.emit();
+    // The queue's copy is done with. Not awaited: a storage that never answers must not keep the
+    // page at "recording" (WebKit's automation session did).
+    this.store.delete(...records.map((r) => r.id)).catch(() => {});
     this.channel?.postMessage("changed");
     this.announce(job, records.length === 1 ? `${records[0].name} recorded.` : `${records.length} photos recorded.`);
     this.dispatchEvent(new CustomEvent("recorded", { detail: { job, keys: records.map((r) => r.key) } }));
