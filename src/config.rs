@@ -71,13 +71,24 @@ impl<'a> Env<'a> {
 
     /// A whole number from 1 to `max`, `default` when unset.
     pub fn number(&self, name: &'static str, default: u64, max: u64) -> Result<u64, ConfigError> {
+        self.number_from(name, 1, default, max)
+    }
+
+    /// A whole number from `min` to `max`; `default` when unset.
+    pub fn number_from(
+        &self,
+        name: &'static str,
+        min: u64,
+        default: u64,
+        max: u64,
+    ) -> Result<u64, ConfigError> {
         match self.get(name) {
             None => Ok(default),
             Some(v) => v
                 .parse::<u64>()
                 .ok()
-                .filter(|n| (1..=max).contains(n))
-                .ok_or_else(|| err(name, format!("must be a whole number from 1 to {max}"))),
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| err(name, format!("must be a whole number from {min} to {max}"))),
         }
     }
 

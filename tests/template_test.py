@@ -93,7 +93,7 @@ def bucket_problems(t):
 SHARED_TOKEN = {"AuthMode": "shared-token", "AuthTokenSha256": "0" * 64}
 JWT = {"AuthMode": "jwt", "JwtIssuer": "https://issuer.example.com", "JwtAudience": "qdn"}
 EXISTING_API = {"ExistingHttpApiId": "a1b2c3d4e5"}
-OUR_ROUTES = ["GET /photos", "GET /upload-url", "POST /upload-url"]
+OUR_ROUTES = ["DELETE /photos", "GET /photos", "GET /upload-url", "POST /upload-url"]
 PREFLIGHT_ROUTES = ["OPTIONS /photos", "OPTIONS /upload-url"]
 API_MODES = {
     "own API": SHARED_TOKEN,
@@ -177,7 +177,9 @@ def statements_by_role(transformed):
 # photos and thumbnails; the pipeline reads and rejects in jobs/ and writes only thumbs/ (a write
 # into jobs/ would trigger itself).
 OBJECT_RULES = {
-    "PhotosFunctionRole": {"s3:PutObject": "jobs", "s3:GetObject": ("jobs", "thumbs"), "s3:GetObjectVersion": "jobs"},
+    "PhotosFunctionRole": {"s3:PutObject": "jobs", "s3:GetObject": ("jobs", "thumbs"), "s3:GetObjectVersion": "jobs",
+                           # DELETE /photos: a retracted or erased photo's versions and thumbnails.
+                           "s3:DeleteObject": ("jobs", "thumbs"), "s3:DeleteObjectVersion": ("jobs", "thumbs")},
     "PipelineFunctionRole": {
         "s3:GetObject": "jobs", "s3:GetObjectVersion": "jobs",
         "s3:DeleteObjectVersion": "jobs", "s3:PutObject": "thumbs", "s3:DeleteObject": ("jobs", "thumbs"),
@@ -660,11 +662,12 @@ class TemplateTest(unittest.TestCase):
             statements = t["Resources"]["PipelineObjectAccess"]["Properties"]["PolicyDocument"]["Statement"]
             statements[1]["Resource"] = {"Fn::Sub": "arn:${AWS::Partition}:s3:::b/jobs/*"}
 
-        def api_deletes(t):
+        def api_deletes_anywhere(t):
             statements = t["Resources"]["PhotosFunction"]["Properties"]["Policies"][0]["Statement"]
-            statements[0]["Action"] = statements[0]["Action"] + ["s3:DeleteObject"]
+            removal = next(s for s in statements if s["Sid"] == "RemoveRetractedOrErasedPhotos")
+            removal["Resource"] = {"Fn::Sub": "arn:${AWS::Partition}:s3:::b/*"}
 
-        for edit in (thumbs_into_jobs, api_deletes):
+        for edit in (thumbs_into_jobs, api_deletes_anywhere):
             self.assertNotEqual(iam_problems(sam_transform(self.weakened(edit))), [], edit.__name__)
 
     def test_custom_domain_exists_only_when_named(self):

@@ -14,7 +14,9 @@ use crate::api::request::route_path;
 use crate::api::response;
 use crate::api::router::{route, ApiRequest, Route};
 use crate::api::routes::issue_upload_url::Grants;
-use crate::api::routes::{complete_uploads, issue_upload_url, list_photos, report_uploads};
+use crate::api::routes::{
+    complete_uploads, issue_upload_url, list_photos, remove_photo, report_uploads,
+};
 use crate::domain::caller::Caller;
 use crate::telemetry::metrics::RequestMetrics;
 
@@ -119,6 +121,10 @@ impl App {
             }
             ApiRequest::ListPhotos(input) => {
                 let (status, body) = list_photos::handle(ctx, caller, input).await?;
+                response::json(status, &body)
+            }
+            ApiRequest::RemovePhoto(input) => {
+                let (status, body) = remove_photo::handle(ctx, caller, input).await?;
                 response::json(status, &body)
             }
         })

@@ -53,6 +53,9 @@ pub struct ApiConfig {
     /// The most photos one `/photos` page lists (a larger `limit` is served this many, with a
     /// cursor): each costs two signatures and ~2.5 KB of response with Lambda's credentials.
     pub photos_page_max: i32,
+    /// How long after S3 stored a photo its uploader may retract it; 0: never (a job's admin
+    /// may still erase it).
+    pub retract_window_secs: u64,
 }
 
 impl ApiConfig {
@@ -136,6 +139,7 @@ impl ApiConfig {
             per_job_per_day: env.number("GRANTS_PER_JOB_PER_DAY", 1000, 1_000_000)? as u32,
         };
         let photos_page_max = env.number("PHOTOS_PAGE_MAX", 200, 1000)? as i32;
+        let retract_window_secs = 60 * env.number_from("RETRACT_WINDOW_MINUTES", 0, 60, 10_080)?;
 
         Ok(ApiConfig {
             common,
@@ -150,6 +154,7 @@ impl ApiConfig {
             allowed_origins,
             grant_quota,
             photos_page_max,
+            retract_window_secs,
         })
     }
 }

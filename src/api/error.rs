@@ -61,6 +61,11 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", "No such route.")
     }
 
+    /// 404 for a thing the route looks up (the route itself exists).
+    pub fn no_such(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, message)
+    }
+
     pub fn method_not_allowed(allow: &'static str) -> Self {
         ApiError {
             allow: Some(allow),

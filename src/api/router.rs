@@ -9,6 +9,7 @@ use crate::api::error::ApiError;
 use crate::api::routes::complete_uploads::{self, Completion, PostedUploads};
 use crate::api::routes::issue_upload_url::{self, UploadRequest};
 use crate::api::routes::list_photos::{self, PageRequest};
+use crate::api::routes::remove_photo::{self, RemovalRequest};
 use crate::api::routes::report_uploads::ClientReport;
 use crate::domain::job::JobId;
 
@@ -26,6 +27,7 @@ pub enum Endpoint {
     IssueUploadUrl,
     CompleteUploads,
     ListPhotos,
+    RemovePhoto,
 }
 
 /// An endpoint's request, parsed and checked.
@@ -36,6 +38,7 @@ pub enum ApiRequest {
     /// The legacy completion body: the client's unverified report.
     ReportUploads(ClientReport),
     ListPhotos(PageRequest),
+    RemovePhoto(RemovalRequest),
 }
 
 pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
@@ -48,8 +51,11 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         }),
         ("/upload-url", _) => Err(ApiError::method_not_allowed("GET, POST, OPTIONS")),
         ("/photos", &Method::GET) => Ok(Route::Endpoint(ListPhotos)),
-        ("/photos", &Method::OPTIONS) => Ok(Route::Preflight { methods: "GET" }),
-        ("/photos", _) => Err(ApiError::method_not_allowed("GET, OPTIONS")),
+        ("/photos", &Method::DELETE) => Ok(Route::Endpoint(RemovePhoto)),
+        ("/photos", &Method::OPTIONS) => Ok(Route::Preflight {
+            methods: "GET, DELETE",
+        }),
+        ("/photos", _) => Err(ApiError::method_not_allowed("GET, DELETE, OPTIONS")),
         _ => Err(ApiError::not_found()),
     }
 }
@@ -62,6 +68,7 @@ impl ApiRequest {
             ApiRequest::CompleteUploads(input) => &input.job,
             ApiRequest::ReportUploads(input) => &input.job,
             ApiRequest::ListPhotos(input) => &input.job,
+            ApiRequest::RemovePhoto(input) => &input.job,
         }
     }
 
@@ -78,6 +85,7 @@ impl ApiRequest {
             Endpoint::ListPhotos => {
                 ApiRequest::ListPhotos(list_photos::parse(req, config.photos_page_max)?)
             }
+            Endpoint::RemovePhoto => ApiRequest::RemovePhoto(remove_photo::parse(req)?),
         })
     }
 }
@@ -100,13 +108,19 @@ mod tests {
             route(&Method::GET, "/photos"),
             Ok(Route::Endpoint(Endpoint::ListPhotos))
         );
+        assert_eq!(
+            route(&Method::DELETE, "/photos"),
+            Ok(Route::Endpoint(Endpoint::RemovePhoto))
+        );
     }
 
     #[test]
     fn options_is_a_preflight_naming_the_paths_methods() {
         assert_eq!(
             route(&Method::OPTIONS, "/photos"),
-            Ok(Route::Preflight { methods: "GET" })
+            Ok(Route::Preflight {
+                methods: "GET, DELETE"
+            })
         );
         assert_eq!(
             route(&Method::OPTIONS, "/upload-url"),
@@ -124,7 +138,10 @@ mod tests {
             (405, Some("GET, POST, OPTIONS"))
         );
         let e = route(&Method::POST, "/photos").unwrap_err();
-        assert_eq!((e.status.as_u16(), e.allow), (405, Some("GET, OPTIONS")));
+        assert_eq!(
+            (e.status.as_u16(), e.allow),
+            (405, Some("GET, DELETE, OPTIONS"))
+        );
     }
 
     #[test]

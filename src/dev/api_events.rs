@@ -49,6 +49,10 @@ impl ApiEvent {
         Self::new("POST", path_and_query)
     }
 
+    pub fn delete(path_and_query: &str) -> Self {
+        Self::new("DELETE", path_and_query)
+    }
+
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers
             .insert(name.to_ascii_lowercase(), Value::String(value.to_owned()));

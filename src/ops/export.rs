@@ -19,7 +19,7 @@ use crate::domain::job::JobId;
 use crate::ops::cli::CliError;
 use crate::ops::zip::{self, ZipWriter};
 use crate::store::index::PhotoIndex;
-use crate::store::records::PhotoRecord;
+use crate::store::records::{PhotoRecord, RemovalKind, Tombstone};
 use crate::store::storage::Storage;
 
 pub const FORMAT: &str = "qdn-photos-export/1";
@@ -34,10 +34,45 @@ pub struct Manifest {
     pub bucket: String,
     pub exported_at: String,
     pub photos: Vec<ExportedPhoto>,
-    /// Photos retracted by their uploader or erased on request: none can be yet (the service has
-    /// no retraction or erasure), listed here when it does.
-    pub retractions: Vec<serde_json::Value>,
-    pub erasures: Vec<serde_json::Value>,
+    /// Photos retracted by their uploader: what was removed (its hash), by whom, when.
+    pub retractions: Vec<ExportedRemoval>,
+    /// Photos erased by a job's admin, with the reason given.
+    pub erasures: Vec<ExportedRemoval>,
+}
+
+/// A tombstone, as the manifest tells it: the bytes are gone, the record of them is not.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct ExportedRemoval {
+    pub key: String,
+    pub version_id: Option<String>,
+    /// The SHA-256 of what was removed: whoever kept a copy can show it was this photo.
+    pub sha256: Option<String>,
+    pub uploader: Option<String>,
+    pub removed_by: String,
+    pub removed_at: String,
+    pub reason: Option<String>,
+    /// The removal's audit row, and the pipeline's row that had verified the photo.
+    pub audit_id: String,
+    pub verified_audit_id: String,
+    /// Other keys of the job that held the same bytes, removed with it.
+    pub duplicates: Vec<String>,
+}
+
+impl From<Tombstone> for ExportedRemoval {
+    fn from(t: Tombstone) -> Self {
+        ExportedRemoval {
+            key: t.key.to_string(),
+            version_id: t.version_id,
+            sha256: t.sha256.map(|h| h.hex()),
+            uploader: t.uploader,
+            removed_by: t.removed_by,
+            removed_at: t.removed_at,
+            reason: t.reason,
+            audit_id: t.audit_id,
+            verified_audit_id: t.verified_audit_id,
+            duplicates: t.duplicates,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -107,16 +142,22 @@ pub async fn export(
     let mut bytes = 0u64;
     let mut after: Option<String> = None;
     loop {
-        let (page, more) = index.photo_page(job, 100, after.as_deref(), false).await?;
-        for photo in &page {
+        let page = index.photo_page(job, 100, after.as_deref(), false).await?;
+        for photo in &page.photos {
             let exported = write_photo(&mut zip, storage, photo).await?;
             bytes += exported.size;
             eprintln!("export: {} ({} bytes)", exported.key, exported.size);
             manifest.photos.push(exported);
         }
-        match page.last() {
-            Some(last) if more => after = Some(last.listing_name()),
-            _ => break,
+        for tombstone in page.removed {
+            match tombstone.kind {
+                RemovalKind::Retracted => manifest.retractions.push(tombstone.into()),
+                RemovalKind::Erased => manifest.erasures.push(tombstone.into()),
+            }
+        }
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => break,
         }
     }
     let json = serde_json::to_vec_pretty(&manifest)?;

@@ -50,6 +50,8 @@ pub enum Outcome {
     Superseded,
     /// The same bytes as the job's photo under this key: recorded and kept, not listed again.
     Duplicate(String),
+    /// A version of a key whose photo was retracted or erased: recorded, removed, never listed.
+    Removed,
 }
 
 impl Outcome {
@@ -61,6 +63,7 @@ impl Outcome {
             Outcome::Rejected(why) => format!("rejected: {}", why.code()),
             Outcome::Superseded => "superseded by an earlier version".into(),
             Outcome::Duplicate(of) => format!("duplicate of {of}"),
+            Outcome::Removed => "its photo was removed: removed too".into(),
         }
     }
 }
@@ -74,7 +77,9 @@ pub fn metrics(outcomes: &[Outcome]) -> RequestMetrics {
                 m.photos_stored += 1;
                 m.thumbnails_created += u64::from(*thumbnail == ThumbnailStatus::Created);
             }
-            Outcome::Rejected(_) | Outcome::Superseded => m.uploads_rejected += 1,
+            Outcome::Rejected(_) | Outcome::Superseded | Outcome::Removed => {
+                m.uploads_rejected += 1
+            }
             Outcome::Ignored(_) | Outcome::AlreadyRecorded | Outcome::Duplicate(_) => {}
         }
     }
@@ -331,8 +336,9 @@ pub async fn check(
         uploader,
     };
     Ok(match steps.publish(&photo).await? {
-        true => Outcome::Listed { thumbnail },
-        false => Outcome::Superseded,
+        Published::Listed => Outcome::Listed { thumbnail },
+        Published::Superseded => Outcome::Superseded,
+        Published::Removed => Outcome::Removed,
     })
 }
 
@@ -450,24 +456,41 @@ impl Steps<'_> {
         Ok(self.ctx.audit.write(&row).await?.then_some(row.audit_id))
     }
 
-    /// Lists a verified photo; `false` when an earlier version of its key is the photo (and
-    /// this one is then superseded). A later version it displaces is superseded in turn.
-    async fn publish(&self, photo: &PhotoRecord) -> Result<bool, StoreError> {
+    /// Lists a verified photo, unless an earlier version of its key is the photo (this one is
+    /// then superseded) or the key's photo was removed (these bytes go too). A later version it
+    /// displaces is superseded in turn.
+    async fn publish(&self, photo: &PhotoRecord) -> Result<Published, StoreError> {
         match self.ctx.index.publish(self.job, photo).await? {
             Publication::Listed { displaced } => {
                 if let Some(later) = displaced {
                     self.supersede(later.object, later.uploader).await?;
                 }
-                Ok(true)
+                Ok(Published::Listed)
             }
-            Publication::AlreadyListed => Ok(true),
+            Publication::AlreadyListed => Ok(Published::Listed),
             Publication::Superseded { .. } => {
                 self.supersede(photo.object.clone(), photo.uploader.clone())
                     .await?;
-                Ok(false)
+                Ok(Published::Superseded)
+            }
+            Publication::Removed(tombstone) => {
+                let (key, version) = (&photo.object.key, photo.object.version_id.as_deref());
+                self.storage.delete_version(key.as_str(), version).await?;
+                if let Some(thumb) = &photo.record.thumbnail_key {
+                    self.storage.delete_every_version(thumb).await?;
+                }
+                tracing::warn!(key = %key, removal = tombstone.kind.as_str(), "a version of a removed photo: removed too");
+                Ok(Published::Removed)
             }
         }
     }
+}
+
+/// What became of a verified version at the listing.
+enum Published {
+    Listed,
+    Superseded,
+    Removed,
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::builders::PutBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use s3_presign::UtcTime;
@@ -20,11 +21,13 @@ use crate::domain::content_hash::ContentHash;
 use crate::domain::job::{JobId, UploadKey, UploadMethod};
 use crate::store::error::{Dependency, StoreError};
 use crate::store::keys::{
-    audit_sort_key, completed_sort_key, grant_sort_key, object_sort_key, partition_key, OBJECT,
+    audit_sort_key, completed_sort_key, grant_sort_key, hash_sort_key, object_sort_key,
+    partition_key, photo_sort_key, HASH, OBJECT, PHOTO,
 };
 use crate::store::quota::{Counter, CounterError};
 use crate::store::records::{
-    checked_attributes, object_attributes, ObjectFacts, ObjectRecord, StoredObject, Verdict,
+    checked_attributes, object_attributes, removal_attributes, ObjectFacts, ObjectRecord,
+    PhotoRecord, RemovalKind, StoredObject, Tombstone, Verdict,
 };
 
 /// What happened, with the facts the row keeps about it.
@@ -61,6 +64,18 @@ pub enum AuditEvent<'a> {
         /// The client's own clock, as it sent it; the row's `at` is the server's.
         client_timestamp: Option<&'a str>,
     },
+    /// A listed photo was retracted or erased: its `PHOTO#` row becomes the tombstone, and the
+    /// job's claim on its bytes is let go (the same bytes sent again are a photo again).
+    PhotoRemoved {
+        photo: &'a PhotoRecord,
+        kind: RemovalKind,
+        reason: Option<&'a str>,
+        /// Keys recorded as duplicates of it, whose bytes go with it.
+        duplicates: &'a [String],
+        /// Whether the job's claim on its bytes is its own (a photo listed before claims were
+        /// kept has none to let go).
+        holds_claim: bool,
+    },
 }
 
 impl AuditEvent<'_> {
@@ -74,6 +89,10 @@ impl AuditEvent<'_> {
                 Verdict::Rejected(_) => "upload_rejected",
                 Verdict::Superseded => "upload_superseded",
                 Verdict::Duplicate => "upload_duplicate",
+            },
+            AuditEvent::PhotoRemoved { kind, .. } => match kind {
+                RemovalKind::Retracted => "photo_retracted",
+                RemovalKind::Erased => "photo_erased",
             },
         }
     }
@@ -132,6 +151,13 @@ impl AuditEvent<'_> {
                     put("client_timestamp", AttributeValue::S(t.to_owned()));
                 }
             }
+            AuditEvent::PhotoRemoved {
+                photo,
+                kind,
+                reason,
+                duplicates,
+                ..
+            } => item.extend(removal_attributes(photo, kind, reason, duplicates)),
         }
     }
 }
@@ -252,6 +278,81 @@ impl AuditRow<'_> {
                 marker.extend(checked_attributes(object, record, uploader));
                 vec![marker]
             }
+            // Lasting, like the photo it replaces; the hash row is kept without its key.
+            AuditEvent::PhotoRemoved {
+                photo,
+                kind,
+                reason,
+                duplicates,
+                holds_claim,
+            } => {
+                let mut tombstone = base(photo_sort_key(&photo.listing_name()));
+                tombstone.extend(removal_attributes(photo, kind, reason, duplicates));
+                tombstone.insert("state".into(), AttributeValue::S(Tombstone::STATE.into()));
+                let released = photo
+                    .object
+                    .sha256
+                    .filter(|_| holds_claim)
+                    .map(|hash| base(hash_sort_key(&hash)));
+                std::iter::once(tombstone).chain(released).collect()
+            }
+        }
+    }
+
+    /// What an existing row at `sk` this row may replace (see [`Guard`]).
+    fn guard(&self, sk: &str) -> Guard {
+        match self.event {
+            AuditEvent::ObjectChecked { record, .. }
+                if record.verdict == Verdict::Superseded && sk.starts_with(OBJECT) =>
+            {
+                Guard::VerifiedRecord
+            }
+            AuditEvent::PhotoRemoved { photo, .. } if sk.starts_with(PHOTO) => Guard::ListedPhoto {
+                verified_audit_id: photo.audit_id.clone(),
+            },
+            AuditEvent::PhotoRemoved { photo, .. } if sk.starts_with(HASH) => Guard::HashClaim {
+                key: photo.object.key.as_str().to_owned(),
+            },
+            _ => Guard::NoOtherRow,
+        }
+    }
+}
+
+/// The condition of each row's `Put`: besides the row's own retry (same `audit_id`), which
+/// existing row it may write over. Any other existing row fails the whole transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Guard {
+    /// None: evidence is never overwritten.
+    NoOtherRow,
+    /// A version found superseded after it was verified: its verified record.
+    VerifiedRecord,
+    /// A removal's tombstone: the listed photo it read, and nothing else (not a tombstone, not
+    /// a later version listed since).
+    ListedPhoto { verified_audit_id: String },
+    /// A removal lets go of the job's claim on the photo's bytes: held by its key, or by none.
+    HashClaim { key: String },
+}
+
+impl Guard {
+    fn apply(self, put: PutBuilder) -> PutBuilder {
+        const OWN_OR_NEW: &str = "attribute_not_exists(pk) OR audit_id = :audit_id";
+        match self {
+            Guard::NoOtherRow => put.condition_expression(OWN_OR_NEW),
+            Guard::VerifiedRecord => put
+                .condition_expression(format!("{OWN_OR_NEW} OR #state = :verified"))
+                .expression_attribute_names("#state", "state")
+                .expression_attribute_values(":verified", AttributeValue::S("verified".into())),
+            Guard::ListedPhoto { verified_audit_id } => put
+                .condition_expression(
+                    "audit_id = :audit_id OR (#state = :verified AND audit_id = :listed)",
+                )
+                .expression_attribute_names("#state", "state")
+                .expression_attribute_values(":verified", AttributeValue::S("verified".into()))
+                .expression_attribute_values(":listed", AttributeValue::S(verified_audit_id)),
+            Guard::HashClaim { key } => put
+                .condition_expression(format!("{OWN_OR_NEW} OR #key = :key"))
+                .expression_attribute_names("#key", "key")
+                .expression_attribute_values(":key", AttributeValue::S(key)),
         }
     }
 }
@@ -336,40 +437,21 @@ impl AuditLog {
         self.transact(std::slice::from_ref(row), &[], 0).await
     }
 
-    /// Each row's `Put`s: the row and its index rows, each written only where no other event's
-    /// row is.
+    /// Each row's `Put`s: the row and its index rows, each under its [`Guard`].
     fn puts(&self, row: &AuditRow<'_>) -> Result<Vec<TransactWriteItem>, StoreError> {
         let audit_id = AttributeValue::S(row.audit_id.to_string());
-        // A version found superseded after it was verified: its verified record is replaced.
-        let supersedes = matches!(
-            row.event,
-            AuditEvent::ObjectChecked { record, .. } if record.verdict == Verdict::Superseded
-        );
-        let put = |item: HashMap<String, AttributeValue>| -> Result<TransactWriteItem, StoreError> {
-            let replaceable = supersedes
-                && item
-                    .get("sk")
-                    .and_then(|sk| sk.as_s().ok())
-                    .is_some_and(|sk| sk.starts_with(OBJECT));
-            let mut put = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .expression_attribute_values(":audit_id", audit_id.clone());
-            put = if replaceable {
-                put.condition_expression(
-                    "attribute_not_exists(pk) OR audit_id = :audit_id OR #state = :verified",
-                )
-                .expression_attribute_names("#state", "state")
-                .expression_attribute_values(":verified", AttributeValue::S("verified".into()))
-            } else {
-                put.condition_expression("attribute_not_exists(pk) OR audit_id = :audit_id")
-            };
-            let put = put.build().map_err(|_| StoreError::Internal)?;
-            Ok(TransactWriteItem::builder().put(put).build())
-        };
         std::iter::once(row.to_item())
             .chain(row.index_items())
-            .map(put)
+            .map(|item| {
+                let sk = item.get("sk").and_then(|v| v.as_s().ok());
+                let guard = sk.map_or(Guard::NoOtherRow, |sk| row.guard(sk));
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .expression_attribute_values(":audit_id", audit_id.clone());
+                let put = guard.apply(put).build().map_err(|_| StoreError::Internal)?;
+                Ok(TransactWriteItem::builder().put(put).build())
+            })
             .collect()
     }
 

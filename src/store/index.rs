@@ -15,7 +15,8 @@ use crate::store::keys::{
     partition_key, photo_sort_key, COMPLETED, OBJECT, PHOTO,
 };
 use crate::store::records::{
-    CompletionRecord, GrantRecord, ObjectRecord, PhotoRecord, Rejection, UploadState, Verdict,
+    CompletionRecord, GrantRecord, ObjectRecord, PhotoRecord, Rejection, Tombstone, UploadState,
+    Verdict,
 };
 
 /// The index rows of the audit table, through the client built at cold start.
@@ -116,7 +117,12 @@ impl PhotoIndex {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk) OR sequencer > :mine")
+            // A tombstone (no sequencer, another state) is never listed over.
+            .condition_expression(
+                "attribute_not_exists(pk) OR (#state = :verified AND sequencer > :mine)",
+            )
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":verified", AttributeValue::S("verified".into()))
             .expression_attribute_values(":mine", AttributeValue::S(photo.object.sequencer.clone()))
             .return_values(ReturnValue::AllOld)
             .send()
@@ -132,11 +138,11 @@ impl PhotoIndex {
                     .as_service_error()
                     .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
             {
-                let listed = self
-                    .get(job, sk)
-                    .await?
-                    .and_then(|item| PhotoRecord::from_item(job, &item))
-                    .ok_or(StoreError::Internal)?;
+                let row = self.get(job, sk).await?.ok_or(StoreError::Internal)?;
+                if let Some(tombstone) = Tombstone::from_item(job, &row) {
+                    return Ok(Publication::Removed(tombstone));
+                }
+                let listed = PhotoRecord::from_item(job, &row).ok_or(StoreError::Internal)?;
                 Ok(if listed.object.sequencer == photo.object.sequencer {
                     Publication::AlreadyListed
                 } else {
@@ -167,7 +173,9 @@ impl PhotoIndex {
             .item("pk", AttributeValue::S(partition_key(job)))
             .item("sk", AttributeValue::S(sk.clone()))
             .item("key", AttributeValue::S(key.as_str().to_owned()))
-            .condition_expression("attribute_not_exists(pk) OR #key = :key")
+            .condition_expression(
+                "attribute_not_exists(pk) OR attribute_not_exists(#key) OR #key = :key",
+            )
             .expression_attribute_names("#key", "key")
             .expression_attribute_values(":key", AttributeValue::S(key.as_str().to_owned()))
             .send()
@@ -193,6 +201,93 @@ impl PhotoIndex {
         }
     }
 
+    /// The key whose claim on `hash` the job holds, if any.
+    pub async fn hash_holder(
+        &self,
+        job: &JobId,
+        hash: &ContentHash,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .get(job, hash_sort_key(hash))
+            .await?
+            .and_then(|item| item.get("key")?.as_s().ok().cloned()))
+    }
+
+    /// The listing row of `key`: its photo, its tombstone, or `None` (never listed, or not yet).
+    /// A granted key's listing name is its file name; an imported one's is found through its
+    /// verified version records.
+    pub async fn listing_of(
+        &self,
+        job: &JobId,
+        key: &UploadKey,
+    ) -> Result<Option<Listing>, StoreError> {
+        let names = if key.is_granted() {
+            vec![key.file_name().to_owned()]
+        } else {
+            self.rows_with_prefix(job, &object_prefix(key), PENDING_SCAN)
+                .await?
+                .iter()
+                .filter_map(|item| PhotoRecord::from_item(job, item))
+                .map(|version| version.listing_name())
+                .collect()
+        };
+        for name in names {
+            let Some(row) = self.get(job, photo_sort_key(&name)).await? else {
+                continue;
+            };
+            if let Some(tombstone) = Tombstone::from_item(job, &row) {
+                return Ok(Some(Listing::Removed(tombstone)));
+            }
+            if let Some(photo) = PhotoRecord::from_item(job, &row) {
+                return Ok(Some(Listing::Photo(photo)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The job's keys recorded as duplicates of `key` (every page of its version records).
+    pub async fn duplicates_of(
+        &self,
+        job: &JobId,
+        key: &UploadKey,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :object)")
+                .filter_expression("#state = :duplicate AND duplicate_of = :key")
+                .expression_attribute_names("#state", "state")
+                .expression_attribute_values(":pk", AttributeValue::S(partition_key(job)))
+                .expression_attribute_values(":object", AttributeValue::S(OBJECT.into()))
+                .expression_attribute_values(":duplicate", AttributeValue::S("duplicate".into()))
+                .expression_attribute_values(":key", AttributeValue::S(key.as_str().to_owned()))
+                .set_exclusive_start_key(start)
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(StoreError::sdk_failure(
+                    "duplicates Query",
+                    Dependency::AuditLog,
+                ))?;
+            found.extend(
+                page.items()
+                    .iter()
+                    .filter_map(|item| item.get("key")?.as_s().ok().cloned()),
+            );
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                break;
+            }
+        }
+        found.sort();
+        found.dedup();
+        Ok(found)
+    }
+
     /// The job's uploads that are not (or not yet) photos: reported but unchecked, or rejected.
     /// Reads at most [`PENDING_SCAN`] rows of each kind, newest first.
     pub async fn pending(&self, job: &JobId) -> Result<Vec<PendingUpload>, StoreError> {
@@ -204,9 +299,16 @@ impl PhotoIndex {
             self.rows_with_prefix(job, OBJECT, PENDING_SCAN),
             self.rows_with_prefix(job, PHOTO, PENDING_SCAN),
         )?;
+        // Listed photos and tombstones alike.
         let listed: HashSet<String> = photos
             .iter()
             .filter_map(|item| item.get("key")?.as_s().ok().cloned())
+            .collect();
+        // A removed photo's duplicates went with it: nothing of them is pending.
+        let removed: HashSet<String> = photos
+            .iter()
+            .filter_map(|item| Tombstone::from_item(job, item))
+            .flat_map(|tombstone| tombstone.duplicates)
             .collect();
         // Per key: how it was settled without becoming a photo, or `None` (a photo, or to be).
         let mut checked: HashMap<String, Option<PendingState>> = HashMap::new();
@@ -247,6 +349,9 @@ impl PhotoIndex {
             })
             .collect();
         pending.extend(checked.into_iter().filter_map(|(key, settled)| {
+            if removed.contains(&key) {
+                return None;
+            }
             Some(PendingUpload {
                 key: UploadKey::parse_stored(job, &key)?,
                 state: settled?,
@@ -353,16 +458,16 @@ impl PhotoIndex {
         Ok(found)
     }
 
-    /// One page of the job's listed photos in upload order, or the reverse when
-    /// `newest_first`, after the photo listed as `start_after` (a listing name). Returns the
-    /// photos and whether more may follow.
+    /// One page of the job's listing in upload order, or the reverse when `newest_first`,
+    /// after the row named `start_after` (a listing name): its photos, its tombstones, and
+    /// where the next page starts if more may follow.
     pub async fn photo_page(
         &self,
         job: &JobId,
         limit: i32,
         start_after: Option<&str>,
         newest_first: bool,
-    ) -> Result<(Vec<PhotoRecord>, bool), StoreError> {
+    ) -> Result<ListingPage, StoreError> {
         let start = start_after.map(|name| self.item_key(job, photo_sort_key(name)));
         let page = self
             .client
@@ -382,15 +487,37 @@ impl PhotoIndex {
             .map_err(StoreError::sdk_failure("photo Query", Dependency::AuditLog))?;
         let items = page.items();
         let page_len = usize::try_from(limit).unwrap_or(0);
-        // Past the page's items, or cut short by DynamoDB's 1 MB: more may follow.
+        let rows = &items[..items.len().min(page_len)];
+        // Past the page's rows, or cut short by DynamoDB's 1 MB: more may follow, after the last
+        // row read (a tombstone too: a page of them must still move the cursor on).
         let more = items.len() > page_len || page.last_evaluated_key().is_some();
-        let photos = items
-            .iter()
-            .take(page_len)
-            .filter_map(|item| PhotoRecord::from_item(job, item))
-            .collect();
-        Ok((photos, more))
+        let next_after = rows
+            .last()
+            .and_then(|item| item.get("sk")?.as_s().ok()?.strip_prefix(PHOTO))
+            .filter(|_| more)
+            .map(str::to_owned);
+        Ok(ListingPage {
+            photos: rows
+                .iter()
+                .filter_map(|item| PhotoRecord::from_item(job, item))
+                .collect(),
+            removed: rows
+                .iter()
+                .filter_map(|item| Tombstone::from_item(job, item))
+                .collect(),
+            next_after,
+        })
     }
+}
+
+/// One page of a job's listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListingPage {
+    pub photos: Vec<PhotoRecord>,
+    /// The page's tombstones: photos retracted or erased.
+    pub removed: Vec<Tombstone>,
+    /// The listing name the next page starts after; `None` on the last page.
+    pub next_after: Option<String>,
 }
 
 /// Rows of each kind `include=pending` reads, newest first: far more than a job's open uploads.
@@ -405,6 +532,8 @@ pub enum Publication {
     AlreadyListed,
     /// An earlier version of the key is the photo.
     Superseded { by: PhotoRecord },
+    /// The key's photo was retracted or erased: nothing of it is listed again.
+    Removed(Tombstone),
 }
 
 /// An upload that is not a photo (yet): `rejected: None` while the pipeline has not checked it.
@@ -424,6 +553,13 @@ pub enum PendingState {
     Duplicate {
         of: String,
     },
+}
+
+/// What the listing holds for a key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Listing {
+    Photo(PhotoRecord),
+    Removed(Tombstone),
 }
 
 /// Who holds a job's claim on some bytes.

@@ -7,8 +7,10 @@
 //! - `OBJECT#{file}#{version}`: what the pipeline found in one stored version (verified,
 //!   rejected, or superseded by an earlier version of the key);
 //! - `PHOTO#{listing name}`: the photo, listed: the earliest verified version of a key. Only the
-//!   pipeline writes it; the listing reads nothing else.
-//! - `HASH#{sha256}`: the key a job's photo with those bytes is listed under (duplicates).
+//!   pipeline writes it, and the listing reads nothing else; a retraction or erasure writes its
+//!   tombstone over it (`state = removed`), which lists nothing and is never listed over.
+//! - `HASH#{sha256}`: the key a job's photo with those bytes is listed under (duplicates); without
+//!   a key once that photo is removed.
 //!
 //! Tokens live in a partition of their own (`TOKENS`, `TOKEN#{sha256 hex}`), and each principal's
 //! grant counters in theirs (`QUOTA#{principal}`): the only rows the API updates, never a job's.
@@ -41,11 +43,12 @@ pub fn photo_sort_key(listing_name: &str) -> String {
 }
 
 pub const OBJECT: &str = "OBJECT#";
+pub const HASH: &str = "HASH#";
 
 /// `HASH#{sha256 hex}`: which key a job lists for these bytes (the first verified): a second
 /// upload of the same bytes is that photo's duplicate.
 pub fn hash_sort_key(hash: &ContentHash) -> String {
-    format!("HASH#{}", hash.hex())
+    format!("{HASH}{}", hash.hex())
 }
 
 /// `OBJECT#{file}#{version}`: the pipeline's record of one stored version, written once however

@@ -360,6 +360,118 @@ impl PhotoRecord {
     }
 }
 
+/// How a listed photo left the listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemovalKind {
+    /// By its uploader, within the retraction window: a photo taken by mistake.
+    Retracted,
+    /// By a job's admin, at any time, with a reason (an erasure request).
+    Erased,
+}
+
+impl RemovalKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RemovalKind::Retracted => "retracted",
+            RemovalKind::Erased => "erased",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [RemovalKind::Retracted, RemovalKind::Erased]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+}
+
+/// What stays of a removed photo in its `PHOTO#` row: who removed it, when, why, and the hash of
+/// what was removed. The bytes are gone; this row is what a later export and audit can show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tombstone {
+    pub kind: RemovalKind,
+    pub key: UploadKey,
+    pub version_id: Option<String>,
+    pub sha256: Option<ContentHash>,
+    pub uploader: Option<String>,
+    pub removed_by: String,
+    /// RFC 3339, milliseconds.
+    pub removed_at: String,
+    pub reason: Option<String>,
+    /// The removal's audit row.
+    pub audit_id: String,
+    /// The pipeline's audit row that had verified the photo.
+    pub verified_audit_id: String,
+    /// Other keys of the job that held the same bytes (recorded duplicates), removed with it.
+    pub duplicates: Vec<String>,
+}
+
+impl Tombstone {
+    pub const STATE: &'static str = "removed";
+
+    /// `None` for anything but a tombstone row (written with `principal`, `at` and `audit_id`).
+    pub fn from_item(job: &JobId, item: &HashMap<String, AttributeValue>) -> Option<Tombstone> {
+        let s = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+        if s("state")? != Tombstone::STATE {
+            return None;
+        }
+        Some(Tombstone {
+            kind: RemovalKind::parse(&s("removal")?)?,
+            key: UploadKey::parse_stored(job, &s("key")?)?,
+            version_id: s("version_id"),
+            sha256: match s("sha256") {
+                Some(hex) => Some(ContentHash::parse(&hex)?),
+                None => None,
+            },
+            uploader: s("uploader"),
+            removed_by: s("principal")?,
+            removed_at: s("at")?,
+            reason: s("reason"),
+            audit_id: s("audit_id")?,
+            verified_audit_id: s("verified_audit_id")?,
+            duplicates: item
+                .get("duplicates")
+                .and_then(|v| v.as_l().ok())
+                .map(|keys| keys.iter().filter_map(|k| k.as_s().ok().cloned()).collect())
+                .unwrap_or_default(),
+        })
+    }
+}
+
+/// What the removal's audit row and the tombstone say of the removed photo: which version, its
+/// hash, whose it was, how and why it went, and which duplicates went with it.
+pub fn removal_attributes(
+    photo: &PhotoRecord,
+    kind: RemovalKind,
+    reason: Option<&str>,
+    duplicates: &[String],
+) -> HashMap<String, AttributeValue> {
+    let s = |v: &str| AttributeValue::S(v.to_owned());
+    let object = &photo.object;
+    let mut item = HashMap::with_capacity(12);
+    item.insert("removal".into(), s(kind.as_str()));
+    item.insert("key".into(), s(object.key.as_str()));
+    item.insert("size".into(), AttributeValue::N(object.size.to_string()));
+    item.insert("verified_audit_id".into(), s(&photo.audit_id));
+    let optional = [
+        ("version_id", object.version_id.clone()),
+        ("sha256", object.sha256.map(|h| h.hex())),
+        ("uploader", photo.uploader.clone()),
+        ("reason", reason.map(str::to_owned)),
+    ];
+    for (name, value) in optional {
+        if let Some(v) = value {
+            item.insert(name.into(), AttributeValue::S(v));
+        }
+    }
+    if !duplicates.is_empty() {
+        item.insert(
+            "duplicates".into(),
+            AttributeValue::L(duplicates.iter().map(|k| s(k)).collect()),
+        );
+    }
+    item
+}
+
 /// A reported completion, as recorded: the object as it was pinned, and the completion's audit id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompletionRecord {

@@ -229,6 +229,71 @@ impl Storage {
             .map(|_| ())
             .map_err(StoreError::sdk_failure("DeleteObject", Dependency::Storage))
     }
+
+    /// Removes every version and delete marker of `key`, and of everything under `key/` (a
+    /// photo's thumbnails live under `thumbs/{key}/`): nothing of it stays in a versioned
+    /// bucket. A store that keeps no versions and lists none (Garage) has only current objects
+    /// to remove. Returns how many were removed; what is already gone removes nothing.
+    pub async fn delete_every_version(&self, key: &str) -> Result<usize, StoreError> {
+        let below = format!("{key}/");
+        // `key` as a prefix also matches longer keys (`….jpg2`): only the key and what is below.
+        let ours = |k: &str| k == key || k.starts_with(&below);
+        let mut removed = 0;
+        let (mut key_marker, mut version_marker) = (None, None);
+        loop {
+            let listed = self
+                .client
+                .list_object_versions()
+                .bucket(&self.bucket)
+                .prefix(key)
+                .set_key_marker(key_marker)
+                .set_version_id_marker(version_marker)
+                .send()
+                .await;
+            let page = match listed {
+                Ok(page) => page,
+                Err(err)
+                    if err
+                        .raw_response()
+                        .is_some_and(|r| r.status().as_u16() == 501) =>
+                {
+                    for object in self.list(key).await? {
+                        if ours(&object.key) {
+                            self.delete_version(&object.key, None).await?;
+                            removed += 1;
+                        }
+                    }
+                    return Ok(removed);
+                }
+                Err(err) => {
+                    return Err(StoreError::sdk_failure(
+                        "ListObjectVersions",
+                        Dependency::Storage,
+                    )(err))
+                }
+            };
+            let versions = page.versions().iter().map(|v| (v.key(), v.version_id()));
+            let markers = page
+                .delete_markers()
+                .iter()
+                .map(|m| (m.key(), m.version_id()));
+            let found: Vec<(&str, Option<&str>)> = versions
+                .chain(markers)
+                .filter_map(|(k, v)| Some((k?, v)))
+                .filter(|(k, _)| ours(k))
+                .collect();
+            for (k, version) in found {
+                // `null` too, by name: the version stored before versioning was turned on.
+                self.delete_version(k, version).await?;
+                removed += 1;
+            }
+            if page.is_truncated() != Some(true) {
+                return Ok(removed);
+            }
+            key_marker = page.next_key_marker().map(str::to_owned);
+            version_marker = page.next_version_id_marker().map(str::to_owned);
+        }
+    }
 }
 
 /// The headers a PUT may set on the object besides its type and length, as S3 returns them.

@@ -133,7 +133,7 @@ async fn a_wrong_method_is_405_with_allow() {
     let app = stack.app(&[]);
     for (method, path, allow) in [
         ("DELETE", "/upload-url", "GET, POST, OPTIONS"),
-        ("PUT", "/photos", "GET, OPTIONS"),
+        ("PUT", "/photos", "GET, DELETE, OPTIONS"),
     ] {
         let resp = app
             .handle(ApiEvent::new(method, path).bearer(TOKEN).request())

@@ -25,5 +25,6 @@ mod photos;
 mod pipeline;
 mod properties;
 mod put_uploads;
+mod removal;
 mod runtime_logs;
 mod uploads;

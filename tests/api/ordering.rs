@@ -150,22 +150,7 @@ async fn completions_and_events_racing_each_other_list_every_photo_once() {
 async fn of_two_versions_whose_events_arrive_newest_first_the_earliest_is_the_photo() {
     let stack = Stack::get();
     let moto = stack.dynamodb_endpoint.clone();
-    let bucket = format!(
-        "qdn-versions-{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..12]
-    );
-    let s3 = stack.s3_at(&moto, stack.credentials(), Budget::Test);
-    s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    s3.put_bucket_versioning()
-        .bucket(&bucket)
-        .versioning_configuration(
-            aws_sdk_s3::types::VersioningConfiguration::builder()
-                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let (bucket, s3) = stack.versioned_bucket().await;
     let app = stack.app_with(
         &[("UPLOADS_BUCKET", &bucket), ("AWS_ENDPOINT_URL_S3", &moto)],
         &moto,

@@ -308,6 +308,13 @@ impl Stack {
         self.app_budget(config, s3, dynamodb, self.credentials(), Budget::Function)
     }
 
+    /// The same on another S3 endpoint (moto's, for versions).
+    pub fn app_on(&self, params: &[(&str, &str)], overrides: &[(&str, &str)], s3: &str) -> App {
+        let config = self.config_with(params, overrides);
+        let (dynamodb, creds) = (&self.dynamodb_endpoint, self.credentials());
+        self.app_budget(config, s3, dynamodb, creds, Budget::Function)
+    }
+
     fn app_budget(
         &self,
         config: ApiConfig,
@@ -322,6 +329,28 @@ impl Stack {
             self.dynamodb_at(dynamodb, budget),
             SharedCredentialsProvider::new(creds),
         ))
+    }
+
+    /// A new bucket with versioning on, in moto's S3 (Garage keeps no versions), and the test's
+    /// client for it.
+    pub async fn versioned_bucket(&self) -> (String, aws_sdk_s3::Client) {
+        let bucket = format!(
+            "qdn-versions-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        );
+        let s3 = self.s3_at(&self.dynamodb_endpoint, self.credentials(), Budget::Test);
+        s3.create_bucket().bucket(&bucket).send().await.unwrap();
+        s3.put_bucket_versioning()
+            .bucket(&bucket)
+            .versioning_configuration(
+                aws_sdk_s3::types::VersioningConfiguration::builder()
+                    .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        (bucket, s3)
     }
 
     /// All of a job's audit rows, oldest first (its index rows left out).

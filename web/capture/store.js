@@ -55,15 +55,19 @@ class IdbStore {
     return done(this.db.transaction(PHOTOS).objectStore(PHOTOS).get(id));
   }
 
-  bytes(id) {
-    return done(this.db.transaction(BYTES).objectStore(BYTES).get(id));
+  async bytes(id) {
+    const kept = await done(this.db.transaction(BYTES).objectStore(BYTES).get(id));
+    return kept instanceof Blob || !kept ? kept : new Blob([kept.buffer], { type: kept.type });
   }
 
-  /** A new photo: its record and its bytes land together or not at all. */
-  add(record, blob) {
+  /** A new photo: its record and its bytes land together or not at all. The bytes are kept as an
+   *  ArrayBuffer, not a Blob: WebKit's automation sessions (as Safari's private tabs have) fail
+   *  any transaction holding a Blob, and every engine keeps an ArrayBuffer. */
+  async add(record, blob) {
+    const kept = { type: blob.type, buffer: await blob.arrayBuffer() };
     const tx = this.db.transaction([PHOTOS, BYTES], "readwrite");
     tx.objectStore(PHOTOS).put(record);
-    tx.objectStore(BYTES).put(blob, record.id);
+    tx.objectStore(BYTES).put(kept, record.id);
     return finished(tx);
   }
 

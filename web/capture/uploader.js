@@ -369,8 +369,10 @@ export class Uploader extends EventTarget {
     const rows = await this.store.all();
     const ids = new Set(rows.map((row) => row.id));
     for (const row of rows) {
-      if (this.active.has(row.id)) continue;
       const r = this.records.get(row.id);
+      // An unsaved photo (its storage refused it, or stopped answering) is true in memory only:
+      // a copy the fallback store holds is its first state, never newer.
+      if (this.active.has(row.id) || r?.unsaved) continue;
       if (r) Object.assign(r, row);
       else this.records.set(row.id, row);
     }

@@ -202,7 +202,7 @@ pub async fn handle(
     page: PageRequest,
 ) -> Result<(StatusCode, PhotoPage), ApiError> {
     let config = &ctx.config;
-    let (records, more) = ctx
+    let listing = ctx
         .index
         .photo_page(
             &page.job,
@@ -220,9 +220,7 @@ pub async fn handle(
     let session = ctx.signing.session(&creds, window.signed_at);
     let expires_secs = window.validity_secs(&session, caller.now)?;
     let cache_control = signing::photo_cache_control(expires_secs);
-    let next_cursor = more
-        .then(|| records.last().map(|p| encode_cursor(&p.listing_name())))
-        .flatten();
+    let next_cursor = listing.next_after.as_deref().map(encode_cursor);
     let presigner = GetPresigner::new(
         &session,
         &config.bucket_endpoint,
@@ -233,7 +231,8 @@ pub async fn handle(
             x_id: Some("GetObject"),
         },
     );
-    let photos = records
+    let photos = listing
+        .photos
         .into_iter()
         .map(|PhotoRecord { object, record, .. }| Photo {
             // Pinned to the verified version: a later POST to the key cannot change the photo.

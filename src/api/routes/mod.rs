@@ -3,4 +3,5 @@
 pub mod complete_uploads;
 pub mod issue_upload_url;
 pub mod list_photos;
+pub mod remove_photo;
 pub mod report_uploads;
