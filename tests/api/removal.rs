@@ -158,6 +158,19 @@ async fn an_uploader_retracts_their_own_photo_within_the_window_and_nothing_of_i
         (1, 1)
     );
 
+    // The listing tells the uploader until when, and nobody else.
+    let query = format!("/photos?job_id={}", v.job);
+    for (who, offered) in [(&alice, true), (&bob, false)] {
+        let (_, page) = v.call_as(who, ApiEvent::get(&query)).await;
+        let photos = page["photos"].as_array().unwrap();
+        assert!(
+            photos
+                .iter()
+                .all(|p| p["retractable_until"].is_string() == offered),
+            "{page}"
+        );
+    }
+
     // Someone else on the job may not.
     let (status, body) = v.remove(&bob, &key, None).await;
     assert_eq!(error_code(status, &body, 403), "not_your_photo");

@@ -66,6 +66,32 @@ test("two photos upload in parallel, are recorded once, show as checking, then a
   assertNoProblems(page);
 });
 
+test("a photo taken by mistake is taken back from the strip with two taps, and leaves the job for good", async () => {
+  const job = newJob();
+  const page = await signedInDrawer(browser, job);
+  await page.setInputFiles(".qc-file", await jpegFiles(page, ["keep.jpg", "mistake.jpg"]));
+  await waitRecorded(page, 2);
+  await waitThumbnails(page, 2);
+  // The uploader's own photos, inside the retraction window: each tile offers it.
+  assert.equal(await page.locator(".qc-strip .qc-take-back").count(), 2);
+  const [keep, mistake] = (await listedPhotos(job)).sort((a, b) => a.key.localeCompare(b.key));
+  // Newest first: the second tile is the first photo uploaded. One tap only asks.
+  const tile = page.locator(".qc-strip li", { has: page.locator(`a[href^="${mistake.url.split("?")[0]}"]`) });
+  await tile.locator(".qc-take-back").click();
+  assert.equal(await tile.locator(".qc-take-back").textContent(), "Tap again to remove");
+  assert.equal((await listedPhotos(job)).length, 2, "one tap removes nothing");
+  await tile.locator(".qc-take-back").click();
+  await page.waitForFunction(() => document.querySelectorAll(".qc-strip li").length === 1, null, LONG);
+  assert.match(await page.textContent(".qc-strip-status"), /was taken back/);
+  assert.deepEqual((await listedPhotos(job)).map((p) => p.key), [keep.key]);
+  assert.equal(auditEvents(job).filter((e) => e === "photo_retracted").length, 1);
+  assert.equal((await fetch(mistake.url)).status, 404, "its bytes are gone from S3");
+  // A refresh does not bring it back.
+  await page.click(".qc-refresh");
+  await page.waitForFunction(() => document.querySelectorAll(".qc-strip li").length === 1, null, LONG);
+  assertNoProblems(page);
+});
+
 test("two buttons, one queue: the camera and the photos already taken are uploaded and recorded alike", async () => {
   const job = newJob();
   const page = await signedInDrawer(browser, job);

@@ -58,5 +58,6 @@ export function createApi(base, getToken) {
     get: (path) => call(path),
     post: (path, json) =>
       call(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(json) }),
+    delete: (path) => call(path, { method: "DELETE" }),
   };
 }

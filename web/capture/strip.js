@@ -2,7 +2,9 @@
 // the pipeline has verified what S3 stored; until then its upload is a "Checking…" tile (shown the
 // moment the upload is recorded, then kept from the API's `include=pending`), which turns into
 // the thumbnail, or into the reason it was refused. Tiles show the pipeline's 320-px thumbnail (a
-// labelled placeholder for HEIC, which browsers cannot show) and open the full photo when tapped. The API signs photo URLs per time window, so
+// labelled placeholder for HEIC, which browsers cannot show) and open the full photo when tapped.
+// A photo its uploader may still retract (the API says until when) has "Take back": a second tap
+// within a few seconds removes it (DELETE /photos), for good. The API signs photo URLs per time window, so
 // a refresh inside the window gets byte-identical URLs: tiles whose URLs did not change are kept
 // as they are, and any others come from the browser's HTTP cache. A refresh costs the JSON only.
 
@@ -24,6 +26,10 @@ function label(photo, n) {
 }
 
 const isHeic = (photo) => /heic|heif/.test(photo.content_type);
+
+// How long "Take back" waits for its confirming second tap.
+const CONFIRM_MS = 5000;
+const retractable = (photo) => Date.parse(photo.retractable_until || "") > Date.now();
 
 export class Strip {
   constructor(parts, { api, job, onError }) {
@@ -133,7 +139,8 @@ export class Strip {
     const waiting = this.pending.map((p) => reuse(p.key, `${p.state} ${p.message || ""}`, () => this.pendingTile(p)));
     const items = this.photos.map((photo, i) => {
       const n = i + 1;
-      return reuse(photo.key, `${photo.url} ${photo.thumbnail_url || ""} ${n}`, () => this.tile(photo, n));
+      const signature = `${photo.url} ${photo.thumbnail_url || ""} ${n} ${retractable(photo)}`;
+      return reuse(photo.key, signature, () => this.tile(photo, n));
     });
     this.tiles = keep;
     this.list.replaceChildren(...waiting, ...items);
@@ -183,6 +190,44 @@ export class Strip {
       link.setAttribute("aria-label", `${name} (HEIC; opens the original)`);
     }
     li.append(link);
+    if (retractable(photo)) li.append(this.takeBack(photo, name));
     return li;
+  }
+
+  /** "Take back": the first tap asks, a second within CONFIRM_MS removes the photo. */
+  takeBack(photo, name) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "qc-link qc-take-back";
+    const idle = () => {
+      button.textContent = "Take back";
+      button.setAttribute("aria-label", `Take back ${name}`);
+      delete button.dataset.confirm;
+    };
+    idle();
+    let timer;
+    button.addEventListener("click", async () => {
+      if (!button.dataset.confirm) {
+        button.dataset.confirm = "1";
+        button.textContent = "Tap again to remove";
+        button.setAttribute("aria-label", `Tap again to remove ${name} for good`);
+        timer = setTimeout(idle, CONFIRM_MS);
+        return;
+      }
+      clearTimeout(timer);
+      button.disabled = true;
+      try {
+        const query = `job_id=${encodeURIComponent(this.job)}&key=${encodeURIComponent(photo.key)}`;
+        await this.api.delete(`/photos?${query}`);
+        this.photos = this.photos.filter((p) => p.key !== photo.key);
+        this.render();
+        this.status.textContent = `${name} was taken back.`;
+      } catch (err) {
+        button.disabled = false;
+        idle();
+        this.fail(err);
+      }
+    });
+    return button;
   }
 }

@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::api::context::ApiContext;
 use crate::api::error::ApiError;
 use crate::api::request::query_param;
+use crate::api::routes::remove_photo;
 use crate::api::signing::{self, CacheWindow};
 use crate::domain::caller::Caller;
 use crate::domain::job::JobId;
@@ -103,6 +104,10 @@ pub struct Photo {
     pub captured_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
+    /// For the caller's own photo inside the retraction window: until when `DELETE /photos` takes
+    /// it back (the capture strip's "Take back").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retractable_until: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -234,21 +239,28 @@ pub async fn handle(
     let photos = listing
         .photos
         .into_iter()
-        .map(|PhotoRecord { object, record, .. }| Photo {
-            // Pinned to the verified version: a later POST to the key cannot change the photo.
-            url: presigner.presign_version(object.key.as_str(), object.version_id.as_deref()),
-            size: object.size,
-            sha256: object.sha256.map(|hash| hash.hex()),
-            last_modified: object.last_modified.map(|t| t.rfc3339()),
-            content_type: object.key.image_type().mime(),
-            provenance: object.key.provenance(),
-            key: object.key.to_string(),
-            thumbnail_url: record.thumbnail_key.map(|k| presigner.presign(&k)),
-            captured_at: record.captured_at,
-            location: record.location.map(|(latitude, longitude)| Location {
-                latitude,
-                longitude,
-            }),
+        .map(|photo| {
+            let retractable_until =
+                remove_photo::retractable_until(caller, &photo, config.retract_window_secs)
+                    .map(|t| t.rfc3339());
+            let PhotoRecord { object, record, .. } = photo;
+            Photo {
+                // Pinned to the verified version: a later POST to the key cannot change the photo.
+                url: presigner.presign_version(object.key.as_str(), object.version_id.as_deref()),
+                size: object.size,
+                sha256: object.sha256.map(|hash| hash.hex()),
+                last_modified: object.last_modified.map(|t| t.rfc3339()),
+                content_type: object.key.image_type().mime(),
+                provenance: object.key.provenance(),
+                key: object.key.to_string(),
+                thumbnail_url: record.thumbnail_key.map(|k| presigner.presign(&k)),
+                captured_at: record.captured_at,
+                location: record.location.map(|(latitude, longitude)| Location {
+                    latitude,
+                    longitude,
+                }),
+                retractable_until,
+            }
         })
         .collect();
     let pending = if page.include_pending {

@@ -8,8 +8,8 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::Request;
+use s3_presign::UtcTime;
 use serde::Serialize;
-use std::time::{Duration, SystemTime};
 
 use crate::api::context::ApiContext;
 use crate::api::error::ApiError;
@@ -86,6 +86,19 @@ pub fn parse(req: &Request) -> Result<RemovalRequest, ApiError> {
     Ok(RemovalRequest { job, key, reason })
 }
 
+/// Until when `caller` may retract `photo`: its uploader, inside the window from S3 storing it.
+pub fn retractable_until(
+    caller: &Caller,
+    photo: &PhotoRecord,
+    window_secs: u64,
+) -> Option<UtcTime> {
+    let stored = photo.object.last_modified?;
+    let is_uploader = photo.uploader.as_deref() == Some(caller.principal.as_str());
+    let until = UtcTime::from_unix_secs(stored.unix_secs + window_secs);
+    let now = UtcTime::from_system_time(caller.now);
+    (is_uploader && window_secs > 0 && now.unix_secs < until.unix_secs).then_some(until)
+}
+
 /// Whether `caller` may remove `photo`, and how: an admin giving a reason erases; its uploader
 /// within the window retracts (an admin's own recent photo too, reason or not).
 pub fn decide(
@@ -98,36 +111,27 @@ pub fn decide(
     if is_admin && reason.is_some() {
         return Ok(RemovalKind::Erased);
     }
+    if retractable_until(caller, photo, window_secs).is_some() {
+        return Ok(RemovalKind::Retracted);
+    }
     let is_uploader = photo.uploader.as_deref() == Some(caller.principal.as_str());
-    let stored = photo
-        .object
-        .last_modified
-        .map(|t| SystemTime::UNIX_EPOCH + Duration::from_secs(t.unix_secs));
-    let within_window = window_secs > 0
-        && stored.is_some_and(|at| {
-            caller
-                .now
-                .duration_since(at)
-                .map_or(true, |age| age.as_secs() < window_secs)
-        });
-    match (is_uploader, within_window, is_admin) {
-        (true, true, _) => Ok(RemovalKind::Retracted),
-        (_, _, true) => Err(ApiError::bad_request(
+    match (is_admin, is_uploader) {
+        (true, _) => Err(ApiError::bad_request(
             "reason_required",
             "Erasing a photo needs a `reason`, kept in its record.",
         )),
-        (true, false, false) if window_secs == 0 => Err(ApiError::forbidden(
+        (false, true) if window_secs == 0 => Err(ApiError::forbidden(
             "retract_window_passed",
             "Photos cannot be retracted here; ask the job's admin to erase it.",
         )),
-        (true, false, false) => Err(ApiError::forbidden(
+        (false, true) => Err(ApiError::forbidden(
             "retract_window_passed",
             format!(
                 "Photos can be retracted within {} minutes of upload; ask the job's admin to erase it.",
                 window_secs / 60
             ),
         )),
-        (false, _, false) => Err(ApiError::forbidden(
+        (false, false) => Err(ApiError::forbidden(
             "not_your_photo",
             "Only the photo's uploader may retract it; the job's admin may erase it, with a reason.",
         )),
@@ -232,7 +236,7 @@ mod tests {
     use crate::domain::caller::RequestMeta;
     use crate::domain::content_hash::ContentHash;
     use crate::store::records::{ObjectFacts, ObjectRecord, ThumbnailStatus, Verdict};
-    use s3_presign::UtcTime;
+    use std::time::{Duration, SystemTime};
 
     const KEY: &str = "jobs/j-1/0190a0b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b.jpg";
     const STORED: u64 = 1_795_432_000;
@@ -289,6 +293,25 @@ mod tests {
         // A window of 0 turns retraction off.
         let off = decide(&caller("jwt:alice", worker(), 0), &mine, None, 0).unwrap_err();
         assert_eq!(off.code, "retract_window_passed");
+    }
+
+    #[test]
+    fn the_uploader_is_told_until_when_and_nobody_else_is() {
+        let mine = photo(Some("jwt:alice"));
+        let until = retractable_until(&caller("jwt:alice", worker(), 5), &mine, 3600);
+        assert_eq!(until, Some(UtcTime::from_unix_secs(STORED + 3600)));
+        assert_eq!(
+            retractable_until(&caller("jwt:bob", JobScope::All, 5), &mine, 3600),
+            None
+        );
+        assert_eq!(
+            retractable_until(&caller("jwt:alice", worker(), 60), &mine, 3600),
+            None
+        );
+        assert_eq!(
+            retractable_until(&caller("jwt:alice", worker(), 0), &mine, 0),
+            None
+        );
     }
 
     #[test]
