@@ -251,37 +251,28 @@ impl PhotoIndex {
         job: &JobId,
         key: &UploadKey,
     ) -> Result<Vec<String>, StoreError> {
+        let mut rows = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :object)")
+            .filter_expression("#state = :duplicate AND duplicate_of = :key")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":pk", AttributeValue::S(partition_key(job)))
+            .expression_attribute_values(":object", AttributeValue::S(OBJECT.into()))
+            .expression_attribute_values(":duplicate", AttributeValue::S("duplicate".into()))
+            .expression_attribute_values(":key", AttributeValue::S(key.as_str().to_owned()))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
         let mut found = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :object)")
-                .filter_expression("#state = :duplicate AND duplicate_of = :key")
-                .expression_attribute_names("#state", "state")
-                .expression_attribute_values(":pk", AttributeValue::S(partition_key(job)))
-                .expression_attribute_values(":object", AttributeValue::S(OBJECT.into()))
-                .expression_attribute_values(":duplicate", AttributeValue::S("duplicate".into()))
-                .expression_attribute_values(":key", AttributeValue::S(key.as_str().to_owned()))
-                .set_exclusive_start_key(start)
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(StoreError::sdk_failure(
-                    "duplicates Query",
-                    Dependency::AuditLog,
-                ))?;
-            found.extend(
-                page.items()
-                    .iter()
-                    .filter_map(|item| item.get("key")?.as_s().ok().cloned()),
-            );
-            start = page.last_evaluated_key().cloned();
-            if start.is_none() {
-                break;
-            }
+        while let Some(row) = rows.next().await {
+            let row = row.map_err(StoreError::sdk_failure(
+                "duplicates Query",
+                Dependency::AuditLog,
+            ))?;
+            found.extend(row.get("key").and_then(|k| k.as_s().ok()).cloned());
         }
         found.sort();
         found.dedup();

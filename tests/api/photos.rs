@@ -6,7 +6,6 @@
 use qdn_photos::api::app::App;
 use qdn_photos::dev::test_images::padded_jpeg;
 use qdn_photos::pipeline::context::PipelineContext;
-use serde_json::Value;
 
 use crate::support::*;
 
@@ -23,15 +22,6 @@ async fn upload_seeded(
         upload_listed(stack, app, pipeline, job, bytes.clone()).await,
         bytes,
     )
-}
-
-fn keys(page: &Value) -> Vec<String> {
-    page["photos"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["key"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 #[tokio::test]
@@ -52,7 +42,7 @@ async fn a_jobs_photos_list_in_upload_order_with_urls_serving_their_bytes() {
     assert_eq!(status.as_u16(), 200, "{page}");
     assert_eq!(page["job_id"], job.as_str());
     assert_eq!(
-        keys(&page),
+        photo_keys(&page),
         uploaded.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>()
     );
     assert!(page["next_cursor"].is_null());
@@ -89,7 +79,7 @@ async fn pages_follow_each_other_through_next_cursor_oldest_or_newest_first() {
         let (status, page) = call(&app, get(&query)).await;
         assert_eq!(status.as_u16(), 200, "{page}");
         pages += 1;
-        let page_keys = keys(&page);
+        let page_keys = photo_keys(&page);
         assert!(page_keys.len() <= 2);
         seen.extend(page_keys);
         match page["next_cursor"].as_str() {
@@ -102,7 +92,7 @@ async fn pages_follow_each_other_through_next_cursor_oldest_or_newest_first() {
     // A page that ends on the last photo says so: no cursor to an empty page.
     for limit in [5, 6] {
         let (_, page) = call(&app, get(&format!("/photos?job_id={job}&limit={limit}"))).await;
-        assert_eq!(keys(&page).len(), 5);
+        assert_eq!(photo_keys(&page).len(), 5);
         assert!(page["next_cursor"].is_null(), "limit {limit}: {page}");
     }
 
@@ -118,7 +108,7 @@ async fn pages_follow_each_other_through_next_cursor_oldest_or_newest_first() {
         )
         .await;
         assert_eq!(status.as_u16(), 200, "{page}");
-        newest.extend(keys(&page));
+        newest.extend(photo_keys(&page));
         match page["next_cursor"].as_str() {
             Some(next) => cursor = format!("&cursor={next}"),
             None => break,
@@ -199,12 +189,12 @@ async fn only_verified_uploads_are_listed_never_a_reported_unchecked_one_or_anot
         .unwrap();
     let (status, page) = call(&app, get(&format!("/photos?job_id={job}"))).await;
     assert_eq!(status.as_u16(), 200, "{page}");
-    assert_eq!(keys(&page), std::slice::from_ref(&listed));
+    assert_eq!(photo_keys(&page), std::slice::from_ref(&listed));
     assert!(page.get("pending").is_none(), "only when asked for");
 
     let with_pending = format!("/photos?job_id={job}&include=pending");
     let (_, page) = call(&app, get(&with_pending)).await;
-    assert_eq!(keys(&page), std::slice::from_ref(&listed));
+    assert_eq!(photo_keys(&page), std::slice::from_ref(&listed));
     assert_eq!(
         page["pending"],
         serde_json::json!([{"key": reported, "state": "checking"}])
@@ -221,7 +211,7 @@ async fn only_verified_uploads_are_listed_never_a_reported_unchecked_one_or_anot
         ["rejected: not_granted"]
     );
     let (_, page) = call(&app, get(&with_pending)).await;
-    assert_eq!(keys(&page), [listed, reported]);
+    assert_eq!(photo_keys(&page), [listed, reported]);
     assert_eq!(page["pending"][0]["key"], foreign.as_str());
     assert_eq!(page["pending"][0]["state"], "rejected");
     assert_eq!(page["pending"][0]["reason"], "not_granted");

@@ -117,12 +117,7 @@ impl Versioned {
             .await;
         assert_eq!(status, 200, "{page}");
         assert_eq!(page["pending"], json!([]), "nothing removed is pending");
-        page["photos"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["key"].as_str().unwrap().to_owned())
-            .collect()
+        photo_keys(&page)
     }
 
     /// How many versions and delete markers S3 keeps of `key` and of everything under `key/`.

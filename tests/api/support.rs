@@ -424,6 +424,16 @@ impl Stack {
     }
 }
 
+/// The keys of a `/photos` page's photos, in its order.
+pub fn photo_keys(page: &Value) -> Vec<String> {
+    page["photos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["key"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// A job id of its own for each test, so tests never see each other's objects or rows.
 pub fn new_job() -> String {
     format!("t-{}", uuid::Uuid::new_v4().simple())
