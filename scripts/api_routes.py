@@ -5,7 +5,7 @@
     python3 scripts/api_routes.py remove  --api-id ID [--saved qdn-routes.json]
     python3 scripts/api_routes.py restore --api-id ID [--saved qdn-routes.json]
 
-`save` writes the API's routes for this service's paths (GET/POST /upload-url, GET/DELETE /photos and
+`save` writes the API's routes for this service's paths (GET/POST /upload-url, GET/DELETE /photos, GET/POST /exports and
 their OPTIONS), with their targets and authorization, to a file it never overwrites. `remove`
 deletes exactly those routes, and refuses if any changed since the save, so that the stack
 (ExistingHttpApiId) can create its own. `restore` is the rollback: every route on those paths that
@@ -22,8 +22,8 @@ import sys
 
 import boto3
 
-ROUTE_KEYS = ["GET /upload-url", "POST /upload-url", "GET /photos", "DELETE /photos", "OPTIONS /upload-url",
-              "OPTIONS /photos"]
+ROUTE_KEYS = ["GET /upload-url", "POST /upload-url", "GET /photos", "DELETE /photos", "GET /exports",
+              "POST /exports", "OPTIONS /upload-url", "OPTIONS /photos", "OPTIONS /exports"]
 # What `create_route` takes back from a saved route; the rest (ids, managed flags) is the API's.
 RECREATED = ["RouteKey", "Target", "AuthorizationType", "AuthorizerId", "AuthorizationScopes",
              "ApiKeyRequired", "OperationName", "RequestParameters", "RequestModels",

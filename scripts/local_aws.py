@@ -24,6 +24,10 @@ def dynamodb():
     )
 
 
+def sqs():
+    return boto3.client("sqs", endpoint_url=os.environ["AWS_ENDPOINT_URL_SQS"])
+
+
 def s3():
     return boto3.client(
         "s3",
@@ -85,6 +89,11 @@ def provision():
                 raise
             time.sleep(0.1)
     set_cors([os.environ.get("DEV_ORIGIN", "http://localhost:8080")])
+    # The export queue (template.yaml's ExportRequests), at the URL .stack/env names.
+    name = os.environ["EXPORT_QUEUE_URL"].rsplit("/", 1)[1]
+    url = sqs().create_queue(QueueName=name, Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
+    if url.rstrip("/").rsplit("/", 2)[-2:] != os.environ["EXPORT_QUEUE_URL"].rsplit("/", 2)[-2:]:
+        sys.exit(f"stack: the export queue is {url}, not {os.environ['EXPORT_QUEUE_URL']}")
 
 
 def template_cors_rules(origins):

@@ -71,8 +71,10 @@ export AWS_REGION=$LOCAL_REGION
 export AWS_DEFAULT_REGION=$LOCAL_REGION
 export AWS_ENDPOINT_URL_S3=http://127.0.0.1:$s3_port
 export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$ddb_port
-# moto serves SQS too: the local stand-in for the pipeline's on-failure queue (redrive).
+# moto serves SQS too: the local stand-in for the pipeline's on-failure queue (redrive) and for
+# the queue of evidence exports (its account is moto's default).
 export AWS_ENDPOINT_URL_SQS=http://127.0.0.1:$ddb_port
+export EXPORT_QUEUE_URL=http://127.0.0.1:$ddb_port/123456789012/qdn-export-requests
 export S3_FORCE_PATH_STYLE=true
 export UPLOADS_BUCKET=$LOCAL_BUCKET
 export AUDIT_TABLE=$LOCAL_TABLE

@@ -1,10 +1,13 @@
 //! qdn-photos: presigned S3 uploads, job photo listings and a DynamoDB audit log, served as one
-//! AWS Lambda binary in two roles (the HTTP API and the S3-event photo pipeline), plus the
-//! operator commands. `main.rs` only picks the role. `docs/layout.md` maps the tree.
+//! AWS Lambda binary in three roles (the HTTP API, the S3-event photo pipeline and the evidence
+//! exports), plus the operator commands. `main.rs` only picks the role. `docs/layout.md` maps
+//! the tree.
 //!
 //! Imports run one way: `domain` and `telemetry` import nothing of the crate; `config` only
 //! `telemetry`; `store` → `domain`; `api` and `pipeline` → `store`, `domain`, `config`,
-//! `telemetry`, never each other; `ops` → all of those; `dev` (feature `dev`) → anything.
+//! `telemetry`, never each other; `ops` → all of those; `exports` → `store`, `domain`, `config`
+//! and the archive writer it shares with the operators' command (`ops::export`); `dev` (feature
+//! `dev`) → anything.
 //! The signing itself is the I/O-free `s3-presign` crate.
 
 pub mod api;
@@ -12,6 +15,7 @@ pub mod config;
 #[cfg(any(test, feature = "dev"))]
 pub mod dev;
 pub mod domain;
+pub mod exports;
 pub mod ops;
 pub mod pipeline;
 pub mod store;

@@ -69,6 +69,9 @@ def bucket_problems(t):
     if not any("AbortIncompleteMultipartUpload" in r and r.get("Status") == "Enabled" for r in lifecycle):
         problems.append("bucket: incomplete multipart uploads are never aborted")
     for r in lifecycle:
+        # Evidence archives (exports/) are copies handed over within days; photos are never expired.
+        if r.get("Prefix") == "exports/":
+            continue
         if "ExpirationInDays" in r or "ExpirationDate" in r or "Transitions" in r:
             problems.append(f"bucket: lifecycle rule {r.get('Id')} deletes or archives current photos")
         days = r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays")
@@ -93,8 +96,8 @@ def bucket_problems(t):
 SHARED_TOKEN = {"AuthMode": "shared-token", "AuthTokenSha256": "0" * 64}
 JWT = {"AuthMode": "jwt", "JwtIssuer": "https://issuer.example.com", "JwtAudience": "qdn"}
 EXISTING_API = {"ExistingHttpApiId": "a1b2c3d4e5"}
-OUR_ROUTES = ["DELETE /photos", "GET /photos", "GET /upload-url", "POST /upload-url"]
-PREFLIGHT_ROUTES = ["OPTIONS /photos", "OPTIONS /upload-url"]
+OUR_ROUTES = ["DELETE /photos", "GET /exports", "GET /photos", "GET /upload-url", "POST /exports", "POST /upload-url"]
+PREFLIGHT_ROUTES = ["OPTIONS /exports", "OPTIONS /photos", "OPTIONS /upload-url"]
 API_MODES = {
     "own API": SHARED_TOKEN,
     "own API, jwt": JWT,
@@ -148,12 +151,12 @@ def api_problems(t):
                 continue
             arn = props.get("SourceArn", {}).get("Fn::Sub", [None, None])
             tail = re.fullmatch(r"arn:\$\{AWS::Partition\}:execute-api:\$\{AWS::Region\}:\$\{AWS::AccountId\}:"
-                                r"\$\{Api\}/\*/\*/(upload-url|photos)", str(arn[0]))
+                                r"\$\{Api\}/\*/\*/(upload-url|photos|exports)", str(arn[0]))
             if not tail or arn[1] != {"Api": api} or props["FunctionName"] != {"Ref": "PhotosFunction"}:
-                problems.append(f"{mode}: {name} lets API Gateway invoke the function beyond its two paths: {props}")
+                problems.append(f"{mode}: {name} lets API Gateway invoke the function beyond its paths: {props}")
             else:
                 paths.append(tail.group(1))
-        if sorted(paths) != ["photos", "upload-url"]:
+        if sorted(paths) != ["exports", "photos", "upload-url"]:
             problems.append(f"{mode}: API Gateway may invoke the function for {paths}")
     rule = json.dumps(t.get("Rules", {}).get("ExistingApiKeepsItsDomain", {}).get("Assertions"))
     if "DomainName" not in rule:
@@ -177,18 +180,22 @@ def statements_by_role(transformed):
 # photos and thumbnails; the pipeline reads and rejects in jobs/ and writes only thumbs/ (a write
 # into jobs/ would trigger itself).
 OBJECT_RULES = {
-    "PhotosFunctionRole": {"s3:PutObject": "jobs", "s3:GetObject": ("jobs", "thumbs"), "s3:GetObjectVersion": "jobs",
+    "PhotosFunctionRole": {"s3:PutObject": "jobs", "s3:GetObject": ("jobs", "thumbs", "exports"), "s3:GetObjectVersion": "jobs",
                            # DELETE /photos: a retracted or erased photo's versions and thumbnails.
-                           "s3:DeleteObject": ("jobs", "thumbs"), "s3:DeleteObjectVersion": ("jobs", "thumbs")},
+                           "s3:DeleteObject": ("jobs", "thumbs", "exports"),
+                           "s3:DeleteObjectVersion": ("jobs", "thumbs", "exports")},
     "PipelineFunctionRole": {
         "s3:GetObject": "jobs", "s3:GetObjectVersion": "jobs",
         "s3:DeleteObjectVersion": "jobs", "s3:PutObject": "thumbs", "s3:DeleteObject": ("jobs", "thumbs"),
     },
+    # Evidence exports: reads photos and thumbnails, writes archives only under exports/, deletes nothing.
+    "ExportFunctionRole": {"s3:GetObject": ("jobs", "thumbs"), "s3:GetObjectVersion": "jobs", "s3:PutObject": "exports"},
 }
 DYNAMODB_RULES = {
     "PhotosFunctionRole": {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:BatchGetItem",
                            "dynamodb:Query"},
     "PipelineFunctionRole": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"},
+    "ExportFunctionRole": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"},
 }
 # Which partitions each role may touch (dynamodb:LeadingKeys): both write only job rows; the API
 # also reads the token rows (`TOKENS`), which only the operators' command writes, and updates
@@ -199,6 +206,8 @@ LEADING_KEYS = {
     ("PhotosFunctionRole", "update"): ["QUOTA#*"],
     ("PipelineFunctionRole", "write"): JOB_ROWS, ("PipelineFunctionRole", "read"): JOB_ROWS,
     ("PipelineFunctionRole", "update"): [],
+    ("ExportFunctionRole", "write"): JOB_ROWS, ("ExportFunctionRole", "read"): JOB_ROWS,
+    ("ExportFunctionRole", "update"): [],
 }
 
 

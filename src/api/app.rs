@@ -15,7 +15,8 @@ use crate::api::response;
 use crate::api::router::{route, ApiRequest, Route};
 use crate::api::routes::issue_upload_url::Grants;
 use crate::api::routes::{
-    complete_uploads, issue_upload_url, list_photos, remove_photo, report_uploads,
+    complete_uploads, issue_upload_url, list_exports, list_photos, remove_photo, report_uploads,
+    request_export,
 };
 use crate::domain::caller::Caller;
 use crate::telemetry::metrics::RequestMetrics;
@@ -125,6 +126,14 @@ impl App {
             }
             ApiRequest::RemovePhoto(input) => {
                 let (status, body) = remove_photo::handle(ctx, caller, input).await?;
+                response::json(status, &body)
+            }
+            ApiRequest::RequestExport(input) => {
+                let (status, body) = request_export::handle(ctx, caller, input).await?;
+                response::json(status, &body)
+            }
+            ApiRequest::ListExports(input) => {
+                let (status, body) = list_exports::handle(ctx, caller, input).await?;
                 response::json(status, &body)
             }
         })

@@ -56,6 +56,8 @@ pub struct ApiConfig {
     /// How long after S3 stored a photo its uploader may retract it; 0: never (a job's admin
     /// may still erase it).
     pub retract_window_secs: u64,
+    /// The queue the export function reads (`POST /exports`); unset: no exports here.
+    pub export_queue_url: Option<String>,
 }
 
 impl ApiConfig {
@@ -140,6 +142,7 @@ impl ApiConfig {
         };
         let photos_page_max = env.number("PHOTOS_PAGE_MAX", 200, 1000)? as i32;
         let retract_window_secs = 60 * env.number_from("RETRACT_WINDOW_MINUTES", 0, 60, 10_080)?;
+        let export_queue_url = env.get("EXPORT_QUEUE_URL");
 
         Ok(ApiConfig {
             common,
@@ -155,6 +158,7 @@ impl ApiConfig {
             grant_quota,
             photos_page_max,
             retract_window_secs,
+            export_queue_url,
         })
     }
 }

@@ -11,6 +11,7 @@ use crate::api::signing::Signing;
 use crate::config::ConfigError;
 use crate::store::audit::AuditLog;
 use crate::store::clients;
+use crate::store::export_queue::ExportQueue;
 use crate::store::index::PhotoIndex;
 use crate::store::storage::Storage;
 use crate::store::tokens::TokenStore;
@@ -22,6 +23,8 @@ pub struct ApiContext {
     pub audit: AuditLog,
     pub index: PhotoIndex,
     pub signing: Signing,
+    /// Where `POST /exports` queues an export (`EXPORT_QUEUE_URL`); `None`: no exports here.
+    pub exports: Option<ExportQueue>,
 }
 
 impl ApiContext {
@@ -45,8 +48,19 @@ impl ApiContext {
             index: PhotoIndex::new(dynamodb.clone(), table.clone()),
             audit: AuditLog::new(dynamodb, table.clone(), config.common.audit_retention_days),
             signing: Signing::new(credentials, &config.common.region),
+            exports: None,
             config,
         }
+    }
+
+    /// Exports queued on `sqs`, where the configuration names a queue.
+    pub fn with_export_queue(mut self, sqs: aws_sdk_sqs::Client) -> Self {
+        self.exports = self
+            .config
+            .export_queue_url
+            .clone()
+            .map(|url| ExportQueue::new(sqs, url));
+        self
     }
 
     /// The production wiring: clients and credentials from one shared SDK configuration.
@@ -54,6 +68,7 @@ impl ApiContext {
         let credentials = clients::credentials(sdk)?;
         let s3 = clients::s3_client(sdk, config.common.force_path_style);
         let dynamodb = clients::dynamodb_client(sdk);
-        Ok(ApiContext::new(config, s3, dynamodb, credentials))
+        let sqs = aws_sdk_sqs::Client::new(sdk);
+        Ok(ApiContext::new(config, s3, dynamodb, credentials).with_export_queue(sqs))
     }
 }

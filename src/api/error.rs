@@ -143,6 +143,10 @@ impl ApiError {
                 "credentials_unavailable",
                 "Upload signing is temporarily unavailable. Try again shortly.",
             ),
+            Dependency::ExportQueue => (
+                "export_unavailable",
+                "Exports cannot be started right now; the request is recorded. Try again shortly.",
+            ),
         };
         ApiError {
             dependency: Some(dependency),
@@ -257,6 +261,7 @@ mod tests {
             Dependency::Storage,
             Dependency::AuditLog,
             Dependency::Credentials,
+            Dependency::ExportQueue,
         ] {
             let err = ApiError::unavailable(dep);
             assert_eq!(err.status, StatusCode::SERVICE_UNAVAILABLE);

@@ -11,6 +11,7 @@ use crate::api::routes::issue_upload_url::{self, UploadRequest};
 use crate::api::routes::list_photos::{self, PageRequest};
 use crate::api::routes::remove_photo::{self, RemovalRequest};
 use crate::api::routes::report_uploads::ClientReport;
+use crate::api::routes::request_export::{self, ExportRequest};
 use crate::domain::job::JobId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +29,8 @@ pub enum Endpoint {
     CompleteUploads,
     ListPhotos,
     RemovePhoto,
+    RequestExport,
+    ListExports,
 }
 
 /// An endpoint's request, parsed and checked.
@@ -39,6 +42,8 @@ pub enum ApiRequest {
     ReportUploads(ClientReport),
     ListPhotos(PageRequest),
     RemovePhoto(RemovalRequest),
+    RequestExport(ExportRequest),
+    ListExports(ExportRequest),
 }
 
 pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
@@ -56,6 +61,12 @@ pub fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
             methods: "GET, DELETE",
         }),
         ("/photos", _) => Err(ApiError::method_not_allowed("GET, DELETE, OPTIONS")),
+        ("/exports", &Method::GET) => Ok(Route::Endpoint(ListExports)),
+        ("/exports", &Method::POST) => Ok(Route::Endpoint(RequestExport)),
+        ("/exports", &Method::OPTIONS) => Ok(Route::Preflight {
+            methods: "GET, POST",
+        }),
+        ("/exports", _) => Err(ApiError::method_not_allowed("GET, POST, OPTIONS")),
         _ => Err(ApiError::not_found()),
     }
 }
@@ -69,6 +80,7 @@ impl ApiRequest {
             ApiRequest::ReportUploads(input) => &input.job,
             ApiRequest::ListPhotos(input) => &input.job,
             ApiRequest::RemovePhoto(input) => &input.job,
+            ApiRequest::RequestExport(input) | ApiRequest::ListExports(input) => &input.job,
         }
     }
 
@@ -86,6 +98,8 @@ impl ApiRequest {
                 ApiRequest::ListPhotos(list_photos::parse(req, config.photos_page_max)?)
             }
             Endpoint::RemovePhoto => ApiRequest::RemovePhoto(remove_photo::parse(req)?),
+            Endpoint::RequestExport => ApiRequest::RequestExport(request_export::parse(req)?),
+            Endpoint::ListExports => ApiRequest::ListExports(request_export::parse(req)?),
         })
     }
 }
@@ -111,6 +125,14 @@ mod tests {
         assert_eq!(
             route(&Method::DELETE, "/photos"),
             Ok(Route::Endpoint(Endpoint::RemovePhoto))
+        );
+        assert_eq!(
+            route(&Method::POST, "/exports"),
+            Ok(Route::Endpoint(Endpoint::RequestExport))
+        );
+        assert_eq!(
+            route(&Method::GET, "/exports"),
+            Ok(Route::Endpoint(Endpoint::ListExports))
         );
     }
 

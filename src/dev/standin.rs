@@ -2,7 +2,8 @@
 //! Garage sends no notifications, so this polls the bucket's `jobs/` prefix once a second, turns
 //! each new object into the S3 event JSON AWS would send, and hands it to the pipeline's handler
 //! in this process. Objects already there when it starts are left alone. In AWS the bucket's
-//! notification invokes the pipeline function instead.
+//! notification invokes the pipeline function instead. It also stands in for Lambda's SQS event
+//! source: each export request on the export queue goes to the export role's handler.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -43,5 +44,47 @@ pub async fn run(ctx: &PipelineContext, bucket: &str, interval: Duration) -> ! {
         }
         first = false;
         tokio::time::sleep(interval).await;
+    }
+}
+
+/// Takes export requests off `queue_url` and hands each, as the SQS event Lambda would send, to
+/// the export role's `ctx`; a request it fails comes back after the queue's visibility timeout.
+pub async fn run_exports(
+    ctx: &crate::exports::ExportsContext,
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+) -> ! {
+    eprintln!(
+        "export stand-in: watching {queue_url} (a local stand-in for Lambda's SQS event source)"
+    );
+    loop {
+        let received = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .wait_time_seconds(5)
+            .send()
+            .await;
+        let Ok(received) = received else {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        };
+        for message in received.messages() {
+            let body = message.body().unwrap_or_default();
+            let event = serde_json::json!({"Records": [{"eventSource": "aws:sqs", "body": body}]});
+            match crate::exports::handle_event(ctx, &event.to_string()).await {
+                Ok(outcomes) => {
+                    eprintln!("export stand-in: {}", outcomes.join(", "));
+                    if let Some(handle) = message.receipt_handle() {
+                        let _ = sqs
+                            .delete_message()
+                            .queue_url(queue_url)
+                            .receipt_handle(handle)
+                            .send()
+                            .await;
+                    }
+                }
+                Err(err) => eprintln!("export stand-in: {err} (the queue hands it back later)"),
+            }
+        }
     }
 }

@@ -240,7 +240,20 @@ async fn run(args: &[String]) -> Result<i32, CliError> {
             // The pipeline's own budget: this stands in for S3 invoking the function.
             let sdk = load_sdk_config(&config.common.region, CallBudget::Function).await;
             let ctx = PipelineContext::from_sdk_config(config, &sdk);
-            crate::dev::standin::run(&ctx, &bucket, std::time::Duration::from_secs(1)).await
+            let interval = std::time::Duration::from_secs(1);
+            // And for Lambda's SQS event source, where the stack has an export queue.
+            if let Ok(queue_url) = env("EXPORT_QUEUE_URL") {
+                let exports =
+                    crate::exports::ExportsConfig::from_env(&crate::config::Env::process())?;
+                let exports = crate::exports::ExportsContext::from_sdk_config(exports, &sdk);
+                let sqs = aws_sdk_sqs::Client::new(&sdk);
+                tokio::select! {
+                    never = crate::dev::standin::run(&ctx, &bucket, interval) => never,
+                    never = crate::dev::standin::run_exports(&exports, &sqs, &queue_url) => never,
+                }
+            } else {
+                crate::dev::standin::run(&ctx, &bucket, interval).await
+            }
         }
         _ => Err(USAGE.into()),
     }

@@ -21,13 +21,13 @@ use crate::domain::content_hash::ContentHash;
 use crate::domain::job::{JobId, UploadKey, UploadMethod};
 use crate::store::error::{Dependency, StoreError};
 use crate::store::keys::{
-    audit_sort_key, completed_sort_key, grant_sort_key, hash_sort_key, object_sort_key,
-    partition_key, photo_sort_key, HASH, OBJECT, PHOTO,
+    audit_sort_key, completed_sort_key, export_sort_key, grant_sort_key, hash_sort_key,
+    object_sort_key, partition_key, photo_sort_key, EXPORT, HASH, OBJECT, PHOTO,
 };
 use crate::store::quota::{Counter, CounterError};
 use crate::store::records::{
-    checked_attributes, object_attributes, removal_attributes, ObjectFacts, ObjectRecord,
-    PhotoRecord, RemovalKind, StoredObject, Tombstone, Verdict,
+    checked_attributes, object_attributes, removal_attributes, ExportState, ObjectFacts,
+    ObjectRecord, PhotoRecord, RemovalKind, StoredObject, Tombstone, Verdict,
 };
 
 /// What happened, with the facts the row keeps about it.
@@ -76,6 +76,16 @@ pub enum AuditEvent<'a> {
         /// kept has none to let go).
         holds_claim: bool,
     },
+    /// An evidence export of the job was asked for (and queued for the export function).
+    ExportRequested { export_id: &'a str },
+    /// The export function built it (or refused to): its `EXPORT#` row moves on from `requested`.
+    ExportSettled {
+        export_id: &'a str,
+        /// Who asked, and when: kept on the row.
+        requested_by: &'a str,
+        requested_at: &'a str,
+        state: &'a ExportState,
+    },
 }
 
 impl AuditEvent<'_> {
@@ -93,6 +103,11 @@ impl AuditEvent<'_> {
             AuditEvent::PhotoRemoved { kind, .. } => match kind {
                 RemovalKind::Retracted => "photo_retracted",
                 RemovalKind::Erased => "photo_erased",
+            },
+            AuditEvent::ExportRequested { .. } => "export_requested",
+            AuditEvent::ExportSettled { state, .. } => match state {
+                ExportState::Failed { .. } => "export_failed",
+                _ => "export_ready",
             },
         }
     }
@@ -158,6 +173,15 @@ impl AuditEvent<'_> {
                 duplicates,
                 ..
             } => item.extend(removal_attributes(photo, kind, reason, duplicates)),
+            AuditEvent::ExportRequested { export_id } => {
+                put("export_id", AttributeValue::S(export_id.to_owned()));
+            }
+            AuditEvent::ExportSettled {
+                export_id, state, ..
+            } => {
+                put("export_id", AttributeValue::S(export_id.to_owned()));
+                item.extend(state.attributes());
+            }
         }
     }
 }
@@ -296,7 +320,45 @@ impl AuditRow<'_> {
                     .map(|hash| base(hash_sort_key(&hash)));
                 std::iter::once(tombstone).chain(released).collect()
             }
+            AuditEvent::ExportRequested { export_id } => {
+                let at = self.at.rfc3339_millis();
+                let state = ExportState::Requested;
+                vec![self.export_row(export_id, self.principal, &at, &state, base)]
+            }
+            AuditEvent::ExportSettled {
+                export_id,
+                requested_by,
+                requested_at,
+                state,
+            } => vec![self.export_row(export_id, requested_by, requested_at, state, base)],
         }
+    }
+
+    /// The `EXPORT#` row: who asked, when, and where the export stands; kept as long as the record.
+    fn export_row(
+        &self,
+        export_id: &str,
+        requested_by: &str,
+        requested_at: &str,
+        state: &ExportState,
+        base: impl Fn(String) -> HashMap<String, AttributeValue>,
+    ) -> HashMap<String, AttributeValue> {
+        let mut row = base(export_sort_key(export_id));
+        row.insert("export_id".into(), AttributeValue::S(export_id.to_owned()));
+        row.insert(
+            "requested_by".into(),
+            AttributeValue::S(requested_by.to_owned()),
+        );
+        row.insert(
+            "requested_at".into(),
+            AttributeValue::S(requested_at.to_owned()),
+        );
+        row.insert(
+            "expire_at".into(),
+            AttributeValue::N(self.expire_at.to_string()),
+        );
+        row.extend(state.attributes());
+        row
     }
 
     /// What an existing row at `sk` this row may replace (see [`Guard`]).
@@ -313,6 +375,7 @@ impl AuditRow<'_> {
             AuditEvent::PhotoRemoved { photo, .. } if sk.starts_with(HASH) => Guard::HashClaim {
                 key: photo.object.key.as_str().to_owned(),
             },
+            AuditEvent::ExportSettled { .. } if sk.starts_with(EXPORT) => Guard::RequestedExport,
             _ => Guard::NoOtherRow,
         }
     }
@@ -331,6 +394,8 @@ enum Guard {
     ListedPhoto { verified_audit_id: String },
     /// A removal lets go of the job's claim on the photo's bytes: held by its key, or by none.
     HashClaim { key: String },
+    /// A built (or refused) export: its row as requested, never one settled already.
+    RequestedExport,
 }
 
 impl Guard {
@@ -353,6 +418,10 @@ impl Guard {
                 .condition_expression(format!("{OWN_OR_NEW} OR #key = :key"))
                 .expression_attribute_names("#key", "key")
                 .expression_attribute_values(":key", AttributeValue::S(key)),
+            Guard::RequestedExport => put
+                .condition_expression("audit_id = :audit_id OR #state = :requested")
+                .expression_attribute_names("#state", "state")
+                .expression_attribute_values(":requested", AttributeValue::S("requested".into())),
         }
     }
 }

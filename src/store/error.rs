@@ -12,6 +12,8 @@ pub enum Dependency {
     Credentials,
     /// The token table, read to authenticate a per-person token.
     Identity,
+    /// The queue of evidence exports (SQS).
+    ExportQueue,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +57,7 @@ impl From<Dependency> for Failure {
         match dependency {
             Dependency::AuditLog | Dependency::Identity => Failure::AuditLog,
             Dependency::Storage => Failure::Storage,
-            Dependency::Credentials => Failure::Other,
+            Dependency::Credentials | Dependency::ExportQueue => Failure::Other,
         }
     }
 }

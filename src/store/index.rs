@@ -11,12 +11,12 @@ use crate::domain::content_hash::ContentHash;
 use crate::domain::job::{JobId, UploadKey};
 use crate::store::error::{Dependency, StoreError};
 use crate::store::keys::{
-    completed_sort_key, grant_sort_key, hash_sort_key, object_prefix, object_sort_key,
-    partition_key, photo_sort_key, COMPLETED, OBJECT, PHOTO,
+    completed_sort_key, export_sort_key, grant_sort_key, hash_sort_key, object_prefix,
+    object_sort_key, partition_key, photo_sort_key, COMPLETED, EXPORT, OBJECT, PHOTO,
 };
 use crate::store::records::{
-    CompletionRecord, GrantRecord, ObjectRecord, PhotoRecord, Rejection, Tombstone, UploadState,
-    Verdict,
+    CompletionRecord, ExportRecord, GrantRecord, ObjectRecord, PhotoRecord, Rejection, Tombstone,
+    UploadState, Verdict,
 };
 
 /// The index rows of the audit table, through the client built at cold start.
@@ -277,6 +277,25 @@ impl PhotoIndex {
         found.sort();
         found.dedup();
         Ok(found)
+    }
+
+    /// The job's newest `limit` exports, newest first.
+    pub async fn exports(&self, job: &JobId, limit: i32) -> Result<Vec<ExportRecord>, StoreError> {
+        let rows = self.rows_with_prefix(job, EXPORT, limit).await?;
+        Ok(rows.iter().filter_map(ExportRecord::from_item).collect())
+    }
+
+    /// One export's row.
+    pub async fn export(
+        &self,
+        job: &JobId,
+        export_id: &str,
+    ) -> Result<Option<ExportRecord>, StoreError> {
+        Ok(self
+            .get(job, export_sort_key(export_id))
+            .await?
+            .as_ref()
+            .and_then(ExportRecord::from_item))
     }
 
     /// The job's uploads that are not (or not yet) photos: reported but unchecked, or rejected.

@@ -11,6 +11,8 @@
 //!   tombstone over it (`state = removed`), which lists nothing and is never listed over.
 //! - `HASH#{sha256}`: the key a job's photo with those bytes is listed under (duplicates); without
 //!   a key once that photo is removed.
+//! - `EXPORT#{export id}`: an evidence export asked for through the API: requested, then ready
+//!   (its archive's key, size and manifest hash) or failed (why).
 //!
 //! Tokens live in a partition of their own (`TOKENS`, `TOKEN#{sha256 hex}`), and each principal's
 //! grant counters in theirs (`QUOTA#{principal}`): the only rows the API updates, never a job's.
@@ -44,6 +46,12 @@ pub fn photo_sort_key(listing_name: &str) -> String {
 
 pub const OBJECT: &str = "OBJECT#";
 pub const HASH: &str = "HASH#";
+pub const EXPORT: &str = "EXPORT#";
+
+/// `EXPORT#{export id}` (a UUID v7: newest last).
+pub fn export_sort_key(export_id: &str) -> String {
+    format!("{EXPORT}{export_id}")
+}
 
 /// `HASH#{sha256 hex}`: which key a job lists for these bytes (the first verified): a second
 /// upload of the same bytes is that photo's duplicate.

@@ -472,6 +472,94 @@ pub fn removal_attributes(
     item
 }
 
+/// Where an evidence export asked for through the API stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExportState {
+    /// Queued for the export function.
+    Requested,
+    /// Built: the archive in the bucket, and the hash of its manifest.
+    Ready {
+        archive_key: String,
+        size: u64,
+        photos: u64,
+        manifest_sha256: String,
+    },
+    /// Refused for good (S3 holding other bytes than the record's): why.
+    Failed { reason: String },
+}
+
+impl ExportState {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ExportState::Requested => "requested",
+            ExportState::Ready { .. } => "ready",
+            ExportState::Failed { .. } => "failed",
+        }
+    }
+
+    pub fn attributes(&self) -> HashMap<String, AttributeValue> {
+        let mut item = HashMap::with_capacity(5);
+        item.insert("state".into(), AttributeValue::S(self.name().into()));
+        match self {
+            ExportState::Requested => {}
+            ExportState::Ready {
+                archive_key,
+                size,
+                photos,
+                manifest_sha256,
+            } => {
+                item.insert("archive_key".into(), AttributeValue::S(archive_key.clone()));
+                item.insert("size".into(), AttributeValue::N(size.to_string()));
+                item.insert("photos".into(), AttributeValue::N(photos.to_string()));
+                item.insert(
+                    "manifest_sha256".into(),
+                    AttributeValue::S(manifest_sha256.clone()),
+                );
+            }
+            ExportState::Failed { reason } => {
+                item.insert("reason".into(), AttributeValue::S(reason.clone()));
+            }
+        }
+        item
+    }
+}
+
+/// An `EXPORT#` row: which export, who asked and when, and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportRecord {
+    pub export_id: String,
+    pub requested_by: String,
+    /// RFC 3339, milliseconds.
+    pub requested_at: String,
+    pub state: ExportState,
+}
+
+impl ExportRecord {
+    /// `None` for a row that does not parse.
+    pub fn from_item(item: &HashMap<String, AttributeValue>) -> Option<Self> {
+        let s = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+        let state = match s("state")?.as_str() {
+            "requested" => ExportState::Requested,
+            "ready" => ExportState::Ready {
+                archive_key: s("archive_key")?,
+                size: number(item, "size")?,
+                photos: number(item, "photos")?,
+                manifest_sha256: s("manifest_sha256")?,
+            },
+            "failed" => ExportState::Failed {
+                reason: s("reason")?,
+            },
+            _ => return None,
+        };
+        Some(ExportRecord {
+            export_id: s("export_id")?,
+            requested_by: s("requested_by")?,
+            requested_at: s("requested_at")?,
+            state,
+        })
+    }
+}
+
 /// A reported completion, as recorded: the object as it was pinned, and the completion's audit id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompletionRecord {

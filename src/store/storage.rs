@@ -11,6 +11,9 @@ use crate::domain::job::UploadKey;
 use crate::store::error::{Dependency, StoreError};
 use crate::store::records::StoredObject;
 
+/// An archive's part: what an export holds in memory while storing it.
+pub const ARCHIVE_PART_BYTES: usize = 16 * 1024 * 1024;
+
 /// The uploads bucket, through the client built at cold start.
 pub struct Storage {
     client: Client,
@@ -228,6 +231,106 @@ impl Storage {
             .await
             .map(|_| ())
             .map_err(StoreError::sdk_failure("DeleteObject", Dependency::Storage))
+    }
+
+    /// Stores the archive at `path` under `key`, a part at a time (an archive may be gigabytes;
+    /// memory holds one part): one PUT when it fits in a part, else a multipart upload, aborted
+    /// if any part fails.
+    pub async fn put_archive(&self, key: &str, path: &std::path::Path) -> Result<(), StoreError> {
+        use std::io::Read;
+        let mut file = std::fs::File::open(path).map_err(|_| StoreError::Internal)?;
+        let mut next_part = || -> Result<Vec<u8>, StoreError> {
+            let mut part = Vec::with_capacity(ARCHIVE_PART_BYTES);
+            (&mut file)
+                .take(ARCHIVE_PART_BYTES as u64)
+                .read_to_end(&mut part)
+                .map_err(|_| StoreError::Internal)?;
+            Ok(part)
+        };
+        let first = next_part()?;
+        if first.len() < ARCHIVE_PART_BYTES {
+            return self
+                .client
+                .put_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .content_type("application/zip")
+                .body(first.into())
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(StoreError::sdk_failure(
+                    "PutObject (archive)",
+                    Dependency::Storage,
+                ));
+        }
+        let upload = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type("application/zip")
+            .send()
+            .await
+            .map_err(StoreError::sdk_failure(
+                "CreateMultipartUpload",
+                Dependency::Storage,
+            ))?;
+        let upload_id = upload.upload_id().ok_or(StoreError::Internal)?.to_owned();
+        let mut parts = Vec::new();
+        let mut part = first;
+        let sent: Result<(), StoreError> = async {
+            while !part.is_empty() {
+                let number = parts.len() as i32 + 1;
+                let out = self
+                    .client
+                    .upload_part()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .upload_id(&upload_id)
+                    .part_number(number)
+                    .body(std::mem::take(&mut part).into())
+                    .send()
+                    .await
+                    .map_err(StoreError::sdk_failure("UploadPart", Dependency::Storage))?;
+                parts.push(
+                    aws_sdk_s3::types::CompletedPart::builder()
+                        .part_number(number)
+                        .set_e_tag(out.e_tag().map(str::to_owned))
+                        .build(),
+                );
+                part = next_part()?;
+            }
+            let done = aws_sdk_s3::types::CompletedMultipartUpload::builder()
+                .set_parts(Some(std::mem::take(&mut parts)))
+                .build();
+            self.client
+                .complete_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(&upload_id)
+                .multipart_upload(done)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(StoreError::sdk_failure(
+                    "CompleteMultipartUpload",
+                    Dependency::Storage,
+                ))
+        }
+        .await;
+        if sent.is_err() {
+            // The bucket's lifecycle rule aborts what this leaves too, a day later.
+            let _ = self
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(&upload_id)
+                .send()
+                .await;
+        }
+        sent
     }
 
     /// Removes every version and delete marker of `key`, and of everything under `key/` (a

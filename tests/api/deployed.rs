@@ -99,6 +99,8 @@ async fn each_role_refuses_to_start_without_a_setting_the_template_gives_it() {
         ("PhotosFunction", "AUDIT_TABLE"),
         ("PhotosFunction", "UPLOADS_BUCKET"),
         ("PhotosFunction", "AUTH_MODE"),
+        ("ExportFunction", "UPLOADS_BUCKET"),
+        ("ExportFunction", "AUDIT_TABLE"),
     ] {
         let (code, printed) = start_without(&stack, function, missing).await;
         assert_eq!(code, Some(1), "{function} without {missing}: {printed}");
@@ -107,4 +109,47 @@ async fn each_role_refuses_to_start_without_a_setting_the_template_gives_it() {
             "{function} without {missing}: {printed}"
         );
     }
+}
+
+/// The export function, started with exactly its template environment, builds the export the API
+/// queued, from the SQS event Lambda's event source hands it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_export_function_builds_what_the_api_queued() {
+    let stack = Stack::get();
+    let queue = stack.own_export_queue().await;
+    let app = stack.app(&[("EXPORT_QUEUE_URL", &queue)]);
+    let pipeline = stack.pipeline(&[]);
+    let job = new_job();
+    upload_listed(
+        &stack,
+        &app,
+        &pipeline,
+        &job,
+        camera_jpeg(640, 480, 2, None, 90),
+    )
+    .await;
+    let (status, asked) = call(
+        &app,
+        post_json(&format!("/exports?job_id={job}"), &Value::Null),
+    )
+    .await;
+    assert_eq!(status, 202, "{asked}");
+    let body = queued_export(&stack, &queue, &job, asked["export_id"].as_str().unwrap()).await;
+    let event = serde_json::json!({"Records": [{"messageId": "m-1", "eventSource": "aws:sqs", "body": body}]});
+
+    let (addr, api, mut answers) = runtime_api().await;
+    let env = stack.lambda_env("ExportFunction", &[]);
+    assert_eq!(env["_HANDLER"], "photo-export");
+    let mut function = start_function(&env, &addr);
+    let stderr = drain(function.stderr.take());
+    let (answered, answer) =
+        invoke_json(&api, &mut answers, &mut function, event.to_string()).await;
+    function.start_kill().unwrap();
+    function.wait().await.unwrap();
+    let logs = String::from_utf8_lossy(&stderr.await.unwrap()).into_owned();
+    assert!(answered, "the export function failed: {answer}\n{logs}");
+    assert_eq!(answer, serde_json::json!(["ready"]));
+    let (_, listed) = call(&app, get(&format!("/exports?job_id={job}"))).await;
+    assert_eq!(listed["exports"][0]["state"], "ready", "{listed}");
+    assert_eq!(listed["exports"][0]["photos"], 1);
 }

@@ -144,3 +144,99 @@ async fn an_export_holds_the_originals_and_their_record_and_verify_export_names_
     assert!(stdout.contains("DIFFERS manifest.json"), "{stdout}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Office staff through the API: `POST /exports` is audited and queued (asking again while it is
+/// built answers the same export), the export function builds it from the queue's message (Lambda's
+/// SQS event), and `GET /exports` hands out the archive, which `verify-export` checks.
+#[tokio::test]
+async fn an_export_asked_for_through_the_api_is_built_from_the_queue_and_downloaded_whole() {
+    let stack = Stack::get();
+    let queue = stack.own_export_queue().await;
+    let app = stack.app(&[("EXPORT_QUEUE_URL", &queue)]);
+    let pipeline = stack.pipeline(&[]);
+    let job = new_job();
+    let photos = [padded_jpeg(82, 2000), padded_jpeg(83, 2100)];
+    for photo in &photos {
+        upload_listed(&stack, &app, &pipeline, &job, photo.clone()).await;
+    }
+    let (status, asked) = call(
+        &app,
+        post_json(&format!("/exports?job_id={job}"), &Value::Null),
+    )
+    .await;
+    assert_eq!(status, 202, "{asked}");
+    assert_eq!(asked["state"], "requested");
+    let export_id = asked["export_id"].as_str().unwrap().to_owned();
+    let (status, again) = call(
+        &app,
+        post_json(&format!("/exports?job_id={job}"), &Value::Null),
+    )
+    .await;
+    assert_eq!(
+        (status.as_u16(), &again["export_id"]),
+        (202, &asked["export_id"]),
+        "one build at a time"
+    );
+    assert_eq!(stack.audit_events(&job, "export_requested").await.len(), 1);
+
+    let body = queued_export(&stack, &queue, &job, &export_id).await;
+    let event = serde_json::json!({"Records": [{"messageId": "m-1", "eventSource": "aws:sqs", "body": body}]});
+    let exports = stack.exports();
+    let outcomes = qdn_photos::exports::handle_event(&exports, &event.to_string())
+        .await
+        .unwrap();
+    assert_eq!(outcomes, ["ready"]);
+    // The same message delivered again builds nothing.
+    let outcomes = qdn_photos::exports::handle_event(&exports, &event.to_string())
+        .await
+        .unwrap();
+    assert_eq!(outcomes, ["already ready"]);
+
+    let (status, listed) = call(&app, get(&format!("/exports?job_id={job}"))).await;
+    assert_eq!(status, 200, "{listed}");
+    let export = &listed["exports"][0];
+    assert_eq!(
+        (export["export_id"].as_str(), export["state"].as_str()),
+        (Some(export_id.as_str()), Some("ready"))
+    );
+    assert_eq!(export["photos"], 2);
+    let (status, archive, disposition) = download(export["url"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    assert!(disposition.is_some_and(|d| d.starts_with("attachment")));
+    assert_eq!(export["size"], archive.len());
+    assert_eq!(
+        export["manifest_sha256"],
+        ContentHash::of(&entry(&archive, "manifest.json")).hex()
+    );
+    for photo in &photos {
+        assert!(
+            archive.windows(photo.len()).any(|w| w == photo.as_slice()),
+            "each original, whole"
+        );
+    }
+    let verified = qdn_photos::ops::export::verify(&mut Cursor::new(&archive)).unwrap();
+    assert!(verified.differ.is_empty(), "{:?}", verified.differ);
+    assert_eq!(verified.checked, 4, "two originals and their thumbnails");
+    let settled = stack.audit_events(&job, "export_ready").await;
+    assert_eq!(settled.len(), 1);
+    assert_eq!(settled[0]["principal"].as_s().unwrap(), "lambda:export");
+}
+
+/// An archive bigger than a part goes up a part at a time and reads back byte for byte.
+#[tokio::test]
+async fn an_archive_larger_than_a_part_is_stored_in_parts_whole() {
+    let stack = Stack::get();
+    let storage = qdn_photos::store::storage::Storage::new(stack.s3(), stack.bucket.clone());
+    let part = qdn_photos::store::storage::ARCHIVE_PART_BYTES;
+    let bytes: Vec<u8> = (0..part * 2 + 12_345)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1])
+        .collect();
+    let path = std::env::temp_dir().join(format!("qdn-archive-{}.zip", new_job()));
+    std::fs::write(&path, &bytes).unwrap();
+    let key = format!("exports/{}/big.zip", new_job());
+    storage.put_archive(&key, &path).await.unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let stored = stack.object(&key).await.expect("stored");
+    assert_eq!(stored.len(), bytes.len());
+    assert!(stored == bytes, "byte for byte");
+}

@@ -282,6 +282,9 @@ fn generated_queries_reach_every_parser_and_are_accepted_or_refused_with_a_4xx()
                     }
                     ApiRequest::CompleteUploads(_) => Ok("accepted completion".into()),
                     ApiRequest::ReportUploads(_) => Ok("accepted report".into()),
+                    ApiRequest::RequestExport(_) | ApiRequest::ListExports(_) => {
+                        Ok("accepted exports".into())
+                    }
                     ApiRequest::RemovePhoto(removal) => {
                         prop_assert!(removal.key.as_str().starts_with(&removal.job.prefix()));
                         Ok("accepted removal".into())

@@ -340,6 +340,17 @@ async fn on_an_unversioned_store_a_removal_deletes_the_object_and_the_export_rec
     let delete = |key: &str, reason: &str| {
         ApiEvent::delete(&format!("/photos?job_id={job}&key={key}&reason={reason}")).bearer(TOKEN)
     };
+    // An earlier evidence archive of the job holds copies: it goes with the photo.
+    let archive = format!("exports/{job}/earlier.zip");
+    stack
+        .s3()
+        .put_object()
+        .bucket(&stack.bucket)
+        .key(&archive)
+        .body(b"PK".to_vec().into())
+        .send()
+        .await
+        .unwrap();
     let (status, body) = call(&app, delete(&retracted, "")).await;
     assert_eq!(
         (status.as_u16(), body["removal"].as_str()),
@@ -359,6 +370,10 @@ async fn on_an_unversioned_store_a_removal_deletes_the_object_and_the_export_rec
             .await
             .is_none());
     }
+    assert!(
+        stack.object(&archive).await.is_none(),
+        "the job's archives go too"
+    );
     let (_, page) = call(&app, get(&format!("/photos?job_id={job}"))).await;
     assert_eq!(page["photos"].as_array().unwrap().len(), 1);
     assert_eq!(page["photos"][0]["key"], kept.as_str());

@@ -36,6 +36,8 @@ pub struct Stack {
     pub region: String,
     pub bucket: String,
     pub table: String,
+    /// The export queue (moto's SQS), as template.yaml's `ExportRequests`.
+    pub export_queue_url: String,
 }
 
 /// One function of template.yaml, as deployed for some parameters.
@@ -87,6 +89,7 @@ impl Stack {
             region: var("AWS_REGION"),
             bucket: var("UPLOADS_BUCKET"),
             table: var("AUDIT_TABLE"),
+            export_queue_url: var("EXPORT_QUEUE_URL"),
         }
     }
 
@@ -113,6 +116,43 @@ impl Stack {
         aws_sdk_s3::Client::from_conf(conf)
     }
 
+    /// An SQS client on moto's queues (the export queue, the pipeline's failure queue).
+    pub fn sqs(&self, budget: Budget) -> aws_sdk_sqs::Client {
+        let conf = aws_sdk_sqs::config::Builder::from(
+            &budget.sdk_config(&self.region, self.credentials()),
+        )
+        .endpoint_url(&self.dynamodb_endpoint)
+        .build();
+        aws_sdk_sqs::Client::from_conf(conf)
+    }
+
+    /// A new export queue of the test's own (nothing else, `make dev`'s stand-in included, reads
+    /// it), as `EXPORT_QUEUE_URL` overrides for the API.
+    pub async fn own_export_queue(&self) -> String {
+        let name = format!("exports-{}", &new_job()[2..]);
+        let made = self
+            .sqs(Budget::Test)
+            .create_queue()
+            .queue_name(name)
+            .send()
+            .await
+            .unwrap();
+        made.queue_url().unwrap().to_owned()
+    }
+
+    /// The export role as `template.yaml` deploys it, wired to the stack.
+    pub fn exports(&self) -> qdn_photos::exports::ExportsContext {
+        let vars = self.lambda_env("ExportFunction", &[]);
+        let lookup = |name: &str| vars.get(name).cloned();
+        let config = qdn_photos::exports::ExportsConfig::from_env(&Env::new(&lookup))
+            .expect("the template's export environment");
+        qdn_photos::exports::ExportsContext::new(
+            config,
+            self.s3_at(&self.s3_endpoint, self.credentials(), Budget::Test),
+            self.dynamodb_at(&self.dynamodb_endpoint, Budget::Test),
+        )
+    }
+
     /// The test's own DynamoDB client, for setup and for reading back the audit log.
     pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
         self.dynamodb_at(&self.dynamodb_endpoint, Budget::Test)
@@ -137,6 +177,7 @@ impl Stack {
             function.to_owned(),
             format!("--resource=UploadsBucket={}", self.bucket),
             format!("--resource=AuditTable={}", self.table),
+            format!("--resource=ExportRequests={}", self.export_queue_url),
         ];
         args.extend(params.iter().map(|(k, v)| format!("--param={k}={v}")));
         let id = args.join(" ");
@@ -323,12 +364,15 @@ impl Stack {
         creds: Credentials,
         budget: Budget,
     ) -> App {
-        App::new(ApiContext::new(
-            config,
-            self.s3_at(s3, creds.clone(), budget),
-            self.dynamodb_at(dynamodb, budget),
-            SharedCredentialsProvider::new(creds),
-        ))
+        App::new(
+            ApiContext::new(
+                config,
+                self.s3_at(s3, creds.clone(), budget),
+                self.dynamodb_at(dynamodb, budget),
+                SharedCredentialsProvider::new(creds),
+            )
+            .with_export_queue(self.sqs(budget)),
+        )
     }
 
     /// A new bucket with versioning on, in moto's S3 (Garage keeps no versions), and the test's
@@ -422,6 +466,44 @@ impl Stack {
             ),
         }
     }
+}
+
+/// The message the API queued for `job`'s export `export_id`, taken off the export queue (others'
+/// messages are left for them).
+pub async fn queued_export(stack: &Stack, queue_url: &str, job: &str, export_id: &str) -> String {
+    let sqs = stack.sqs(Budget::Test);
+    for _ in 0..120 {
+        let received = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        for message in received.messages() {
+            let body = message.body().unwrap_or_default();
+            let parsed: Value = serde_json::from_str(body).unwrap_or_default();
+            let handle = message.receipt_handle().unwrap();
+            if parsed["job_id"] == job && parsed["export_id"] == export_id {
+                sqs.delete_message()
+                    .queue_url(queue_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .unwrap();
+                return body.to_owned();
+            }
+            sqs.change_message_visibility()
+                .queue_url(queue_url)
+                .receipt_handle(handle)
+                .visibility_timeout(0)
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    panic!("no export message for {job} {export_id}");
 }
 
 /// The keys of a `/photos` page's photos, in its order.

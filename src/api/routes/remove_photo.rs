@@ -162,7 +162,7 @@ pub async fn handle(
             record_removal(ctx, caller, &job, &photo, kind, reason.as_deref()).await?
         }
     };
-    remove_bytes(&ctx.storage, &tombstone).await?;
+    remove_bytes(&ctx.storage, &job, &tombstone).await?;
     Ok((
         StatusCode::OK,
         Removed {
@@ -216,8 +216,13 @@ async fn record_removal(
     }
 }
 
-/// Every version of the photo, of its thumbnails and of its duplicates (and theirs).
-async fn remove_bytes(storage: &Storage, tombstone: &Tombstone) -> Result<(), StoreError> {
+/// Every version of the photo, of its thumbnails and of its duplicates (and theirs), and the
+/// job's evidence archives, which hold copies of it (an export asked for afterwards has none).
+async fn remove_bytes(
+    storage: &Storage,
+    job: &JobId,
+    tombstone: &Tombstone,
+) -> Result<(), StoreError> {
     let keys = std::iter::once(tombstone.key.as_str())
         .chain(tombstone.duplicates.iter().map(String::as_str));
     for key in keys {
@@ -226,6 +231,9 @@ async fn remove_bytes(storage: &Storage, tombstone: &Tombstone) -> Result<(), St
             .delete_every_version(&format!("thumbs/{key}"))
             .await?;
     }
+    storage
+        .delete_every_version(&format!("exports/{job}"))
+        .await?;
     Ok(())
 }
 

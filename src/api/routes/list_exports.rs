@@ -1,0 +1,120 @@
+//! `GET /exports?job_id=…`: the job's newest evidence exports, newest first: who asked and when,
+//! and each one's state: `requested` (being built), `ready` (photos, size, the manifest's SHA-256
+//! to hand over apart from the archive, and a short-lived download URL), `expired` (the archive
+//! is kept [`ARCHIVE_DAYS`] days) or `failed` (why).
+
+use lambda_http::http::StatusCode;
+use s3_presign::{GetPresigner, GetUrlOptions};
+use serde::Serialize;
+
+use crate::api::context::ApiContext;
+use crate::api::error::ApiError;
+use crate::api::routes::request_export::{requested_secs, ExportRequest};
+use crate::api::signing::CacheWindow;
+use crate::domain::caller::Caller;
+use crate::store::records::ExportState;
+
+/// How long the bucket keeps an archive (template.yaml's lifecycle rule on `exports/`).
+pub const ARCHIVE_DAYS: u64 = 7;
+/// The exports one page lists.
+const SHOWN: i32 = 20;
+
+#[derive(Debug, Serialize)]
+pub struct Exports {
+    pub job_id: String,
+    pub exports: Vec<Export>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Export {
+    pub export_id: String,
+    /// `requested`, `ready`, `expired` or `failed`.
+    pub state: &'static str,
+    pub requested_by: String,
+    pub requested_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub photos: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest_sha256: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+pub async fn handle(
+    ctx: &ApiContext,
+    caller: &Caller,
+    input: ExportRequest,
+) -> Result<(StatusCode, Exports), ApiError> {
+    let config = &ctx.config;
+    let job = input.job;
+    let rows = ctx.index.exports(&job, SHOWN).await?;
+    let creds = ctx.signing.credentials().await?;
+    let window = CacheWindow::containing(
+        caller.now,
+        config.photo_url_window_secs,
+        config.photo_url_ttl_secs,
+    );
+    let session = ctx.signing.session(&creds, window.signed_at);
+    let expires_secs = window.validity_secs(&session, caller.now)?;
+    let now = s3_presign::UtcTime::from_system_time(caller.now).unix_secs;
+    let exports = rows
+        .into_iter()
+        .map(|row| {
+            let mut export = Export {
+                state: row.state.name(),
+                requested_by: row.requested_by,
+                requested_at: row.requested_at,
+                photos: None,
+                size: None,
+                manifest_sha256: None,
+                url: None,
+                reason: None,
+                export_id: row.export_id,
+            };
+            match row.state {
+                ExportState::Requested => {}
+                ExportState::Failed { reason } => export.reason = Some(reason),
+                ExportState::Ready {
+                    archive_key,
+                    size,
+                    photos,
+                    manifest_sha256,
+                } => {
+                    export.photos = Some(photos);
+                    export.size = Some(size);
+                    export.manifest_sha256 = Some(manifest_sha256);
+                    let age = requested_secs(&export.export_id).map(|at| now.saturating_sub(at));
+                    if age.is_some_and(|age| age < ARCHIVE_DAYS * 86_400) {
+                        let disposition = format!(
+                            "attachment; filename=\"{job}-evidence-{}.zip\"",
+                            &export.export_id[..8]
+                        );
+                        let options = GetUrlOptions {
+                            expires_secs,
+                            response_cache_control: Some("private, no-store"),
+                            response_content_disposition: Some(&disposition),
+                            x_id: Some("GetObject"),
+                        };
+                        let presigner =
+                            GetPresigner::new(&session, &config.bucket_endpoint, &options);
+                        export.url = Some(presigner.presign(&archive_key));
+                    } else {
+                        export.state = "expired";
+                    }
+                }
+            }
+            export
+        })
+        .collect();
+    Ok((
+        StatusCode::OK,
+        Exports {
+            job_id: job.to_string(),
+            exports,
+        },
+    ))
+}

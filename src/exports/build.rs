@@ -1,0 +1,107 @@
+//! One export built: the archive `qdn-photos export` writes (every original at its pinned version
+//! checked against its recorded SHA-256, thumbnails, manifest, contact sheet, manifest hash), into
+//! the scratch directory, then stored at `exports/{job}/{export id}.zip`, then its `EXPORT#` row
+//! settled with an audit row. S3 holding other bytes than the record vouches for settles it
+//! `failed` (no retry mends that); an outage fails the invocation, for the queue to try again.
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use s3_presign::UtcTime;
+
+use crate::domain::caller::{Caller, JobScope, RequestMeta};
+use crate::domain::job::JobId;
+use crate::exports::ExportsContext;
+use crate::ops::export::export;
+use crate::store::audit::AuditEvent;
+use crate::store::error::StoreError;
+use crate::store::export_queue::ExportMessage;
+use crate::store::records::ExportState;
+
+/// The principal of the rows the export function writes.
+pub const PRINCIPAL: &str = "lambda:export";
+
+/// Where an export's archive is stored.
+pub fn archive_key(job: &JobId, export_id: &str) -> String {
+    format!("exports/{job}/{export_id}.zip")
+}
+
+/// Builds the export `message` names; what became of it, for the log.
+pub async fn build(
+    ctx: &ExportsContext,
+    message: &ExportMessage,
+    scratch: &Path,
+) -> Result<String, StoreError> {
+    let Ok(job) = JobId::parse(&message.job_id) else {
+        return Ok("ignored: not a job id".into());
+    };
+    let export_id = &message.export_id;
+    let Some(row) = ctx.index.export(&job, export_id).await? else {
+        return Ok("ignored: no such export".into());
+    };
+    if row.state != ExportState::Requested {
+        // A message delivered again after the export was settled.
+        return Ok(format!("already {}", row.state.name()));
+    }
+    let file = scratch.join(format!("{export_id}.zip"));
+    let now = UtcTime::from_system_time(SystemTime::now());
+    let built = export(
+        &ctx.index,
+        &ctx.storage,
+        &ctx.config.bucket,
+        &job,
+        &file,
+        now,
+    )
+    .await;
+    let state = match built {
+        Ok(done) => {
+            let key = archive_key(&job, export_id);
+            let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            let stored = ctx.storage.put_archive(&key, &file).await;
+            let _ = std::fs::remove_file(&file);
+            stored?;
+            ExportState::Ready {
+                archive_key: key,
+                size,
+                photos: done.photos as u64,
+                manifest_sha256: done.manifest_sha256,
+            }
+        }
+        Err(err) => {
+            let _ = std::fs::remove_file(&file);
+            let _ = std::fs::remove_file(file.with_extension("zip.partial"));
+            // An outage (or a full disk) may pass: the queue tries again.
+            if let Some(store) = err.downcast_ref::<StoreError>() {
+                return Err(*store);
+            }
+            if err.downcast_ref::<std::io::Error>().is_some() {
+                tracing::warn!(error = %err, "export: the archive could not be written");
+                return Err(StoreError::Internal);
+            }
+            ExportState::Failed {
+                reason: err.to_string(),
+            }
+        }
+    };
+    let caller = Caller {
+        principal: PRINCIPAL.into(),
+        scope: JobScope::All,
+        meta: RequestMeta {
+            request_id: format!("export-{export_id}"),
+            source_ip: String::new(),
+            user_agent: "sqs export".into(),
+        },
+        now: SystemTime::now(),
+    };
+    let event = AuditEvent::ExportSettled {
+        export_id,
+        requested_by: &row.requested_by,
+        requested_at: &row.requested_at,
+        state: &state,
+    };
+    match ctx.audit.record(&caller, &job, event).await {
+        Ok(_) | Err(StoreError::Duplicate) => Ok(state.name().into()),
+        Err(err) => Err(err),
+    }
+}
