@@ -447,6 +447,7 @@ def alarm_problems(t):
                     {"ApiId": {"Ref": "HttpApi"}},
                     {"ApiId": {"Ref": "ExistingHttpApiId"}},
                     {"QueueName": {"Fn::GetAtt": ["PipelineFailures", "QueueName"]}},
+                    {"QueueName": {"Fn::GetAtt": ["ExportFailures", "QueueName"]}},
                 ):
                     problems.append(f"{name} watches {dims}, not this stack's function or API")
             for key in ("AlarmActions", "OKActions"):
