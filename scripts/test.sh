@@ -34,7 +34,7 @@ echo "==> cargo test (both crates' unit tests, then the integration suite agains
 cargo test --workspace --locked
 echo "==> events/ through cargo lambda invoke"
 scripts/check-events.sh
-echo "==> the capture page in headless Chromium, then make smoke against the same local deployment"
+echo "==> the capture page in Chromium (playwright), in Chromium, Firefox ESR and WebKitGTK (WebDriver), then make smoke against the same local deployment"
 scripts/browser-test.sh
 echo "==> fuzz smoke (make fuzz runs longer)"
 scripts/fuzz.sh 20
