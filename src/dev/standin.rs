@@ -58,14 +58,11 @@ pub async fn run_exports(
         "export stand-in: watching {queue_url} (a local stand-in for Lambda's SQS event source)"
     );
     loop {
-        let received = sqs
-            .receive_message()
-            .queue_url(queue_url)
-            .wait_time_seconds(5)
-            .send()
-            .await;
+        // Short polls: moto answers one request at a time, so a long poll would hold up every
+        // DynamoDB call of the stack behind it.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let received = sqs.receive_message().queue_url(queue_url).send().await;
         let Ok(received) = received else {
-            tokio::time::sleep(Duration::from_secs(1)).await;
             continue;
         };
         for message in received.messages() {

@@ -472,12 +472,13 @@ impl Stack {
 /// messages are left for them).
 pub async fn queued_export(stack: &Stack, queue_url: &str, job: &str, export_id: &str) -> String {
     let sqs = stack.sqs(Budget::Test);
-    for _ in 0..120 {
+    // Short polls (moto answers one request at a time: a long poll would stall the other tests).
+    for _ in 0..240 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
         let received = sqs
             .receive_message()
             .queue_url(queue_url)
             .max_number_of_messages(10)
-            .wait_time_seconds(1)
             .send()
             .await
             .unwrap();
