@@ -83,16 +83,22 @@ pub async fn handle(
         export_id: &export_id,
     };
     ctx.audit.record(caller, &job, event).await?;
-    if let Err(err) = queue.send(&job, &export_id).await {
+    // What the row just written says: asked for by the caller, at the request's time.
+    let row = ExportRecord {
+        export_id,
+        requested_by: caller.principal.clone(),
+        requested_at: now.rfc3339_millis(),
+        state: ExportState::Requested,
+    };
+    if let Err(err) = queue.send(&job, &row.export_id).await {
         // Not left "requested" for good: a retry asks for a new one.
         let failed = ExportState::Failed {
             reason: "The export could not be queued.".into(),
         };
-        let requested_at = now.rfc3339_millis();
         let settled = AuditEvent::ExportSettled {
-            export_id: &export_id,
-            requested_by: &caller.principal,
-            requested_at: &requested_at,
+            export_id: &row.export_id,
+            requested_by: &row.requested_by,
+            requested_at: &row.requested_at,
             state: &failed,
         };
         let mut later = caller.clone();
@@ -100,8 +106,6 @@ pub async fn handle(
         let _ = ctx.audit.record(&later, &job, settled).await;
         return Err(err.into());
     }
-    let row = ctx.index.export(&job, &export_id).await?;
-    let row = row.ok_or_else(ApiError::internal)?;
     Ok((StatusCode::ACCEPTED, requested(&job, row)))
 }
 
