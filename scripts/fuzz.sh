@@ -10,8 +10,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 seconds=${1:-${FUZZ_SECONDS:-300}}
-rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+# A dated nightly: the one tested here, not whatever "nightly" is on the day CI runs.
+nightly=nightly-2026-10-29
+rustup toolchain list | grep -q "^$nightly" || rustup toolchain install "$nightly" --profile minimal
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+
+# Every target built first, in one step whose errors are printed whole (a run's log is cut to
+# its tail); the free disk is printed with it, since a full disk fails only the last link.
+echo "disk free before the fuzz build: $(df -h --output=avail . | tail -1 | tr -d ' ')"
+log=$(mktemp)
+if ! cargo "+$nightly" fuzz build > "$log" 2>&1; then
+  grep -E -A12 '^error' "$log" || tail -60 "$log"
+  echo "disk free: $(df -h --output=avail . | tail -1 | tr -d ' ')"
+  exit 1
+fi
+rm -f "$log"
 
 # The hostile files as seeds: for `thumbnail` prefixed with the byte that picks their type.
 hostile=$(mktemp -d)
@@ -35,7 +48,7 @@ for target in request thumbnail jpeg_differential; do
   mkdir -p "fuzz/corpus/$target"
   log=$(mktemp)
   run=0
-  cargo +nightly fuzz run "$target" "fuzz/corpus/$target" "${seeds[@]}" -- \
+  cargo "+$nightly" fuzz run "$target" "fuzz/corpus/$target" "${seeds[@]}" -- \
     -max_total_time="$seconds" "${options[@]}" -print_final_stats=1 > "$log" 2>&1 || run=$?
   grep -E "^(#[0-9]+ +(INITED|DONE)|==[0-9]+==|SUMMARY|Done|thread .* panicked)" "$log" || true
   [ "$run" = 0 ] || { tail -40 "$log"; status=$run; }

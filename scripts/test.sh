@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
+echo "==> disk free: $(df -h --output=avail . | tail -1 | tr -d ' ') (a fresh run writes about 6 GB)"
 scripts/bootstrap.sh
 
 echo "==> lint: rustfmt, clippy"
