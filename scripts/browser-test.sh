@@ -24,6 +24,10 @@ export ENGINES_WEB_DIR="$ROOT/.stack/web-engines"
 rm -rf "$ENGINES_WEB_DIR" && mkdir -p "$ENGINES_WEB_DIR"
 
 python scripts/local_aws.py cors "$PAGE_URL" "$ENGINES_PAGE_URL" "$DEV_ORIGIN"
+# Garage sends no S3 notifications: the same stand-in as `make dev` runs the photo pipeline.
+standin_binary
+"$ROOT/.stack/qdn-photos-dev" pipeline-standin > "$ROOT/.stack/pipeline-browser.log" 2>&1 &
+standin_pid=$!
 # --disable-cors: the emulator's own CORS layer would answer any origin; the function's CORS
 # (which mirrors the HTTP API's CorsConfiguration) is what browsers meet in production.
 # Every browser test acts as the dev token's one principal: the grant limits at the template's most.
@@ -31,9 +35,6 @@ MAX_UPLOAD_BYTES=$BROWSER_MAX_BYTES ALLOWED_ORIGINS="$PAGE_URL,$ENGINES_PAGE_URL
   cargo lambda watch --disable-cors --invoke-address 127.0.0.1 --invoke-port "$api_port" \
   > "$ROOT/.stack/watch-browser.log" 2>&1 &
 watch_pid=$!
-# Garage sends no S3 notifications: the same stand-in as `make dev` runs the photo pipeline.
-cargo run --quiet --features dev -- pipeline-standin > "$ROOT/.stack/pipeline-browser.log" 2>&1 &
-standin_pid=$!
 python3 -m http.server "$page_port" --bind 127.0.0.1 --directory "$web_dir" > "$ROOT/.stack/page.log" 2>&1 &
 page_pid=$!
 python3 -m http.server "$other_port" --bind 127.0.0.1 --directory "$web_dir" > "$ROOT/.stack/other-page.log" 2>&1 &

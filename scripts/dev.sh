@@ -19,7 +19,8 @@ python3 -m http.server 8080 --bind 127.0.0.1 --directory "$ROOT/.stack/web" > "$
 page_pid=$!
 # Garage sends no S3 notifications: this stand-in polls jobs/ and runs the photo pipeline on each
 # new object (thumbnails, EXIF record, type check), as the bucket's notification does on AWS.
-cargo run --quiet --features dev -- pipeline-standin > "$ROOT/.stack/pipeline.log" 2>&1 &
+standin_binary
+"$ROOT/.stack/qdn-photos-dev" pipeline-standin > "$ROOT/.stack/pipeline.log" 2>&1 &
 standin_pid=$!
 trap 'kill $page_pid $standin_pid 2>/dev/null; scripts/stack.sh down' EXIT
 

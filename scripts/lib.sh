@@ -36,6 +36,17 @@ print(" ".join(str(s.getsockname()[1]) for s in held))
 PY
 }
 
+# The pipeline stand-in (`make dev`, the browser tests) runs from its own copy of the `dev` build,
+# .stack/qdn-photos-dev: `cargo lambda watch` builds target/debug/qdn-photos without the feature
+# and could overwrite it under a `cargo run` about to start it (seen in CI: the stand-in started
+# as a binary without its command). Build it before any watch starts.
+standin_binary() {
+  cargo build --quiet --features dev --bin qdn-photos
+  mkdir -p "$ROOT/.stack"
+  cp "$ROOT/target/debug/qdn-photos" "$ROOT/.stack/qdn-photos-dev.new"
+  mv -f "$ROOT/.stack/qdn-photos-dev.new" "$ROOT/.stack/qdn-photos-dev"
+}
+
 # Variables the function needs on top of .stack/env, for `cargo lambda watch` and the tests.
 function_env() {
   set -a

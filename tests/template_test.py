@@ -188,8 +188,10 @@ OBJECT_RULES = {
         "s3:GetObject": "jobs", "s3:GetObjectVersion": "jobs",
         "s3:DeleteObjectVersion": "jobs", "s3:PutObject": "thumbs", "s3:DeleteObject": ("jobs", "thumbs"),
     },
-    # Evidence exports: reads photos and thumbnails, writes archives only under exports/, deletes nothing.
-    "ExportFunctionRole": {"s3:GetObject": ("jobs", "thumbs"), "s3:GetObjectVersion": "jobs", "s3:PutObject": "exports"},
+    # Evidence exports: reads photos and thumbnails, writes (and removes, when withdrawn) archives
+    # only under exports/.
+    "ExportFunctionRole": {"s3:GetObject": ("jobs", "thumbs"), "s3:GetObjectVersion": "jobs", "s3:PutObject": "exports",
+                           "s3:DeleteObject": "exports", "s3:DeleteObjectVersion": "exports"},
 }
 DYNAMODB_RULES = {
     "PhotosFunctionRole": {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:BatchGetItem",

@@ -3,6 +3,7 @@
 //! the scratch directory, then stored at `exports/{job}/{export id}.zip`, then its `EXPORT#` row
 //! settled with an audit row. S3 holding other bytes than the record vouches for settles it
 //! `failed` (no retry mends that); an outage fails the invocation, for the queue to try again.
+//! An export withdrawn while it was built (a photo removed meanwhile) keeps no archive.
 
 use std::path::Path;
 use std::time::SystemTime;
@@ -16,7 +17,7 @@ use crate::ops::export::export;
 use crate::store::audit::AuditEvent;
 use crate::store::error::StoreError;
 use crate::store::export_queue::ExportMessage;
-use crate::store::records::ExportState;
+use crate::store::records::{ExportRecord, ExportState};
 
 /// The principal of the rows the export function writes.
 pub const PRINCIPAL: &str = "lambda:export";
@@ -35,43 +36,63 @@ pub async fn build(
     let Ok(job) = JobId::parse(&message.job_id) else {
         return Ok("ignored: not a job id".into());
     };
-    let export_id = &message.export_id;
-    let Some(row) = ctx.index.export(&job, export_id).await? else {
+    let Some(row) = ctx.index.export(&job, &message.export_id).await? else {
         return Ok("ignored: no such export".into());
     };
     if row.state != ExportState::Requested {
-        // A message delivered again after the export was settled.
+        // A message delivered again after the export was settled (or withdrawn).
         return Ok(format!("already {}", row.state.name()));
     }
+    let built = assemble(ctx, &job, &row.export_id, scratch).await?;
+    settle(ctx, &job, &row, built).await
+}
+
+/// An archive assembled and stored, or the reason there is none; not yet settled.
+#[derive(Debug)]
+pub struct Built {
+    pub state: ExportState,
+    /// The archive's version, where the bucket keeps versions.
+    pub stored_version: Option<String>,
+}
+
+/// Writes the archive into `scratch` and stores it. `Err` for an outage (or a full disk), which
+/// the queue may get past by trying again.
+pub async fn assemble(
+    ctx: &ExportsContext,
+    job: &JobId,
+    export_id: &str,
+    scratch: &Path,
+) -> Result<Built, StoreError> {
     let file = scratch.join(format!("{export_id}.zip"));
     let now = UtcTime::from_system_time(SystemTime::now());
     let built = export(
         &ctx.index,
         &ctx.storage,
         &ctx.config.bucket,
-        &job,
+        job,
         &file,
         now,
     )
     .await;
-    let state = match built {
+    match built {
         Ok(done) => {
-            let key = archive_key(&job, export_id);
+            let key = archive_key(job, export_id);
             let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
             let stored = ctx.storage.put_archive(&key, &file).await;
             let _ = std::fs::remove_file(&file);
-            stored?;
-            ExportState::Ready {
-                archive_key: key,
-                size,
-                photos: done.photos as u64,
-                manifest_sha256: done.manifest_sha256,
-            }
+            Ok(Built {
+                stored_version: stored?,
+                state: ExportState::Ready {
+                    archive_key: key,
+                    size,
+                    photos: done.photos as u64,
+                    manifest_sha256: done.manifest_sha256,
+                },
+            })
         }
         Err(err) => {
             let _ = std::fs::remove_file(&file);
             let _ = std::fs::remove_file(file.with_extension("zip.partial"));
-            // An outage (or a full disk) may pass: the queue tries again.
             if let Some(store) = err.downcast_ref::<StoreError>() {
                 return Err(*store);
             }
@@ -79,11 +100,25 @@ pub async fn build(
                 tracing::warn!(error = %err, "export: the archive could not be written");
                 return Err(StoreError::Internal);
             }
-            ExportState::Failed {
-                reason: err.to_string(),
-            }
+            Ok(Built {
+                state: ExportState::Failed {
+                    reason: err.to_string(),
+                },
+                stored_version: None,
+            })
         }
-    };
+    }
+}
+
+/// Settles the requested export `row` as `built`, with its audit row; what became of it, for the
+/// log.
+pub async fn settle(
+    ctx: &ExportsContext,
+    job: &JobId,
+    row: &ExportRecord,
+    built: Built,
+) -> Result<String, StoreError> {
+    let export_id = &row.export_id;
     let caller = Caller {
         principal: PRINCIPAL.into(),
         scope: JobScope::All,
@@ -98,10 +133,26 @@ pub async fn build(
         export_id,
         requested_by: &row.requested_by,
         requested_at: &row.requested_at,
-        state: &state,
+        state: &built.state,
     };
-    match ctx.audit.record(&caller, &job, event).await {
-        Ok(_) | Err(StoreError::Duplicate) => Ok(state.name().into()),
+    match ctx.audit.record(&caller, job, event).await {
+        Ok(_) => Ok(built.state.name().into()),
+        // Settled already: by this export's own earlier try, or withdrawn meanwhile, when what
+        // this try stored must go (the removal that withdrew it may have swept the prefix first).
+        Err(StoreError::Duplicate) => match ctx.index.export(job, export_id).await? {
+            Some(ExportRecord {
+                state: ExportState::Withdrawn { .. },
+                ..
+            }) => {
+                if let ExportState::Ready { archive_key, .. } = &built.state {
+                    ctx.storage
+                        .delete_version(archive_key, built.stored_version.as_deref())
+                        .await?;
+                }
+                Ok("withdrawn while it was built; its archive removed".into())
+            }
+            _ => Ok(built.state.name().into()),
+        },
         Err(err) => Err(err),
     }
 }

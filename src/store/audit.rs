@@ -107,6 +107,7 @@ impl AuditEvent<'_> {
             AuditEvent::ExportRequested { .. } => "export_requested",
             AuditEvent::ExportSettled { state, .. } => match state {
                 ExportState::Failed { .. } => "export_failed",
+                ExportState::Withdrawn { .. } => "export_withdrawn",
                 _ => "export_ready",
             },
         }
@@ -375,6 +376,10 @@ impl AuditRow<'_> {
             AuditEvent::PhotoRemoved { photo, .. } if sk.starts_with(HASH) => Guard::HashClaim {
                 key: photo.object.key.as_str().to_owned(),
             },
+            AuditEvent::ExportSettled {
+                state: ExportState::Withdrawn { .. },
+                ..
+            } if sk.starts_with(EXPORT) => Guard::OpenExport,
             AuditEvent::ExportSettled { .. } if sk.starts_with(EXPORT) => Guard::RequestedExport,
             _ => Guard::NoOtherRow,
         }
@@ -396,6 +401,8 @@ enum Guard {
     HashClaim { key: String },
     /// A built (or refused) export: its row as requested, never one settled already.
     RequestedExport,
+    /// A withdrawn export: its row as requested or built, never one refused or withdrawn.
+    OpenExport,
 }
 
 impl Guard {
@@ -422,6 +429,11 @@ impl Guard {
                 .condition_expression("audit_id = :audit_id OR #state = :requested")
                 .expression_attribute_names("#state", "state")
                 .expression_attribute_values(":requested", AttributeValue::S("requested".into())),
+            Guard::OpenExport => put
+                .condition_expression("audit_id = :audit_id OR #state IN (:requested, :ready)")
+                .expression_attribute_names("#state", "state")
+                .expression_attribute_values(":requested", AttributeValue::S("requested".into()))
+                .expression_attribute_values(":ready", AttributeValue::S("ready".into())),
         }
     }
 }
@@ -739,5 +751,51 @@ mod tests {
             grants[0]["sha256"].as_s().unwrap(),
             &ContentHash::of(b"x").hex()
         );
+    }
+
+    #[test]
+    fn a_built_export_settles_only_a_requested_row_and_a_withdrawal_also_a_ready_one() {
+        let job = JobId::parse("j-1").unwrap();
+        let meta = meta();
+        let settled = |state| {
+            let row = row(
+                &job,
+                &meta,
+                AuditEvent::ExportSettled {
+                    export_id: "e-1",
+                    requested_by: "jwt:office",
+                    requested_at: "2026-11-23T11:00:00.000Z",
+                    state,
+                },
+            );
+            let export_row = row.index_items().remove(0);
+            let sk = export_row["sk"].as_s().unwrap().clone();
+            (
+                row.event.name(),
+                export_row["state"].clone(),
+                row.guard(&sk),
+            )
+        };
+        let ready = ExportState::Ready {
+            archive_key: "exports/j-1/e-1.zip".into(),
+            size: 1,
+            photos: 1,
+            manifest_sha256: "00".into(),
+        };
+        let (event, state, guard) = settled(&ready);
+        assert_eq!(
+            (event, state.as_s().unwrap().as_str()),
+            ("export_ready", "ready")
+        );
+        assert_eq!(guard, Guard::RequestedExport);
+        let withdrawn = ExportState::Withdrawn {
+            reason: "jobs/j-1/x.jpg was erased after this export was asked for.".into(),
+        };
+        let (event, state, guard) = settled(&withdrawn);
+        assert_eq!(
+            (event, state.as_s().unwrap().as_str()),
+            ("export_withdrawn", "withdrawn")
+        );
+        assert_eq!(guard, Guard::OpenExport);
     }
 }

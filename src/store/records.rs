@@ -486,6 +486,8 @@ pub enum ExportState {
     },
     /// Refused for good (S3 holding other bytes than the record's): why.
     Failed { reason: String },
+    /// Taken back, archive and all, because a photo it holds (or would hold) was removed: which.
+    Withdrawn { reason: String },
 }
 
 impl ExportState {
@@ -494,6 +496,7 @@ impl ExportState {
             ExportState::Requested => "requested",
             ExportState::Ready { .. } => "ready",
             ExportState::Failed { .. } => "failed",
+            ExportState::Withdrawn { .. } => "withdrawn",
         }
     }
 
@@ -516,7 +519,7 @@ impl ExportState {
                     AttributeValue::S(manifest_sha256.clone()),
                 );
             }
-            ExportState::Failed { reason } => {
+            ExportState::Failed { reason } | ExportState::Withdrawn { reason } => {
                 item.insert("reason".into(), AttributeValue::S(reason.clone()));
             }
         }
@@ -547,6 +550,9 @@ impl ExportRecord {
                 manifest_sha256: s("manifest_sha256")?,
             },
             "failed" => ExportState::Failed {
+                reason: s("reason")?,
+            },
+            "withdrawn" => ExportState::Withdrawn {
                 reason: s("reason")?,
             },
             _ => return None,

@@ -235,8 +235,12 @@ impl Storage {
 
     /// Stores the archive at `path` under `key`, a part at a time (an archive may be gigabytes;
     /// memory holds one part): one PUT when it fits in a part, else a multipart upload, aborted
-    /// if any part fails.
-    pub async fn put_archive(&self, key: &str, path: &std::path::Path) -> Result<(), StoreError> {
+    /// if any part fails. Returns the version stored, where the bucket keeps versions.
+    pub async fn put_archive(
+        &self,
+        key: &str,
+        path: &std::path::Path,
+    ) -> Result<Option<String>, StoreError> {
         use std::io::Read;
         let mut file = std::fs::File::open(path).map_err(|_| StoreError::Internal)?;
         let mut next_part = || -> Result<Vec<u8>, StoreError> {
@@ -258,7 +262,7 @@ impl Storage {
                 .body(first.into())
                 .send()
                 .await
-                .map(|_| ())
+                .map(|out| out.version_id().map(str::to_owned))
                 .map_err(StoreError::sdk_failure(
                     "PutObject (archive)",
                     Dependency::Storage,
@@ -279,7 +283,7 @@ impl Storage {
         let upload_id = upload.upload_id().ok_or(StoreError::Internal)?.to_owned();
         let mut parts = Vec::new();
         let mut part = first;
-        let sent: Result<(), StoreError> = async {
+        let sent: Result<Option<String>, StoreError> = async {
             while !part.is_empty() {
                 let number = parts.len() as i32 + 1;
                 let out = self
@@ -312,7 +316,7 @@ impl Storage {
                 .multipart_upload(done)
                 .send()
                 .await
-                .map(|_| ())
+                .map(|out| out.version_id().map(str::to_owned))
                 .map_err(StoreError::sdk_failure(
                     "CompleteMultipartUpload",
                     Dependency::Storage,

@@ -240,3 +240,124 @@ async fn an_archive_larger_than_a_part_is_stored_in_parts_whole() {
     assert_eq!(stored.len(), bytes.len());
     assert!(stored == bytes, "byte for byte");
 }
+
+/// Asks for `job`'s export through the API; its id.
+async fn ask_export(app: &qdn_photos::api::app::App, job: &str) -> String {
+    let (status, asked) = call(
+        app,
+        post_json(&format!("/exports?job_id={job}"), &Value::Null),
+    )
+    .await;
+    assert_eq!(status, 202, "{asked}");
+    asked["export_id"].as_str().unwrap().to_owned()
+}
+
+/// A removal withdraws the job's exports that hold (or may hold) the photo: the built one loses
+/// its archive and its URL, and one that was being built keeps no archive when it settles. Both
+/// say why; an export asked for afterwards is built without the photo and stays.
+#[tokio::test]
+async fn a_removed_photo_withdraws_the_exports_built_or_being_built_and_their_archives_go() {
+    let stack = Stack::get();
+    let queue = stack.own_export_queue().await;
+    let app = stack.app(&[("EXPORT_QUEUE_URL", &queue)]);
+    let pipeline = stack.pipeline(&[]);
+    let exports = stack.exports();
+    let sqs_event = |body: &str| {
+        serde_json::json!({"Records": [{"messageId": "m-1", "eventSource": "aws:sqs", "body": body}]})
+            .to_string()
+    };
+    let job = new_job();
+    let erased = upload_listed(&stack, &app, &pipeline, &job, padded_jpeg(86, 2000)).await;
+    let kept = upload_listed(&stack, &app, &pipeline, &job, padded_jpeg(87, 2100)).await;
+
+    let built = ask_export(&app, &job).await;
+    let message = queued_export(&stack, &queue, &job, &built).await;
+    let outcomes = qdn_photos::exports::handle_event(&exports, &sqs_event(&message))
+        .await
+        .unwrap();
+    assert_eq!(outcomes, ["ready"]);
+    // A second export, whose build has passed its check when the photo goes.
+    let building = ask_export(&app, &job).await;
+    assert_ne!(building, built, "a built export is not one in flight");
+    let parsed = qdn_photos::domain::job::JobId::parse(&job).unwrap();
+    let row = exports
+        .index
+        .export(&parsed, &building)
+        .await
+        .unwrap()
+        .unwrap();
+
+    let erase = ApiEvent::delete(&format!(
+        "/photos?job_id={job}&key={erased}&reason=wrong%20house"
+    ));
+    let (status, body) = call(&app, erase.bearer(TOKEN)).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        stack
+            .object(&format!("exports/{job}/{built}.zip"))
+            .await
+            .is_none(),
+        "the built archive went"
+    );
+
+    let scratch = exports.config.scratch_dir.clone();
+    let late = qdn_photos::exports::build::assemble(&exports, &parsed, &building, &scratch)
+        .await
+        .unwrap();
+    let late_archive = format!("exports/{job}/{building}.zip");
+    assert!(
+        stack.object(&late_archive).await.is_some(),
+        "stored before it settles"
+    );
+    let outcome = qdn_photos::exports::build::settle(&exports, &parsed, &row, late)
+        .await
+        .unwrap();
+    assert!(outcome.starts_with("withdrawn"), "{outcome}");
+    assert!(
+        stack.object(&late_archive).await.is_none(),
+        "a withdrawn export keeps no archive"
+    );
+
+    let (status, listed) = call(&app, get(&format!("/exports?job_id={job}"))).await;
+    assert_eq!(status, 200, "{listed}");
+    for id in [&built, &building] {
+        let export = listed["exports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["export_id"] == id.as_str())
+            .unwrap();
+        assert_eq!(export["state"], "withdrawn", "{export}");
+        assert!(export["url"].is_null(), "{export}");
+        let reason = export["reason"].as_str().unwrap();
+        assert!(
+            reason.contains(&erased) && reason.contains("erased"),
+            "{reason}"
+        );
+    }
+    let withdrawn = stack.audit_events(&job, "export_withdrawn").await;
+    assert_eq!(withdrawn.len(), 2, "one audit row per export");
+    let erasure = stack.audit_events(&job, "photo_erased").await;
+    assert_eq!(
+        withdrawn[0]["principal"], erasure[0]["principal"],
+        "by the remover"
+    );
+
+    let after = ask_export(&app, &job).await;
+    let message = queued_export(&stack, &queue, &job, &after).await;
+    let outcomes = qdn_photos::exports::handle_event(&exports, &sqs_event(&message))
+        .await
+        .unwrap();
+    assert_eq!(outcomes, ["ready"]);
+    let (_, listed) = call(&app, get(&format!("/exports?job_id={job}"))).await;
+    let newest = &listed["exports"][0];
+    assert_eq!(
+        (newest["export_id"].as_str(), newest["state"].as_str()),
+        (Some(after.as_str()), Some("ready"))
+    );
+    assert_eq!(newest["photos"], 1);
+    let (status, archive, _) = download(newest["url"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    let manifest: Value = serde_json::from_slice(&entry(&archive, "manifest.json")).unwrap();
+    assert_eq!(manifest["photos"][0]["key"], kept.as_str());
+}

@@ -1,6 +1,7 @@
 // The capture page in each engine field workers and office staff use: Chromium (Android), Firefox
 // ESR and WebKitGTK (Safari's engine, as on iPhones), each through its own WebDriver server. The
-// same scenarios in each: upload and the strip, the offline queue surviving a reload, and Retry.
+// same scenarios in each: upload and the strip, the offline queue surviving a reload, Retry, and a
+// storage that never keeps the photo.
 // Every test is named by its engine, and each leaves a phone-sized screenshot in target/engines/.
 //
 // The page talks to the API through a proxy in this process, which the tests take down (every
@@ -169,6 +170,35 @@ for (const engine of engines) {
       assert.equal(keys.length, 2);
       assert.equal(new Set(keys).size, 2, "recorded once each");
       assert.equal(auditEvents(job).filter((e) => e === "upload_url_issued").length, 2, "one grant each: nothing sent twice");
+    });
+
+    test(`${engine}: a storage that never finishes keeping a photo's bytes: the photo is still uploaded, recorded and shown`, async () => {
+      link.mode = "up";
+      const job = newJob();
+      const [file] = await photos(browser, ["private-tab.jpg"]);
+      await openDrawer(browser, job);
+      // From here on every IndexedDB transaction touching the bytes hangs: no complete, no abort,
+      // no error, ever (what WebKitGTK's automation session did with Blobs, and Safari's private
+      // tabs have done). Patched on the prototype, so the page's next transactions get it.
+      await browser.run(() => {
+        const transaction = IDBDatabase.prototype.transaction;
+        IDBDatabase.prototype.transaction = function (stores, ...rest) {
+          const tx = transaction.call(this, stores, ...rest);
+          if ([].concat(stores).includes("bytes")) {
+            for (const event of ["oncomplete", "onabort", "onerror"]) {
+              Object.defineProperty(tx, event, { set() {}, get() { return null; } });
+            }
+          }
+          return tx;
+        };
+      });
+      await browser.chooseFiles(".qc-file", [file.path]);
+      await rowsWith(browser, "could not be kept for later", 1);
+      await recorded(browser, 1);
+      assert.equal(await browser.run(() => document.querySelector(".qc-summary").textContent), "1 of 1 recorded.");
+      await thumbnails(browser, 1);
+      assert.equal(completedKeys(job).length, 1);
+      assert.deepEqual((await listedPhotos(job)).map((p) => p.sha256), [file.sha256], "the bytes the engine read");
     });
 
     test(`${engine}: a grant refused by an outage waits, and Retry sends it once the service is back`, async () => {

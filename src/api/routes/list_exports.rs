@@ -1,10 +1,11 @@
 //! `GET /exports?job_id=…`: the job's newest evidence exports, newest first: who asked and when,
 //! and each one's state: `requested` (being built), `ready` (photos, size, the manifest's SHA-256
 //! to hand over apart from the archive, and a short-lived download URL), `expired` (the archive
-//! is kept [`ARCHIVE_DAYS`] days) or `failed` (why).
+//! is kept [`ARCHIVE_DAYS`] days), `failed` or `withdrawn` (a photo in it was removed), each with
+//! why.
 
 use lambda_http::http::StatusCode;
-use s3_presign::{GetPresigner, GetUrlOptions};
+use s3_presign::{GetPresigner, GetUrlOptions, UtcTime};
 use serde::Serialize;
 
 use crate::api::context::ApiContext;
@@ -16,6 +17,12 @@ use crate::store::records::ExportState;
 
 /// How long the bucket keeps an archive (template.yaml's lifecycle rule on `exports/`).
 pub const ARCHIVE_DAYS: u64 = 7;
+/// Whether the archive of an export asked for at `export_id`'s time is still kept at `now`.
+pub fn archive_kept(export_id: &str, now: UtcTime) -> bool {
+    requested_secs(export_id)
+        .is_some_and(|at| now.unix_secs.saturating_sub(at) < ARCHIVE_DAYS * 86_400)
+}
+
 /// The exports one page lists.
 const SHOWN: i32 = 20;
 
@@ -28,7 +35,7 @@ pub struct Exports {
 #[derive(Debug, Serialize)]
 pub struct Export {
     pub export_id: String,
-    /// `requested`, `ready`, `expired` or `failed`.
+    /// `requested`, `ready`, `expired`, `failed` or `withdrawn`.
     pub state: &'static str,
     pub requested_by: String,
     pub requested_at: String,
@@ -60,7 +67,7 @@ pub async fn handle(
     );
     let session = ctx.signing.session(&creds, window.signed_at);
     let expires_secs = window.validity_secs(&session, caller.now)?;
-    let now = s3_presign::UtcTime::from_system_time(caller.now).unix_secs;
+    let now = UtcTime::from_system_time(caller.now);
     let exports = rows
         .into_iter()
         .map(|row| {
@@ -77,7 +84,9 @@ pub async fn handle(
             };
             match row.state {
                 ExportState::Requested => {}
-                ExportState::Failed { reason } => export.reason = Some(reason),
+                ExportState::Failed { reason } | ExportState::Withdrawn { reason } => {
+                    export.reason = Some(reason)
+                }
                 ExportState::Ready {
                     archive_key,
                     size,
@@ -87,8 +96,7 @@ pub async fn handle(
                     export.photos = Some(photos);
                     export.size = Some(size);
                     export.manifest_sha256 = Some(manifest_sha256);
-                    let age = requested_secs(&export.export_id).map(|at| now.saturating_sub(at));
-                    if age.is_some_and(|age| age < ARCHIVE_DAYS * 86_400) {
+                    if archive_kept(&export.export_id, now) {
                         let disposition = format!(
                             "attachment; filename=\"{job}-evidence-{}.zip\"",
                             &export.export_id[..8]

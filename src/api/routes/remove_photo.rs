@@ -2,8 +2,9 @@
 //! retract it within the retraction window (a photo taken by mistake); a job's admin (every job in
 //! scope: the admin group, a `*` token) may erase it at any time, with a reason (an erasure
 //! request). Either way the tombstone and its audit row are written first (who, when, why, the
-//! hash of what went), then every stored version of the photo, of its thumbnails and of its
-//! recorded duplicates is removed. A repeated request (a lost answer, a removal cut short) finds
+//! hash of what went), then the job's open exports are withdrawn (their archives hold copies),
+//! then every stored version of the photo, of its thumbnails, of its recorded duplicates and of
+//! the job's archives is removed. A repeated request (a lost answer, a removal cut short) finds
 //! the tombstone, finishes the removal and answers the same.
 
 use lambda_http::http::StatusCode;
@@ -14,12 +15,13 @@ use serde::Serialize;
 use crate::api::context::ApiContext;
 use crate::api::error::ApiError;
 use crate::api::request::query_param;
+use crate::api::routes::list_exports::archive_kept;
 use crate::domain::caller::{Caller, JobScope};
 use crate::domain::job::{JobId, UploadKey};
 use crate::store::audit::AuditEvent;
 use crate::store::error::StoreError;
 use crate::store::index::Listing;
-use crate::store::records::{PhotoRecord, RemovalKind, Tombstone};
+use crate::store::records::{ExportState, PhotoRecord, RemovalKind, Tombstone};
 use crate::store::storage::Storage;
 
 /// Long enough for a sentence or two, short enough to stay a reason.
@@ -162,6 +164,7 @@ pub async fn handle(
             record_removal(ctx, caller, &job, &photo, kind, reason.as_deref()).await?
         }
     };
+    withdraw_exports(ctx, caller, &job, &tombstone).await?;
     remove_bytes(&ctx.storage, &job, &tombstone).await?;
     Ok((
         StatusCode::OK,
@@ -214,6 +217,57 @@ async fn record_removal(
             "The photo changed while it was being removed; nothing was removed. Try again.",
         )),
     }
+}
+
+/// The newest exports a removal looks at: more than a week of them is more than anyone asks for,
+/// and the archives of any older ones go with the job's others all the same.
+const EXPORTS_LOOKED_AT: i32 = 100;
+
+/// Withdraws every export of the job that is being built or whose archive is kept, each with its
+/// own audit row (`export_withdrawn`, by the remover): an archive holds copies of the photos, and
+/// one being built may have read this photo before its tombstone. An export settling after this
+/// finds its row withdrawn and removes what it stored; one settling before has its archive
+/// removed with the job's others ([`remove_bytes`]). An export asked for afterwards reads the
+/// tombstone and is left alone.
+async fn withdraw_exports(
+    ctx: &ApiContext,
+    caller: &Caller,
+    job: &JobId,
+    tombstone: &Tombstone,
+) -> Result<(), StoreError> {
+    let now = UtcTime::from_system_time(caller.now);
+    let reason = format!(
+        "{} was {} after this export was asked for.",
+        tombstone.key,
+        tombstone.kind.as_str()
+    );
+    let state = ExportState::Withdrawn { reason };
+    for export in ctx.index.exports(job, EXPORTS_LOOKED_AT).await? {
+        let open = match export.state {
+            ExportState::Requested => true,
+            ExportState::Ready { .. } => archive_kept(&export.export_id, now),
+            ExportState::Failed { .. } | ExportState::Withdrawn { .. } => false,
+        };
+        if !open {
+            continue;
+        }
+        // One audit row per export: its own request id keeps the rows apart.
+        let mut withdrawer = caller.clone();
+        withdrawer.meta.request_id =
+            format!("{}/withdraw/{}", caller.meta.request_id, export.export_id);
+        let event = AuditEvent::ExportSettled {
+            export_id: &export.export_id,
+            requested_by: &export.requested_by,
+            requested_at: &export.requested_at,
+            state: &state,
+        };
+        match ctx.audit.record(&withdrawer, job, event).await {
+            // Duplicate: settled `failed` or withdrawn by another removal since it was read.
+            Ok(_) | Err(StoreError::Duplicate) => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
 }
 
 /// Every version of the photo, of its thumbnails and of its duplicates (and theirs), and the
