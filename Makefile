@@ -60,7 +60,7 @@ tokens:         ## per-person tokens on the local stack: ARGS="create --name ali
 check-bucket:   ## an existing bucket's settings, each with its fix (AWS credentials from the usual chain): BUCKET=… [ORIGIN=https://… PIPELINE_ARN=…]
 	cargo run --quiet -- check-bucket --bucket $(BUCKET) $(if $(ORIGIN),--origin $(ORIGIN)) $(if $(PIPELINE_ARN),--pipeline-arn $(PIPELINE_ARN))
 
-setup-bucket:   ## merge versioning, CORS, the pipeline's notification, noncurrent expiry into BUCKET: ORIGIN=… PIPELINE_ARN=… [DRY_RUN=1]
+setup-bucket:   ## merge versioning, CORS, the pipeline's notification, noncurrent and archive expiry into BUCKET: ORIGIN=… PIPELINE_ARN=… [DRY_RUN=1]
 	cargo run --quiet -- setup-bucket --bucket $(BUCKET) --origin $(ORIGIN) --pipeline-arn $(PIPELINE_ARN) $(if $(DRY_RUN),--dry-run)
 
 smoke:          ## one photo through a deployment, step by step (exit 1 at the first failure): API=… TOKEN=… (or QDN_TOKEN) JOB=… [ORIGIN=https://…] [WAIT=120]

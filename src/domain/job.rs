@@ -170,6 +170,16 @@ pub fn thumbnail_key(key: &UploadKey, version: Option<&str>) -> String {
     format!("thumbs/{}/{}.jpg", key.as_str(), version.unwrap_or("null"))
 }
 
+/// Where evidence archives (`POST /exports`) live: outside `jobs/` and `thumbs/`.
+pub const ARCHIVES_PREFIX: &str = "exports/";
+/// How long the bucket keeps an archive (template.yaml's lifecycle rule on [`ARCHIVES_PREFIX`]).
+pub const ARCHIVE_DAYS: u64 = 7;
+
+/// Where one export's archive goes; every archive of `job` is under `{ARCHIVES_PREFIX}{job}/`.
+pub fn archive_key(job: &JobId, export_id: &str) -> String {
+    format!("{ARCHIVES_PREFIX}{job}/{export_id}.zip")
+}
+
 /// How the client will send the bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UploadMethod {

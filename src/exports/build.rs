@@ -11,7 +11,7 @@ use std::time::SystemTime;
 use s3_presign::UtcTime;
 
 use crate::domain::caller::{Caller, JobScope, RequestMeta};
-use crate::domain::job::JobId;
+use crate::domain::job::{archive_key, JobId};
 use crate::exports::ExportsContext;
 use crate::ops::export::export;
 use crate::store::audit::AuditEvent;
@@ -21,11 +21,6 @@ use crate::store::records::{ExportRecord, ExportState};
 
 /// The principal of the rows the export function writes.
 pub const PRINCIPAL: &str = "lambda:export";
-
-/// Where an export's archive is stored.
-pub fn archive_key(job: &JobId, export_id: &str) -> String {
-    format!("exports/{job}/{export_id}.zip")
-}
 
 /// Builds the export `message` names; what became of it, for the log.
 pub async fn build(

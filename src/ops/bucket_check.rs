@@ -10,6 +10,7 @@ use aws_sdk_s3::types::{
 };
 use serde_json::Value;
 
+use crate::domain::job::{ARCHIVES_PREFIX, ARCHIVE_DAYS};
 use crate::ops::bucket_settings::BucketSettings;
 
 /// Where uploads live: the pipeline's notification and the lifecycle rules are judged for it.
@@ -52,7 +53,7 @@ pub struct Finding {
 /// What an operator does about a failing finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Remedy {
-    /// `setup-bucket` merges the setting in (versioning, CORS, notification, noncurrent expiry).
+    /// `setup-bucket` merges the setting in (versioning, CORS, notification, the two lifecycle rules).
     SetupBucket,
     BlockPublicAccess,
     Encrypt,
@@ -109,6 +110,7 @@ pub enum Setting {
     Notification,
     Expiry,
     NoncurrentVersions,
+    ArchiveExpiry,
 }
 
 impl Setting {
@@ -122,6 +124,7 @@ impl Setting {
             Setting::Notification => "notification",
             Setting::Expiry => "expiry of jobs/",
             Setting::NoncurrentVersions => "noncurrent versions",
+            Setting::ArchiveExpiry => "expiry of exports/",
         }
     }
 }
@@ -173,6 +176,12 @@ pub fn findings(s: &BucketSettings, needs: &Needs) -> Vec<Finding> {
             Setting::NoncurrentVersions,
             judge(&s.lifecycle, |rules| {
                 noncurrent_versions(rules.as_deref().unwrap_or_default(), needs.retention_days)
+            }),
+        ),
+        (
+            Setting::ArchiveExpiry,
+            judge(&s.lifecycle, |rules| {
+                archive_expiry(rules.as_deref().unwrap_or_default())
             }),
         ),
     ];
@@ -339,7 +348,7 @@ fn covers_uploads(target: &LambdaFunctionConfiguration) -> bool {
         && value(FilterRuleName::Suffix).is_none()
 }
 
-/// How much of `jobs/` an enabled lifecycle rule reaches.
+/// How much of `prefix` an enabled lifecycle rule reaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Reach {
     Nothing,
@@ -349,7 +358,7 @@ enum Reach {
 }
 
 #[allow(deprecated)] // `Prefix` outside a filter is deprecated for new rules, not for reading.
-fn reach(rule: &LifecycleRule) -> (Reach, String) {
+fn reach(rule: &LifecycleRule, of: &str) -> (Reach, String) {
     if rule.status != ExpirationStatus::Enabled {
         return (Reach::Nothing, String::new());
     }
@@ -374,9 +383,9 @@ fn reach(rule: &LifecycleRule) -> (Reach, String) {
             prefix
         }
     );
-    let reach = if UPLOADS_PREFIX.starts_with(prefix) && !narrowed {
+    let reach = if of.starts_with(prefix) && !narrowed {
         Reach::Everything
-    } else if UPLOADS_PREFIX.starts_with(prefix) || prefix.starts_with(UPLOADS_PREFIX) {
+    } else if of.starts_with(prefix) || prefix.starts_with(of) {
         Reach::Some
     } else {
         Reach::Nothing
@@ -389,7 +398,7 @@ fn reach(rule: &LifecycleRule) -> (Reach, String) {
 fn expiry(rules: &[LifecycleRule], retention_days: u64) -> Verdict {
     let mut problems = Vec::new();
     for rule in rules {
-        let (reach, named) = reach(rule);
+        let (reach, named) = reach(rule, UPLOADS_PREFIX);
         if reach == Reach::Nothing {
             continue;
         }
@@ -443,7 +452,7 @@ fn noncurrent_versions(rules: &[LifecycleRule], retention_days: u64) -> Verdict 
     let reaching: Vec<_> = rules
         .iter()
         .filter_map(|r| {
-            let (reach, named) = reach(r);
+            let (reach, named) = reach(r, UPLOADS_PREFIX);
             Some((reach, named, days(r)?)).filter(|_| reach != Reach::Nothing)
         })
         .collect();
@@ -494,6 +503,43 @@ pub fn denies_insecure_transport(policy: &str) -> bool {
             .any(|v| v == "false" || *v == Value::Bool(false));
         s["Effect"] == "Deny" && everyone && all_actions && insecure
     })
+}
+
+/// Evidence archives go when `GET /exports` stops handing them out ([`ARCHIVE_DAYS`]), not before
+/// (a URL it hands out would answer 404) and not long after (copies of a job's photos, kept for
+/// nobody).
+fn archive_expiry(rules: &[LifecycleRule]) -> Verdict {
+    let expiring: Vec<(Reach, String, i32)> = rules
+        .iter()
+        .filter_map(|rule| {
+            let (reach, named) = reach(rule, ARCHIVES_PREFIX);
+            let days = rule.expiration.as_ref()?.days?;
+            Some((reach, named, days)).filter(|_| reach != Reach::Nothing)
+        })
+        .collect();
+    let kept = i32::try_from(ARCHIVE_DAYS).unwrap_or(i32::MAX);
+    if let Some((_, named, days)) = expiring.iter().find(|(_, _, days)| *days < kept) {
+        return Err((
+            format!(
+                "{named} deletes archives after {days} days, while GET /exports hands them out \
+                 for {ARCHIVE_DAYS}"
+            ),
+            Remedy::EditLifecycle,
+        ));
+    }
+    match expiring
+        .iter()
+        .find(|(reach, _, days)| *reach == Reach::Everything && *days == kept)
+    {
+        Some((_, named, _)) => Ok(format!("{named}: archives expire after {ARCHIVE_DAYS} days")),
+        None => Err((
+            format!(
+                "no rule expires {ARCHIVES_PREFIX} after {ARCHIVE_DAYS} days: archives GET /exports \
+                 calls expired (copies of a job's photos) stay stored"
+            ),
+            Remedy::SetupBucket,
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -588,6 +634,14 @@ pub(crate) mod tests {
             .unwrap()
     }
 
+    /// The template's rule: archives under exports/ go after a week.
+    pub fn archives_kept_a_week() -> LifecycleRule {
+        rule("archives", "exports/")
+            .expiration(LifecycleExpiration::builder().days(7).build())
+            .build()
+            .unwrap()
+    }
+
     /// A bucket as the template creates it.
     pub fn complete() -> BucketSettings {
         BucketSettings {
@@ -606,7 +660,10 @@ pub(crate) mod tests {
                 "jobs/",
                 "",
             )]))),
-            lifecycle: Ok(Some(vec![versions_kept_the_audits_time()])),
+            lifecycle: Ok(Some(vec![
+                versions_kept_the_audits_time(),
+                archives_kept_a_week(),
+            ])),
         }
     }
 
@@ -675,6 +732,7 @@ pub(crate) mod tests {
                         .build()
                         .unwrap(),
                     versions_kept_the_audits_time(),
+                    archives_kept_a_week(),
                 ]))
             }),
             // A rule for one job's photos, or tagged ones, may still delete photos.
@@ -685,26 +743,59 @@ pub(crate) mod tests {
                         .build()
                         .unwrap(),
                     versions_kept_the_audits_time(),
+                    archives_kept_a_week(),
                 ]))
             }),
             (Expiry, EditLifecycle, |s| {
-                s.lifecycle = Ok(Some(vec![rule("versions", "jobs/")
-                    .noncurrent_version_expiration(noncurrent(400))
-                    .transitions(
-                        Transition::builder()
-                            .days(90)
-                            .storage_class(TransitionStorageClass::Glacier)
-                            .build(),
-                    )
-                    .build()
-                    .unwrap()]))
+                s.lifecycle = Ok(Some(vec![
+                    rule("versions", "jobs/")
+                        .noncurrent_version_expiration(noncurrent(400))
+                        .transitions(
+                            Transition::builder()
+                                .days(90)
+                                .storage_class(TransitionStorageClass::Glacier)
+                                .build(),
+                        )
+                        .build()
+                        .unwrap(),
+                    archives_kept_a_week(),
+                ]))
             }),
-            (NoncurrentVersions, SetupBucket, |s| s.lifecycle = Ok(None)),
+            (NoncurrentVersions, SetupBucket, |s| {
+                s.lifecycle = Ok(Some(vec![archives_kept_a_week()]))
+            }),
             (NoncurrentVersions, EditLifecycle, |s| {
-                s.lifecycle = Ok(Some(vec![rule("versions", "jobs/")
-                    .noncurrent_version_expiration(noncurrent(30))
-                    .build()
-                    .unwrap()]))
+                s.lifecycle = Ok(Some(vec![
+                    rule("versions", "jobs/")
+                        .noncurrent_version_expiration(noncurrent(30))
+                        .build()
+                        .unwrap(),
+                    archives_kept_a_week(),
+                ]))
+            }),
+            // Archives kept for ever (GET /exports calls them expired), or past a week.
+            (ArchiveExpiry, SetupBucket, |s| {
+                s.lifecycle = Ok(Some(vec![versions_kept_the_audits_time()]))
+            }),
+            (ArchiveExpiry, SetupBucket, |s| {
+                s.lifecycle = Ok(Some(vec![
+                    versions_kept_the_audits_time(),
+                    rule("archives", "exports/")
+                        .expiration(LifecycleExpiration::builder().days(30).build())
+                        .build()
+                        .unwrap(),
+                ]))
+            }),
+            // Archives deleted while GET /exports still hands out their URLs.
+            (ArchiveExpiry, EditLifecycle, |s| {
+                s.lifecycle = Ok(Some(vec![
+                    versions_kept_the_audits_time(),
+                    archives_kept_a_week(),
+                    rule("one-job", "exports/j-1/")
+                        .expiration(LifecycleExpiration::builder().days(1).build())
+                        .build()
+                        .unwrap(),
+                ]))
             }),
         ];
         for (i, (setting, remedy, weaken)) in cases.into_iter().enumerate() {
@@ -772,6 +863,7 @@ pub(crate) mod tests {
                 .noncurrent_version_expiration(noncurrent(500))
                 .build()
                 .unwrap(),
+            archives_kept_a_week(),
         ]));
         s.notification = Ok(Some(notifying(vec![lambda(
             &format!("{PIPELINE}:live"),

@@ -7,16 +7,18 @@
 use aws_sdk_s3::types::{
     AbortIncompleteMultipartUpload, BucketLifecycleConfiguration, BucketVersioningStatus,
     CorsConfiguration, CorsRule, Event, ExpirationStatus, FilterRule, FilterRuleName,
-    LambdaFunctionConfiguration, LifecycleRule, LifecycleRuleFilter, NoncurrentVersionExpiration,
-    NotificationConfiguration, NotificationConfigurationFilter, S3KeyFilter,
-    VersioningConfiguration,
+    LambdaFunctionConfiguration, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter,
+    NoncurrentVersionExpiration, NotificationConfiguration, NotificationConfigurationFilter,
+    S3KeyFilter, VersioningConfiguration,
 };
 use aws_sdk_s3::Client;
 
+use crate::domain::job::{ARCHIVES_PREFIX, ARCHIVE_DAYS};
 use crate::ops::bucket_check::{findings, Needs, Remedy, Setting, UPLOADS_PREFIX};
 use crate::ops::bucket_settings::{code_of, BucketSettings};
 
 pub const LIFECYCLE_RULE_ID: &str = "qdn-photos-noncurrent-versions";
+pub const ARCHIVES_RULE_ID: &str = "qdn-photos-export-archives";
 pub const NOTIFICATION_ID: &str = "qdn-photos-pipeline";
 
 /// The bucket as `setup-bucket` leaves it: the dashboard's origin and the pipeline are known.
@@ -43,13 +45,43 @@ pub struct Planned {
     pub change: Change,
 }
 
-/// The changes that make `check-bucket`'s setup-bucket findings hold, nothing else.
+impl Change {
+    /// The settings as S3 holds them once this change is written.
+    pub fn apply_to(&self, s: &mut BucketSettings) {
+        match self {
+            Change::EnableVersioning => s.versioning = Ok(Some("Enabled".into())),
+            Change::Cors(rules) => s.cors = Ok(Some(rules.clone())),
+            Change::Notification(config) => s.notification = Ok(Some(config.clone())),
+            Change::Lifecycle(rules) => s.lifecycle = Ok(Some(rules.clone())),
+        }
+    }
+}
+
+/// The changes that make `check-bucket`'s setup-bucket findings hold, nothing else. Each starts
+/// from what the ones before it leave: two lifecycle changes each write the whole rule list.
 pub fn plan(s: &BucketSettings, needs: &Needs, target: Target) -> Vec<Planned> {
-    findings(s, needs)
-        .into_iter()
-        .filter(|f| f.remedy == Some(Remedy::SetupBucket))
-        .filter_map(|f| planned(f.setting, s, needs, target))
-        .collect()
+    let mut now = s.clone();
+    let mut changes = Vec::new();
+    for finding in findings(s, needs) {
+        if finding.remedy != Some(Remedy::SetupBucket) {
+            continue;
+        }
+        if let Some(planned) = planned(finding.setting, &now, needs, target) {
+            planned.change.apply_to(&mut now);
+            changes.push(planned);
+        }
+    }
+    changes
+}
+
+/// The bucket's lifecycle rules with `rule` in place of any earlier rule of its id; how many
+/// others were kept.
+fn with_rule(s: &BucketSettings, rule: LifecycleRule) -> Option<(Vec<LifecycleRule>, usize)> {
+    let mut rules = s.lifecycle.clone().ok()?.unwrap_or_default();
+    rules.retain(|r| r.id() != rule.id());
+    let kept = rules.len();
+    rules.push(rule);
+    Some((rules, kept))
 }
 
 fn planned(setting: Setting, s: &BucketSettings, needs: &Needs, target: Target) -> Option<Planned> {
@@ -108,15 +140,23 @@ fn planned(setting: Setting, s: &BucketSettings, needs: &Needs, target: Target) 
             )
         }
         Setting::NoncurrentVersions => {
-            let mut rules = s.lifecycle.clone().ok()?.unwrap_or_default();
-            rules.retain(|r| r.id() != Some(LIFECYCLE_RULE_ID));
-            let kept = rules.len();
             let days = i32::try_from(needs.retention_days).ok()?;
-            rules.push(lifecycle_rule(days));
+            let (rules, kept) = with_rule(s, lifecycle_rule(days))?;
             (
                 format!(
                     "add rule `{LIFECYCLE_RULE_ID}`: noncurrent versions under {UPLOADS_PREFIX} \
                      expire after {days} days (the audit's retention); {kept} other rule(s) kept"
+                ),
+                Change::Lifecycle(rules),
+            )
+        }
+        Setting::ArchiveExpiry => {
+            let (rules, kept) = with_rule(s, archives_rule())?;
+            (
+                format!(
+                    "add rule `{ARCHIVES_RULE_ID}`: archives under {ARCHIVES_PREFIX} expire after \
+                     {ARCHIVE_DAYS} days (as GET /exports says), their noncurrent versions a day \
+                     later; {kept} other rule(s) kept"
                 ),
                 Change::Lifecycle(rules),
             )
@@ -187,6 +227,31 @@ fn lifecycle_rule(days: i32) -> LifecycleRule {
         .expect("status is set")
 }
 
+/// Archives under `exports/` go when `GET /exports` stops handing them out; a version left
+/// behind (a withdrawn archive's delete marker) a day later.
+fn archives_rule() -> LifecycleRule {
+    LifecycleRule::builder()
+        .id(ARCHIVES_RULE_ID)
+        .status(ExpirationStatus::Enabled)
+        .filter(
+            LifecycleRuleFilter::builder()
+                .prefix(ARCHIVES_PREFIX)
+                .build(),
+        )
+        .expiration(
+            LifecycleExpiration::builder()
+                .days(i32::try_from(ARCHIVE_DAYS).expect("a week fits"))
+                .build(),
+        )
+        .noncurrent_version_expiration(
+            NoncurrentVersionExpiration::builder()
+                .noncurrent_days(1)
+                .build(),
+        )
+        .build()
+        .expect("status is set")
+}
+
 /// Writes each planned configuration; stops at the first S3 refuses, naming it.
 pub async fn apply(s3: &Client, bucket: &str, changes: &[Planned]) -> Result<(), String> {
     for planned in changes {
@@ -242,11 +307,12 @@ fn done<T, E: aws_sdk_s3::error::ProvideErrorMetadata>(answer: Result<T, E>) -> 
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_s3::types::{LifecycleExpiration, QueueConfiguration};
+    use aws_sdk_s3::types::QueueConfiguration;
 
     use super::*;
     use crate::ops::bucket_check::tests::{
-        complete, cors_rule, lambda, needs, noncurrent, notifying, rule, ORIGIN, PIPELINE,
+        archives_kept_a_week, complete, cors_rule, lambda, needs, noncurrent, notifying, rule,
+        ORIGIN, PIPELINE,
     };
 
     const TARGET: Target = Target {
@@ -258,12 +324,7 @@ mod tests {
     fn after(s: &BucketSettings, changes: &[Planned]) -> BucketSettings {
         let mut s = s.clone();
         for c in changes {
-            match &c.change {
-                Change::EnableVersioning => s.versioning = Ok(Some("Enabled".into())),
-                Change::Cors(rules) => s.cors = Ok(Some(rules.clone())),
-                Change::Notification(config) => s.notification = Ok(Some(config.clone())),
-                Change::Lifecycle(rules) => s.lifecycle = Ok(Some(rules.clone())),
-            }
+            c.change.apply_to(&mut s);
         }
         s
     }
@@ -311,7 +372,8 @@ mod tests {
                 Setting::Versioning,
                 Setting::Cors,
                 Setting::Notification,
-                Setting::NoncurrentVersions
+                Setting::NoncurrentVersions,
+                Setting::ArchiveExpiry
             ]
         );
         let now = after(&before, &changes);
@@ -334,7 +396,10 @@ mod tests {
             before.lifecycle.unwrap().unwrap(),
             now.lifecycle.clone().unwrap().unwrap(),
         );
-        assert_eq!((is.len(), &is[0]), (2, &was[0]));
+        // Both lifecycle changes land: the second starts from the first.
+        assert_eq!((is.len(), &is[0]), (3, &was[0]));
+        let ids: Vec<_> = is.iter().filter_map(|r| r.id()).collect();
+        assert_eq!(ids, ["tmp", LIFECYCLE_RULE_ID, ARCHIVES_RULE_ID]);
         assert!(
             findings(&now, &needs()).iter().all(|f| f.ok),
             "{:?}",
@@ -372,10 +437,13 @@ mod tests {
     fn what_it_cannot_fix_or_read_it_leaves_alone() {
         let mut s = complete();
         s.public_access_block = Ok(None);
-        s.lifecycle = Ok(Some(vec![rule("short", "jobs/")
-            .noncurrent_version_expiration(noncurrent(30))
-            .build()
-            .unwrap()]));
+        s.lifecycle = Ok(Some(vec![
+            rule("short", "jobs/")
+                .noncurrent_version_expiration(noncurrent(30))
+                .build()
+                .unwrap(),
+            archives_kept_a_week(),
+        ]));
         s.cors = Ok(Some(vec![cors_rule(&["*"], &["GET"], &[])]));
         s.versioning = Err("NotImplemented".into());
         assert!(plan(&s, &needs(), TARGET).is_empty());

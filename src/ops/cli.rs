@@ -170,7 +170,7 @@ async fn run(args: &[String]) -> Result<i32, CliError> {
                 println!("  {verb:<8}{:<22}{}", c.setting.name(), c.what);
             }
             if changes.is_empty() {
-                println!("  nothing to change: versioning, CORS, the pipeline's notification and noncurrent expiry are set up");
+                println!("  nothing to change: versioning, CORS, the pipeline's notification, noncurrent and archive expiry are set up");
             } else if dry_run {
                 println!("dry run: nothing changed; run again without --dry-run to make the {} change(s)", changes.len());
                 return Ok(0);

@@ -128,6 +128,7 @@ async fn check_bucket_names_what_garage_lacks_and_what_to_run_for_each() {
     for (setting, fix) in [
         ("versioning", setup),
         ("noncurrent versions", setup),
+        ("expiry of exports/", setup),
         ("public access block", unreadable),
         ("default encryption", unreadable),
         ("TLS-only policy", unreadable),
@@ -269,7 +270,13 @@ async fn setup_bucket_merges_into_a_bucket_in_use_keeps_the_rest_and_a_second_ru
     let out = run_owned(setup(&["--dry-run"])).await;
     let report = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{report}{}", text(&out.stderr));
-    for setting in ["versioning", "CORS", "notification", "noncurrent versions"] {
+    for setting in [
+        "versioning",
+        "CORS",
+        "notification",
+        "noncurrent versions",
+        "expiry of exports/",
+    ] {
         assert!(
             report
                 .lines()
@@ -282,7 +289,7 @@ async fn setup_bucket_merges_into_a_bucket_in_use_keeps_the_rest_and_a_second_ru
     let out = run_owned(setup(&[])).await;
     let report = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{report}{}", text(&out.stderr));
-    assert!(report.contains("4 change(s) made"), "{report}");
+    assert!(report.contains("5 change(s) made"), "{report}");
     let after = read_settings(&s3, &bucket).await;
     assert_eq!(after.versioning, Ok(Some("Enabled".into())));
     // Everything that was there is written back as it was read.
@@ -304,7 +311,8 @@ async fn setup_bucket_merges_into_a_bucket_in_use_keeps_the_rest_and_a_second_ru
         before.lifecycle.clone().unwrap().unwrap(),
         after.lifecycle.clone().unwrap().unwrap(),
     );
-    assert!(is.contains(&was[0]) && is.len() == 2, "{is:?}");
+    // Both lifecycle rules (noncurrent versions, archives) beside the one that was there.
+    assert!(is.contains(&was[0]) && is.len() == 3, "{is:?}");
 
     // With the three protections setup-bucket leaves to the operator, check-bucket passes.
     protect_like_the_template(&s3, &bucket).await;

@@ -13,10 +13,9 @@ use crate::api::error::ApiError;
 use crate::api::routes::request_export::{requested_secs, ExportRequest};
 use crate::api::signing::CacheWindow;
 use crate::domain::caller::Caller;
+use crate::domain::job::ARCHIVE_DAYS;
 use crate::store::records::ExportState;
 
-/// How long the bucket keeps an archive (template.yaml's lifecycle rule on `exports/`).
-pub const ARCHIVE_DAYS: u64 = 7;
 /// Whether the archive of an export asked for at `export_id`'s time is still kept at `now`.
 pub fn archive_kept(export_id: &str, now: UtcTime) -> bool {
     requested_secs(export_id)

@@ -17,7 +17,7 @@ use crate::api::error::ApiError;
 use crate::api::request::query_param;
 use crate::api::routes::list_exports::archive_kept;
 use crate::domain::caller::{Caller, JobScope};
-use crate::domain::job::{JobId, UploadKey};
+use crate::domain::job::{JobId, UploadKey, ARCHIVES_PREFIX};
 use crate::store::audit::AuditEvent;
 use crate::store::error::StoreError;
 use crate::store::index::Listing;
@@ -286,7 +286,7 @@ async fn remove_bytes(
             .await?;
     }
     storage
-        .delete_every_version(&format!("exports/{job}"))
+        .delete_every_version(&format!("{ARCHIVES_PREFIX}{job}"))
         .await?;
     Ok(())
 }
