@@ -180,6 +180,12 @@ pub fn archive_key(job: &JobId, export_id: &str) -> String {
     format!("{ARCHIVES_PREFIX}{job}/{export_id}.zip")
 }
 
+/// When an id made as a UUID v7 (an export id, an audit id) was made, in Unix seconds.
+pub fn v7_secs(id: &str) -> Option<u64> {
+    let (secs, _) = Uuid::parse_str(id).ok()?.get_timestamp()?.to_unix();
+    Some(secs)
+}
+
 /// How the client will send the bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UploadMethod {

@@ -342,9 +342,18 @@ impl Storage {
     /// bucket. A store that keeps no versions and lists none (Garage) has only current objects
     /// to remove. Returns how many were removed; what is already gone removes nothing.
     pub async fn delete_every_version(&self, key: &str) -> Result<usize, StoreError> {
+        self.delete_every_version_where(key, |_| true).await
+    }
+
+    /// [`Self::delete_every_version`], of the keys `chosen` picks only.
+    pub async fn delete_every_version_where(
+        &self,
+        key: &str,
+        chosen: impl Fn(&str) -> bool,
+    ) -> Result<usize, StoreError> {
         let below = format!("{key}/");
         // `key` as a prefix also matches longer keys (`….jpg2`): only the key and what is below.
-        let ours = |k: &str| k == key || k.starts_with(&below);
+        let ours = |k: &str| (k == key || k.starts_with(&below)) && chosen(k);
         let mut removed = 0;
         let (mut key_marker, mut version_marker) = (None, None);
         loop {

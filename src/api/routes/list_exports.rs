@@ -10,16 +10,15 @@ use serde::Serialize;
 
 use crate::api::context::ApiContext;
 use crate::api::error::ApiError;
-use crate::api::routes::request_export::{requested_secs, ExportRequest};
+use crate::api::routes::request_export::ExportRequest;
 use crate::api::signing::CacheWindow;
 use crate::domain::caller::Caller;
-use crate::domain::job::ARCHIVE_DAYS;
+use crate::domain::job::{v7_secs, ARCHIVE_DAYS};
 use crate::store::records::ExportState;
 
 /// Whether the archive of an export asked for at `export_id`'s time is still kept at `now`.
 pub fn archive_kept(export_id: &str, now: UtcTime) -> bool {
-    requested_secs(export_id)
-        .is_some_and(|at| now.unix_secs.saturating_sub(at) < ARCHIVE_DAYS * 86_400)
+    v7_secs(export_id).is_some_and(|at| now.unix_secs.saturating_sub(at) < ARCHIVE_DAYS * 86_400)
 }
 
 /// The exports one page lists.

@@ -17,7 +17,7 @@ use crate::api::error::ApiError;
 use crate::api::request::query_param;
 use crate::api::routes::list_exports::archive_kept;
 use crate::domain::caller::{Caller, JobScope};
-use crate::domain::job::{JobId, UploadKey, ARCHIVES_PREFIX};
+use crate::domain::job::{v7_secs, JobId, UploadKey, ARCHIVES_PREFIX};
 use crate::store::audit::AuditEvent;
 use crate::store::error::StoreError;
 use crate::store::index::Listing;
@@ -222,13 +222,25 @@ async fn record_removal(
 /// The newest exports a removal looks at: more than a week of them is more than anyone asks for,
 /// and the archives of any older ones go with the job's others all the same.
 const EXPORTS_LOOKED_AT: i32 = 100;
+/// How long after its tombstone's audit id was made the tombstone may still have been on its way
+/// (it is written within the API's request): an export asked for later reads it and holds none
+/// of the photo, so it is neither withdrawn nor deleted, by this removal or a repeat of it.
+const TOMBSTONE_MARGIN_SECS: u64 = 60;
 
-/// Withdraws every export of the job that is being built or whose archive is kept, each with its
-/// own audit row (`export_withdrawn`, by the remover): an archive holds copies of the photos, and
-/// one being built may have read this photo before its tombstone. An export settling after this
-/// finds its row withdrawn and removes what it stored; one settling before has its archive
-/// removed with the job's others ([`remove_bytes`]). An export asked for afterwards reads the
-/// tombstone and is left alone.
+/// Whether an export asked for at `export_id`'s time may hold the photo `tombstone` removed.
+/// An id that tells no time may (fail closed).
+fn may_hold(export_id: &str, tombstone: &Tombstone) -> bool {
+    match (v7_secs(export_id), v7_secs(&tombstone.audit_id)) {
+        (Some(asked), Some(removed)) => asked < removed + TOMBSTONE_MARGIN_SECS,
+        _ => true,
+    }
+}
+
+/// Withdraws every export of the job that may hold the photo and is being built or whose
+/// archive is kept, each with its own audit row (`export_withdrawn`, by the remover): an archive
+/// holds copies of the photos, and one being built may have read this photo before its
+/// tombstone. An export settling after this finds its row withdrawn and removes what it stored;
+/// one settling before has its archive removed by [`remove_bytes`].
 async fn withdraw_exports(
     ctx: &ApiContext,
     caller: &Caller,
@@ -243,6 +255,9 @@ async fn withdraw_exports(
     );
     let state = ExportState::Withdrawn { reason };
     for export in ctx.index.exports(job, EXPORTS_LOOKED_AT).await? {
+        if !may_hold(&export.export_id, tombstone) {
+            continue;
+        }
         let open = match export.state {
             ExportState::Requested => true,
             ExportState::Ready { .. } => archive_kept(&export.export_id, now),
@@ -271,7 +286,7 @@ async fn withdraw_exports(
 }
 
 /// Every version of the photo, of its thumbnails and of its duplicates (and theirs), and the
-/// job's evidence archives, which hold copies of it (an export asked for afterwards has none).
+/// job's evidence archives that may hold copies of it (an export asked for afterwards has none).
 async fn remove_bytes(
     storage: &Storage,
     job: &JobId,
@@ -285,8 +300,16 @@ async fn remove_bytes(
             .delete_every_version(&format!("thumbs/{key}"))
             .await?;
     }
+    let archive_may_hold = |key: &str| {
+        let export_id = key
+            .rsplit('/')
+            .next()
+            .unwrap_or(key)
+            .trim_end_matches(".zip");
+        may_hold(export_id, tombstone)
+    };
     storage
-        .delete_every_version(&format!("{ARCHIVES_PREFIX}{job}"))
+        .delete_every_version_where(&format!("{ARCHIVES_PREFIX}{job}"), archive_may_hold)
         .await?;
     Ok(())
 }
@@ -451,5 +474,37 @@ mod tests {
             let err = parse_query(&query).unwrap_err();
             assert_eq!((err.status.as_u16(), err.code), (400, code), "{query:.60}");
         }
+    }
+
+    #[test]
+    fn only_exports_asked_for_before_the_tombstone_could_be_written_may_hold_the_photo() {
+        let at = |secs: u64| {
+            uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, secs, 0)).to_string()
+        };
+        let tombstone = Tombstone {
+            kind: RemovalKind::Erased,
+            key: photo(None).object.key,
+            version_id: None,
+            sha256: None,
+            uploader: None,
+            removed_by: "jwt:office".into(),
+            removed_at: "2026-11-23T11:00:00.000Z".into(),
+            reason: Some("wrong house".into()),
+            audit_id: at(STORED),
+            verified_audit_id: "a-1".into(),
+            duplicates: vec![],
+        };
+        assert!(may_hold(&at(STORED - 3600), &tombstone));
+        assert!(may_hold(
+            &at(STORED + TOMBSTONE_MARGIN_SECS - 1),
+            &tombstone
+        ));
+        assert!(!may_hold(&at(STORED + TOMBSTONE_MARGIN_SECS), &tombstone));
+        assert!(may_hold("earlier", &tombstone), "an id that tells no time");
+        let untimed = Tombstone {
+            audit_id: "a-2".into(),
+            ..tombstone
+        };
+        assert!(may_hold(&at(STORED + 86_400), &untimed));
     }
 }

@@ -15,7 +15,7 @@ use crate::api::context::ApiContext;
 use crate::api::error::ApiError;
 use crate::api::request::query_param;
 use crate::domain::caller::Caller;
-use crate::domain::job::JobId;
+use crate::domain::job::{v7_secs, JobId};
 use crate::store::audit::AuditEvent;
 use crate::store::records::{ExportRecord, ExportState};
 
@@ -46,17 +46,11 @@ pub fn parse(req: &Request) -> Result<ExportRequest, ApiError> {
     })
 }
 
-/// When an export was asked for: its id is a UUID v7, which carries the time.
-pub fn requested_secs(export_id: &str) -> Option<u64> {
-    let (secs, _) = Uuid::parse_str(export_id).ok()?.get_timestamp()?.to_unix();
-    Some(secs)
-}
-
 /// The export still being built, if one was asked for less than [`IN_FLIGHT_SECS`] ago.
 pub fn in_flight(exports: &[ExportRecord], now: UtcTime) -> Option<&ExportRecord> {
     exports.iter().find(|e| {
         e.state == ExportState::Requested
-            && requested_secs(&e.export_id)
+            && v7_secs(&e.export_id)
                 .is_some_and(|at| now.unix_secs.saturating_sub(at) < IN_FLIGHT_SECS)
     })
 }
@@ -140,11 +134,11 @@ mod tests {
     fn only_a_requested_export_younger_than_a_run_is_in_flight() {
         let now = UtcTime::from_unix_secs(NOW);
         let young = export(ExportState::Requested, 10);
-        assert_eq!(requested_secs(&young.export_id), Some(NOW - 600));
+        assert_eq!(v7_secs(&young.export_id), Some(NOW - 600));
         assert_eq!(in_flight(std::slice::from_ref(&young), now), Some(&young));
         assert_eq!(in_flight(&[export(ExportState::Requested, 20)], now), None);
         let failed = ExportState::Failed { reason: "x".into() };
         assert_eq!(in_flight(&[export(failed, 1)], now), None);
-        assert_eq!(requested_secs("not-a-uuid"), None);
+        assert_eq!(v7_secs("not-a-uuid"), None);
     }
 }
