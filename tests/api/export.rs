@@ -145,6 +145,56 @@ async fn an_export_holds_the_originals_and_their_record_and_verify_export_names_
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Asks for `job`'s export through the API; its answer.
+async fn ask_export(app: &qdn_photos::api::app::App, job: &str) -> Value {
+    let (status, asked) = call(
+        app,
+        post_json(&format!("/exports?job_id={job}"), &Value::Null),
+    )
+    .await;
+    assert_eq!(status, 202, "{asked}");
+    asked
+}
+
+/// The export the API queued, taken off `queue` and handed to the export role as SQS hands it;
+/// the event, to deliver again, and what the role made of it.
+async fn deliver_export(
+    stack: &Stack,
+    queue: &str,
+    job: &str,
+    export_id: &str,
+    exports: &qdn_photos::exports::ExportsContext,
+) -> (String, Vec<String>) {
+    let body = queued_export(stack, queue, job, export_id).await;
+    let event = serde_json::json!({"Records": [{"messageId": "m-1", "eventSource": "aws:sqs", "body": body}]})
+        .to_string();
+    let outcomes = qdn_photos::exports::handle_event(exports, &event)
+        .await
+        .unwrap();
+    (event, outcomes)
+}
+
+/// `GET /exports`' newest export, which must be `export_id`, ready with `photos` photos, and its
+/// archive as its URL downloads it, with the download's `Content-Disposition`.
+async fn newest_ready(
+    app: &qdn_photos::api::app::App,
+    job: &str,
+    export_id: &str,
+    photos: usize,
+) -> (Value, Vec<u8>, Option<String>) {
+    let (status, listed) = call(app, get(&format!("/exports?job_id={job}"))).await;
+    assert_eq!(status, 200, "{listed}");
+    let export = listed["exports"][0].clone();
+    assert_eq!(
+        (export["export_id"].as_str(), export["state"].as_str()),
+        (Some(export_id), Some("ready"))
+    );
+    assert_eq!(export["photos"], photos);
+    let (status, archive, disposition) = download(export["url"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    (export, archive, disposition)
+}
+
 /// Office staff through the API: `POST /exports` is audited and queued (asking again while it is
 /// built answers the same export), the export function builds it from the queue's message (Lambda's
 /// SQS event), and `GET /exports` hands out the archive, which `verify-export` checks.
@@ -159,49 +209,26 @@ async fn an_export_asked_for_through_the_api_is_built_from_the_queue_and_downloa
     for photo in &photos {
         upload_listed(&stack, &app, &pipeline, &job, photo.clone()).await;
     }
-    let (status, asked) = call(
-        &app,
-        post_json(&format!("/exports?job_id={job}"), &Value::Null),
-    )
-    .await;
-    assert_eq!(status, 202, "{asked}");
+    let asked = ask_export(&app, &job).await;
     assert_eq!(asked["state"], "requested");
     let export_id = asked["export_id"].as_str().unwrap().to_owned();
-    let (status, again) = call(
-        &app,
-        post_json(&format!("/exports?job_id={job}"), &Value::Null),
-    )
-    .await;
+    let again = ask_export(&app, &job).await;
     assert_eq!(
-        (status.as_u16(), &again["export_id"]),
-        (202, &asked["export_id"]),
+        again["export_id"], asked["export_id"],
         "one build at a time"
     );
     assert_eq!(stack.audit_events(&job, "export_requested").await.len(), 1);
 
-    let body = queued_export(&stack, &queue, &job, &export_id).await;
-    let event = serde_json::json!({"Records": [{"messageId": "m-1", "eventSource": "aws:sqs", "body": body}]});
     let exports = stack.exports();
-    let outcomes = qdn_photos::exports::handle_event(&exports, &event.to_string())
-        .await
-        .unwrap();
+    let (event, outcomes) = deliver_export(&stack, &queue, &job, &export_id, &exports).await;
     assert_eq!(outcomes, ["ready"]);
     // The same message delivered again builds nothing.
-    let outcomes = qdn_photos::exports::handle_event(&exports, &event.to_string())
+    let outcomes = qdn_photos::exports::handle_event(&exports, &event)
         .await
         .unwrap();
     assert_eq!(outcomes, ["already ready"]);
 
-    let (status, listed) = call(&app, get(&format!("/exports?job_id={job}"))).await;
-    assert_eq!(status, 200, "{listed}");
-    let export = &listed["exports"][0];
-    assert_eq!(
-        (export["export_id"].as_str(), export["state"].as_str()),
-        (Some(export_id.as_str()), Some("ready"))
-    );
-    assert_eq!(export["photos"], 2);
-    let (status, archive, disposition) = download(export["url"].as_str().unwrap()).await;
-    assert_eq!(status, 200);
+    let (export, archive, disposition) = newest_ready(&app, &job, &export_id, 2).await;
     assert!(disposition.is_some_and(|d| d.starts_with("attachment")));
     assert_eq!(export["size"], archive.len());
     assert_eq!(
@@ -241,17 +268,6 @@ async fn an_archive_larger_than_a_part_is_stored_in_parts_whole() {
     assert!(stored == bytes, "byte for byte");
 }
 
-/// Asks for `job`'s export through the API; its id.
-async fn ask_export(app: &qdn_photos::api::app::App, job: &str) -> String {
-    let (status, asked) = call(
-        app,
-        post_json(&format!("/exports?job_id={job}"), &Value::Null),
-    )
-    .await;
-    assert_eq!(status, 202, "{asked}");
-    asked["export_id"].as_str().unwrap().to_owned()
-}
-
 /// A removal withdraws the job's exports that hold (or may hold) the photo: the built one loses
 /// its archive and its URL, and one that was being built keeps no archive when it settles. Both
 /// say why; an export asked for afterwards is built without the photo and stays.
@@ -262,22 +278,21 @@ async fn a_removed_photo_withdraws_the_exports_built_or_being_built_and_their_ar
     let app = stack.app(&[("EXPORT_QUEUE_URL", &queue)]);
     let pipeline = stack.pipeline(&[]);
     let exports = stack.exports();
-    let sqs_event = |body: &str| {
-        serde_json::json!({"Records": [{"messageId": "m-1", "eventSource": "aws:sqs", "body": body}]})
-            .to_string()
-    };
     let job = new_job();
     let erased = upload_listed(&stack, &app, &pipeline, &job, padded_jpeg(86, 2000)).await;
     let kept = upload_listed(&stack, &app, &pipeline, &job, padded_jpeg(87, 2100)).await;
 
-    let built = ask_export(&app, &job).await;
-    let message = queued_export(&stack, &queue, &job, &built).await;
-    let outcomes = qdn_photos::exports::handle_event(&exports, &sqs_event(&message))
-        .await
-        .unwrap();
+    let built = ask_export(&app, &job).await["export_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, outcomes) = deliver_export(&stack, &queue, &job, &built, &exports).await;
     assert_eq!(outcomes, ["ready"]);
     // A second export, whose build has passed its check when the photo goes.
-    let building = ask_export(&app, &job).await;
+    let building = ask_export(&app, &job).await["export_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_ne!(building, built, "a built export is not one in flight");
     let parsed = qdn_photos::domain::job::JobId::parse(&job).unwrap();
     let row = exports
@@ -343,21 +358,13 @@ async fn a_removed_photo_withdraws_the_exports_built_or_being_built_and_their_ar
         "by the remover"
     );
 
-    let after = ask_export(&app, &job).await;
-    let message = queued_export(&stack, &queue, &job, &after).await;
-    let outcomes = qdn_photos::exports::handle_event(&exports, &sqs_event(&message))
-        .await
-        .unwrap();
+    let after = ask_export(&app, &job).await["export_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, outcomes) = deliver_export(&stack, &queue, &job, &after, &exports).await;
     assert_eq!(outcomes, ["ready"]);
-    let (_, listed) = call(&app, get(&format!("/exports?job_id={job}"))).await;
-    let newest = &listed["exports"][0];
-    assert_eq!(
-        (newest["export_id"].as_str(), newest["state"].as_str()),
-        (Some(after.as_str()), Some("ready"))
-    );
-    assert_eq!(newest["photos"], 1);
-    let (status, archive, _) = download(newest["url"].as_str().unwrap()).await;
-    assert_eq!(status, 200);
+    let (_, archive, _) = newest_ready(&app, &job, &after, 1).await;
     let manifest: Value = serde_json::from_slice(&entry(&archive, "manifest.json")).unwrap();
     assert_eq!(manifest["photos"][0]["key"], kept.as_str());
 }

@@ -4,8 +4,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  LONG, PAGE_URL, PHONE, S3_ORIGIN, SCREENSHOT, assertNoProblems, auditEvents, completedKeys, jpegFiles, launch, listedPhotos, newJob,
-  signedInDrawer, waitRecorded, waitThumbnails,
+  LONG, PAGE_URL, PHONE, S3_ORIGIN, SCREENSHOT, assertNoProblems, auditEvents, completedKeys, hangBytesTransactions, jpegFiles,
+  launch, listedPhotos, newJob, signedInDrawer, waitRecorded, waitThumbnails,
 } from "./support.mjs";
 
 let browser;
@@ -87,20 +87,7 @@ test("a photo whose connection broke mid-upload is checked, not sent again, when
 test("a storage that takes a photo's bytes and never finishes (WebKit's automation): recorded and shown all the same", async () => {
   const job = newJob();
   const context = await browser.newContext(PHONE);
-  // Every IndexedDB transaction that touches the photos' bytes is left hanging, as WebKitGTK's
-  // automation session left them: no complete, no abort, no error, ever.
-  await context.addInitScript(() => {
-    const transaction = IDBDatabase.prototype.transaction;
-    IDBDatabase.prototype.transaction = function (stores, ...rest) {
-      const tx = transaction.call(this, stores, ...rest);
-      if ([].concat(stores).includes("bytes")) {
-        for (const event of ["oncomplete", "onabort", "onerror"]) {
-          Object.defineProperty(tx, event, { set() {}, get() { return null; } });
-        }
-      }
-      return tx;
-    };
-  });
+  await context.addInitScript(hangBytesTransactions);
   const page = await signedInDrawer(browser, job, { context });
   await page.setInputFiles(".qc-file", await jpegFiles(page, ["private-tab.jpg"]));
   await page.waitForSelector(".qc-uploads li:has-text('could not be kept for later')", LONG);

@@ -189,3 +189,20 @@ export async function imageMeter(page) {
 export function assertNoProblems(page) {
   assert.deepEqual(page.problems, [], "no page errors and no CSP violations");
 }
+
+/** Run in the page (before its scripts, or before the photo is chosen): every IndexedDB
+ *  transaction that touches the photos' bytes is left hanging, as WebKitGTK's automation session
+ *  left them with Blobs (and Safari's private tabs have done): no complete, no abort, no error,
+ *  ever. Patched on the prototype, so the page's next transactions get it. */
+export function hangBytesTransactions() {
+  const transaction = IDBDatabase.prototype.transaction;
+  IDBDatabase.prototype.transaction = function (stores, ...rest) {
+    const tx = transaction.call(this, stores, ...rest);
+    if ([].concat(stores).includes("bytes")) {
+      for (const event of ["oncomplete", "onabort", "onerror"]) {
+        Object.defineProperty(tx, event, { set() {}, get() { return null; } });
+      }
+    }
+    return tx;
+  };
+}

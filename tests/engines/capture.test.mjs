@@ -16,7 +16,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { request as httpRequest, createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { auditEvents, completedKeys, listedPhotos, newJob } from "../browser/support.mjs";
+import { auditEvents, completedKeys, hangBytesTransactions, listedPhotos, newJob } from "../browser/support.mjs";
 import { Browser, ENGINES } from "./webdriver.mjs";
 
 const { API_URL, BROWSER_TOKEN, ENGINES_PAGE_URL, ENGINES_WEB_DIR, S3_ORIGIN } = process.env;
@@ -177,21 +177,7 @@ for (const engine of engines) {
       const job = newJob();
       const [file] = await photos(browser, ["private-tab.jpg"]);
       await openDrawer(browser, job);
-      // From here on every IndexedDB transaction touching the bytes hangs: no complete, no abort,
-      // no error, ever (what WebKitGTK's automation session did with Blobs, and Safari's private
-      // tabs have done). Patched on the prototype, so the page's next transactions get it.
-      await browser.run(() => {
-        const transaction = IDBDatabase.prototype.transaction;
-        IDBDatabase.prototype.transaction = function (stores, ...rest) {
-          const tx = transaction.call(this, stores, ...rest);
-          if ([].concat(stores).includes("bytes")) {
-            for (const event of ["oncomplete", "onabort", "onerror"]) {
-              Object.defineProperty(tx, event, { set() {}, get() { return null; } });
-            }
-          }
-          return tx;
-        };
-      });
+      await browser.run(hangBytesTransactions);
       await browser.chooseFiles(".qc-file", [file.path]);
       await rowsWith(browser, "could not be kept for later", 1);
       await recorded(browser, 1);
