@@ -89,8 +89,13 @@ test("a storage that takes a photo's bytes and never finishes (WebKit's automati
   const context = await browser.newContext(PHONE);
   await context.addInitScript(hangBytesTransactions);
   const page = await signedInDrawer(browser, job, { context });
+  // The note goes once the photo is recorded: the upload waits until the row has been read.
+  let release;
+  const gate = new Promise((resolve) => { release = resolve; });
+  await page.route(`${S3_ORIGIN}/**`, async (route) => { await gate; return route.continue(); });
   await page.setInputFiles(".qc-file", await jpegFiles(page, ["private-tab.jpg"]));
   await page.waitForSelector(".qc-uploads li:has-text('could not be kept for later')", LONG);
+  release();
   await waitRecorded(page, 1);
   assert.equal(await page.textContent(".qc-summary"), "1 of 1 recorded.");
   await waitThumbnails(page, 1);

@@ -23,16 +23,18 @@ const { API_URL, BROWSER_TOKEN, ENGINES_PAGE_URL, ENGINES_WEB_DIR, S3_ORIGIN } =
 const engines = (process.env.ENGINES || Object.keys(ENGINES).join(",")).split(",").filter(Boolean);
 const SHOTS = join(process.cwd(), "target", "engines");
 
-/** Between the page and the API: `up`, `down` (every connection dropped) or `outage` (503). */
-const link = { mode: "up", grantRequests: 0 };
+/** Between the page and the API: `up`, `down` (every connection dropped) or `outage` (503);
+ *  while `held` is a promise, grant and completion requests wait for it. */
+const link = { mode: "up", grantRequests: 0, held: null };
 let proxy;
 
 before(async () => {
   const api = new URL(API_URL);
-  proxy = createServer((req, res) => {
+  proxy = createServer(async (req, res) => {
     if (link.mode === "down") return req.socket.destroy();
     const isGrant = req.url.startsWith("/upload-url") && (req.method === "GET" || req.method === "POST");
     if (isGrant && req.method !== "OPTIONS") link.grantRequests++;
+    if (isGrant && link.held) await link.held;
     if (link.mode === "outage" && isGrant) {
       res.writeHead(503, {
         "content-type": "application/json",
@@ -178,8 +180,16 @@ for (const engine of engines) {
       const [file] = await photos(browser, ["private-tab.jpg"]);
       await openDrawer(browser, job);
       await browser.run(hangBytesTransactions);
-      await browser.chooseFiles(".qc-file", [file.path]);
-      await rowsWith(browser, "could not be kept for later", 1);
+      // The note goes once the photo is recorded: its grant waits until the row has been read.
+      let release;
+      link.held = new Promise((resolve) => { release = resolve; });
+      try {
+        await browser.chooseFiles(".qc-file", [file.path]);
+        await rowsWith(browser, "could not be kept for later", 1);
+      } finally {
+        release();
+        link.held = null;
+      }
       await recorded(browser, 1);
       assert.equal(await browser.run(() => document.querySelector(".qc-summary").textContent), "1 of 1 recorded.");
       await thumbnails(browser, 1);
