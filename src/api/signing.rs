@@ -61,6 +61,21 @@ impl Signing {
         self.signer.session(creds, now)
     }
 
+    /// A session signing at the start of `now`'s [`CacheWindow`], and the `X-Amz-Expires` its
+    /// GET URLs get: every page signed inside one window carries the same URLs.
+    pub fn window_session<'c>(
+        &self,
+        creds: &'c SdkCredentials,
+        now: SystemTime,
+        window_secs: u64,
+        ttl_secs: u64,
+    ) -> Result<(SigningSession<'c>, u64), ApiError> {
+        let window = CacheWindow::containing(now, window_secs, ttl_secs);
+        let session = self.session(creds, window.signed_at);
+        let expires_secs = window.validity_secs(&session, now)?;
+        Ok((session, expires_secs))
+    }
+
     /// A presigned POST form; the policy's constant prefix is hashed once per signing key.
     pub fn presign_post(&self, session: &SigningSession, policy: &UploadPolicy) -> PostForm {
         self.post.presign(session, policy)

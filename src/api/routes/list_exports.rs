@@ -11,7 +11,6 @@ use serde::Serialize;
 use crate::api::context::ApiContext;
 use crate::api::error::ApiError;
 use crate::api::routes::request_export::ExportRequest;
-use crate::api::signing::CacheWindow;
 use crate::domain::caller::Caller;
 use crate::domain::job::{v7_secs, ARCHIVE_DAYS};
 use crate::store::records::ExportState;
@@ -58,13 +57,12 @@ pub async fn handle(
     let job = input.job;
     let rows = ctx.index.exports(&job, SHOWN).await?;
     let creds = ctx.signing.credentials().await?;
-    let window = CacheWindow::containing(
+    let (session, expires_secs) = ctx.signing.window_session(
+        &creds,
         caller.now,
         config.photo_url_window_secs,
         config.photo_url_ttl_secs,
-    );
-    let session = ctx.signing.session(&creds, window.signed_at);
-    let expires_secs = window.validity_secs(&session, caller.now)?;
+    )?;
     let now = UtcTime::from_system_time(caller.now);
     let exports = rows
         .into_iter()

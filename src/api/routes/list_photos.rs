@@ -18,7 +18,7 @@ use crate::api::context::ApiContext;
 use crate::api::error::ApiError;
 use crate::api::request::query_param;
 use crate::api::routes::remove_photo;
-use crate::api::signing::{self, CacheWindow};
+use crate::api::signing;
 use crate::domain::caller::Caller;
 use crate::domain::job::JobId;
 use crate::store::index::{PendingState, PendingUpload};
@@ -217,13 +217,12 @@ pub async fn handle(
         )
         .await?;
     let creds = ctx.signing.credentials().await?;
-    let window = CacheWindow::containing(
+    let (session, expires_secs) = ctx.signing.window_session(
+        &creds,
         caller.now,
         config.photo_url_window_secs,
         config.photo_url_ttl_secs,
-    );
-    let session = ctx.signing.session(&creds, window.signed_at);
-    let expires_secs = window.validity_secs(&session, caller.now)?;
+    )?;
     let cache_control = signing::photo_cache_control(expires_secs);
     let next_cursor = listing.next_after.as_deref().map(encode_cursor);
     let presigner = GetPresigner::new(
