@@ -102,3 +102,53 @@ async fn an_upload_recorded_verified_but_not_yet_listed_is_still_checking_until_
     assert_eq!(page["photos"][0]["key"], key.as_str(), "{page}");
     assert_eq!(pending(&page), json!([]));
 }
+
+#[tokio::test]
+async fn a_photo_published_while_the_strip_looks_is_on_the_page_or_still_pending_never_neither() {
+    let stack = Stack::get();
+    let app = stack.app(&[]);
+    let pipeline = stack.pipeline(&[]);
+    let job = new_job();
+    let mut keys = Vec::new();
+    for width in 64..72 {
+        keys.push(upload_completed(&app, &job, camera_jpeg(width, 48, 1, None, 85)).await);
+    }
+    let mut events = Vec::new();
+    for key in &keys {
+        let (size, etag) = stored(&stack, key).await;
+        events.push(qdn_photos::dev::s3_events::notification(
+            &stack.bucket,
+            &[(key, size, &etag, None)],
+        ));
+    }
+    // The pipeline lists the photos one by one while the capture page's strip looks, as it does
+    // until nothing is checking: a photo in neither list would end its watch one photo short.
+    let publishing = async {
+        for event in &events {
+            qdn_photos::pipeline::handle_event(&pipeline, event, "race-test")
+                .await
+                .unwrap();
+        }
+    };
+    let looking = async {
+        let keys_in = |page: &serde_json::Value, list: &str| -> Vec<String> {
+            let rows = page[list].as_array().unwrap();
+            rows.iter()
+                .map(|row| row["key"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        loop {
+            let query = format!("/photos?job_id={job}&include=pending&order=newest");
+            let (_, page) = call(&app, get(&query)).await;
+            let (listed, pending) = (keys_in(&page, "photos"), keys_in(&page, "pending"));
+            for key in &keys {
+                let places = listed.contains(key) as u8 + pending.contains(key) as u8;
+                assert_eq!(places, 1, "{key} on the page or pending, once: {page}");
+            }
+            if listed.len() == keys.len() {
+                break;
+            }
+        }
+    };
+    tokio::join!(publishing, looking);
+}
