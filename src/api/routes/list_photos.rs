@@ -258,10 +258,12 @@ pub async fn handle(
             x_id: Some("GetObject"),
         },
     );
-    let pending = pending.map(|pending| not_on_page(
+    let pending = pending.map(|pending| {
+        not_on_page(
             pending,
             listing.photos.iter().map(|photo| photo.object.key.as_str()),
-        ));
+        )
+    });
     let photos = listing
         .photos
         .into_iter()
