@@ -5,9 +5,9 @@
 //!
 //! Imports run one way: `domain` and `telemetry` import nothing of the crate; `config` only
 //! `telemetry`; `store` → `domain`; `api` and `pipeline` → `store`, `domain`, `config`,
-//! `telemetry`, never each other; `ops` → all of those; `exports` → `store`, `domain`, `config`
-//! and the archive writer it shares with the operators' command (`ops::export`); `dev` (feature
-//! `dev`) → anything.
+//! `telemetry`, never each other; `evidence` (the export archive, its writer and its check) →
+//! `store`, `domain`; `ops` → all of those; `exports` → `evidence`, `store`, `domain`, `config`;
+//! `dev` (feature `dev`) → anything.
 //! The signing itself is the I/O-free `s3-presign` crate.
 
 pub mod api;
@@ -15,6 +15,7 @@ pub mod config;
 #[cfg(any(test, feature = "dev"))]
 pub mod dev;
 pub mod domain;
+pub mod evidence;
 pub mod exports;
 pub mod ops;
 pub mod pipeline;

@@ -1,6 +1,8 @@
 """The docs match the tree: run by `make test` (python -m unittest).
 
 - every path docs/layout.md names exists, and every file under src/ is named there;
+- each layer folder under src/ imports (`crate::…`, outside its tests) only what the layout's
+  "Who may import whom" table lets it;
 - every test SECURITY.md cites exists, by its exact name;
 - the README's links lead to files that exist, and it stays short (<= 300 lines).
 
@@ -42,6 +44,35 @@ def layout_problems(text, src_files):
     problems = [f"docs/layout.md names {p}, which does not exist" for p in named
                 if not os.path.exists(os.path.join(ROOT, p))]
     problems += [f"{f} is not in docs/layout.md" for f in src_files if f not in named]
+    return problems
+
+
+def import_rules(text):
+    """{layer folder: the crate modules it may import}, from the layout's table: the first
+    backticked names of each `folder/` row's "imports" cell (`ops::export` allows `ops`); a row
+    that may import anything has no rule."""
+    table = text.split("## Who may import whom", 1)[1].split("\n## ", 1)[0]
+    rules = {}
+    for row in table.splitlines():
+        cells = [c.strip() for c in row.strip().strip("|").split("|")]
+        folder = re.fullmatch(r"`([a-z_]+)/`(?: \(.*\))?", cells[0]) if len(cells) >= 2 else None
+        if folder and not cells[1].startswith("anything"):
+            allowed = {name.split("::")[0] for name in re.findall(r"`([a-z_:]+)`", cells[1])}
+            rules[folder.group(1)] = allowed | {folder.group(1)}
+    return rules
+
+
+def import_problems(rules, sources):
+    """`crate::` imports outside a file's tests that its layer's rule does not allow.
+    `sources`: {path under src/: text}."""
+    problems = []
+    for path, text in sorted(sources.items()):
+        layer = path.split("/")[1]
+        if layer not in rules:
+            continue
+        code = text.split("#[cfg(test)]", 1)[0]
+        for used in sorted(set(re.findall(r"\bcrate::([a-z_]+)", code)) - rules[layer]):
+            problems.append(f"{path} imports crate::{used}; docs/layout.md lets {layer}/ import only {sorted(rules[layer])}")
     return problems
 
 
@@ -98,6 +129,21 @@ def readme_problems(text):
 class DocsTest(unittest.TestCase):
     def test_layout_names_every_source_file_and_only_paths_that_exist(self):
         self.assertEqual(layout_problems(read("docs/layout.md"), files_under("src")), [])
+
+    def test_each_layer_imports_only_what_the_layout_lets_it(self):
+        rules = import_rules(read("docs/layout.md"))
+        self.assertGreaterEqual(set(rules), {"domain", "store", "api", "pipeline", "ops", "exports", "evidence"})
+        sources = {path: read(path) for path in files_under("src") if path.count("/") >= 2}
+        self.assertEqual(import_problems(rules, sources), [])
+
+    def test_catches_an_import_across_the_layers(self):
+        rules = import_rules(read("docs/layout.md"))
+        self.assertEqual(import_problems(rules, {"src/store/x.rs": "use crate::domain::job::JobId;"}), [])
+        wrong = import_problems(rules, {"src/store/x.rs": "use crate::api::error::ApiError;"})
+        self.assertEqual(len(wrong), 1, wrong)
+        self.assertIn("src/store/x.rs imports crate::api", wrong[0])
+        # Tests may reach for the dev fixtures.
+        self.assertEqual(import_problems(rules, {"src/store/x.rs": "#[cfg(test)]\nuse crate::dev::api_events;"}), [])
 
     def test_every_test_security_md_cites_exists(self):
         self.assertEqual(cited_problems(read("SECURITY.md"), test_functions()), [])

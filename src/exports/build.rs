@@ -12,8 +12,8 @@ use s3_presign::UtcTime;
 
 use crate::domain::caller::{Caller, JobScope, RequestMeta};
 use crate::domain::job::{archive_key, JobId};
+use crate::evidence::archive::{self, ArchiveError};
 use crate::exports::ExportsContext;
-use crate::ops::export::export;
 use crate::store::audit::AuditEvent;
 use crate::store::error::StoreError;
 use crate::store::export_queue::ExportMessage;
@@ -60,7 +60,7 @@ pub async fn assemble(
 ) -> Result<Built, StoreError> {
     let file = scratch.join(format!("{export_id}.zip"));
     let now = UtcTime::from_system_time(SystemTime::now());
-    let built = export(
+    let built = archive::write(
         &ctx.index,
         &ctx.storage,
         &ctx.config.bucket,
@@ -85,23 +85,17 @@ pub async fn assemble(
                 },
             })
         }
-        Err(err) => {
-            let _ = std::fs::remove_file(&file);
-            let _ = std::fs::remove_file(file.with_extension("zip.partial"));
-            if let Some(store) = err.downcast_ref::<StoreError>() {
-                return Err(*store);
-            }
-            if err.downcast_ref::<std::io::Error>().is_some() {
+        Err(err) => match err {
+            ArchiveError::Store(store) => Err(store),
+            ArchiveError::Disk(_) => {
                 tracing::warn!(error = %err, "export: the archive could not be written");
-                return Err(StoreError::Internal);
+                Err(StoreError::Internal)
             }
-            Ok(Built {
-                state: ExportState::Failed {
-                    reason: err.to_string(),
-                },
+            ArchiveError::Unvouched(reason) => Ok(Built {
+                state: ExportState::Failed { reason },
                 stored_version: None,
-            })
-        }
+            }),
+        },
     }
 }
 

@@ -20,6 +20,7 @@
 //! so the same command works against the local stack and against AWS. Token, import and reprocess
 //! commands need `AUDIT_TABLE`; a command without `--bucket` takes `UPLOADS_BUCKET`.
 
+use crate::evidence::archive;
 use crate::ops::bucket_check::{findings, Finding, Needs, Remedy};
 use crate::ops::bucket_settings::read_settings;
 use crate::ops::bucket_setup::{apply, plan, Target};
@@ -113,7 +114,7 @@ async fn run(args: &[String]) -> Result<i32, CliError> {
                 .bucket_for(&bucket)
                 .ok_or("UPLOADS_BUCKET names another bucket")?;
             let now = s3_presign::UtcTime::from_system_time(std::time::SystemTime::now());
-            let done = export::export(&ctx.index, &storage, &bucket, &job, &out, now).await?;
+            let done = archive::write(&ctx.index, &storage, &bucket, &job, &out, now).await?;
             println!(
                 "{}: {} photo(s), {} bytes of originals; manifest.json SHA-256 {} (hand it over with the archive)",
                 out.display(),

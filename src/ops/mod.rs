@@ -8,4 +8,3 @@ pub mod export;
 pub mod import;
 pub mod redrive;
 pub mod tokens;
-pub mod zip;

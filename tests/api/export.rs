@@ -6,7 +6,7 @@ use std::io::Cursor;
 
 use qdn_photos::dev::test_images::{camera_jpeg, padded_jpeg};
 use qdn_photos::domain::content_hash::ContentHash;
-use qdn_photos::ops::zip;
+use qdn_photos::evidence::zip;
 use serde_json::Value;
 
 use crate::support::*;
@@ -145,6 +145,62 @@ async fn an_export_holds_the_originals_and_their_record_and_verify_export_names_
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// S3 holding other bytes than a photo's record vouches for (here: overwritten in place, as on a
+/// store that keeps no versions) exports nothing: the command fails naming the photo and leaves no
+/// file behind; through the API the export settles `failed` with that reason, and no archive.
+#[tokio::test]
+async fn bytes_the_record_does_not_vouch_for_are_never_exported() {
+    let stack = Stack::get();
+    let queue = stack.own_export_queue().await;
+    let app = stack.app(&[("EXPORT_QUEUE_URL", &queue)]);
+    let pipeline = stack.pipeline(&[]);
+    let job = new_job();
+    upload_listed(&stack, &app, &pipeline, &job, padded_jpeg(88, 2000)).await;
+    let swapped = upload_listed(&stack, &app, &pipeline, &job, padded_jpeg(89, 2100)).await;
+    stack
+        .s3()
+        .put_object()
+        .bucket(&stack.bucket)
+        .key(&swapped)
+        .content_type("image/jpeg")
+        .body(padded_jpeg(90, 2100).into())
+        .send()
+        .await
+        .unwrap();
+    let why =
+        format!("{swapped}: S3 holds other bytes than the record's SHA-256; nothing exported");
+
+    let dir = std::env::temp_dir().join(format!("qdn-export-{job}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join(format!("{job}.zip"));
+    let (code, _, stderr) = qdn(&["export", "--job", &job, "--out", out.to_str().unwrap()]).await;
+    assert_ne!(code, Some(0));
+    assert!(stderr.contains(&why), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert!(left.is_empty(), "no archive, whole or partial: {left:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let export_id = ask_export(&app, &job).await["export_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let exports = stack.exports();
+    let (_, outcomes) = deliver_export(&stack, &queue, &job, &export_id, &exports).await;
+    assert_eq!(outcomes, ["failed"], "no retry mends it");
+    let (status, listed) = call(&app, get(&format!("/exports?job_id={job}"))).await;
+    assert_eq!(status, 200, "{listed}");
+    let export = &listed["exports"][0];
+    assert_eq!(
+        (export["state"].as_str(), export["reason"].as_str()),
+        (Some("failed"), Some(why.as_str())),
+        "{export}"
+    );
+    assert!(export.get("url").is_none(), "{export}");
+    let archive = format!("exports/{job}/{export_id}.zip");
+    assert!(stack.object(&archive).await.is_none(), "nothing stored");
+    assert_eq!(stack.audit_events(&job, "export_failed").await.len(), 1);
+}
+
 /// Asks for `job`'s export through the API; its answer.
 async fn ask_export(app: &qdn_photos::api::app::App, job: &str) -> Value {
     let (status, asked) = call(
@@ -241,7 +297,7 @@ async fn an_export_asked_for_through_the_api_is_built_from_the_queue_and_downloa
             "each original, whole"
         );
     }
-    let verified = qdn_photos::ops::export::verify(&mut Cursor::new(&archive)).unwrap();
+    let verified = qdn_photos::evidence::verify::verify(&mut Cursor::new(&archive)).unwrap();
     assert!(verified.differ.is_empty(), "{:?}", verified.differ);
     assert_eq!(verified.checked, 4, "two originals and their thumbnails");
     let settled = stack.audit_events(&job, "export_ready").await;

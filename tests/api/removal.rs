@@ -388,11 +388,12 @@ async fn on_an_unversioned_store_a_removal_deletes_the_object_and_the_export_rec
     let archive = std::fs::read(&out).unwrap();
     std::fs::remove_file(&out).unwrap();
     let mut cursor = std::io::Cursor::new(&archive);
-    let entries = qdn_photos::ops::zip::list(&mut cursor).unwrap();
+    let entries = qdn_photos::evidence::zip::list(&mut cursor).unwrap();
     let manifest = entries.iter().find(|e| e.name == "manifest.json").unwrap();
-    let manifest: Value =
-        serde_json::from_slice(&qdn_photos::ops::zip::read_entry(&mut cursor, manifest).unwrap())
-            .unwrap();
+    let manifest: Value = serde_json::from_slice(
+        &qdn_photos::evidence::zip::read_entry(&mut cursor, manifest).unwrap(),
+    )
+    .unwrap();
     assert_eq!(manifest["photos"].as_array().unwrap().len(), 1);
     assert_eq!(manifest["retractions"][0]["key"], retracted.as_str());
     assert_eq!(
