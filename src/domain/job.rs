@@ -180,6 +180,14 @@ pub fn archive_key(job: &JobId, export_id: &str) -> String {
     format!("{ARCHIVES_PREFIX}{job}/{export_id}.zip")
 }
 
+/// The export id an archive key (as [`archive_key`] makes it) names.
+pub fn archive_export_id(key: &str) -> &str {
+    key.rsplit('/')
+        .next()
+        .unwrap_or(key)
+        .trim_end_matches(".zip")
+}
+
 /// When an id made as a UUID v7 (an export id, an audit id) was made, in Unix seconds.
 pub fn v7_secs(id: &str) -> Option<u64> {
     let (secs, _) = Uuid::parse_str(id).ok()?.get_timestamp()?.to_unix();
@@ -210,6 +218,14 @@ mod tests {
 
     fn job(id: &str) -> JobId {
         JobId::parse(id).unwrap()
+    }
+
+    #[test]
+    fn an_archive_key_names_its_export_id() {
+        let id = "01a238ba-15ae-701b-b21b-6e7fe1fe5c46";
+        let key = archive_key(&job("j-1"), id);
+        assert_eq!(key, format!("exports/j-1/{id}.zip"));
+        assert_eq!(archive_export_id(&key), id);
     }
 
     #[test]

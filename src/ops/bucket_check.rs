@@ -393,6 +393,22 @@ fn reach(rule: &LifecycleRule, of: &str) -> (Reach, String) {
     (reach, named)
 }
 
+/// The enabled rules reaching into `prefix` that set `days`: how far each reaches, its name, and
+/// its days.
+fn reaching_with_days(
+    rules: &[LifecycleRule],
+    prefix: &str,
+    days: impl Fn(&LifecycleRule) -> Option<i32>,
+) -> Vec<(Reach, String, i32)> {
+    rules
+        .iter()
+        .filter_map(|rule| {
+            let (reach, named) = reach(rule, prefix);
+            Some((reach, named, days(rule)?)).filter(|_| reach != Reach::Nothing)
+        })
+        .collect()
+}
+
 /// Nothing under `jobs/` is deleted before its audit record, nor moved where a photo URL cannot
 /// read it without a restore.
 fn expiry(rules: &[LifecycleRule], retention_days: u64) -> Verdict {
@@ -444,18 +460,9 @@ fn expiry(rules: &[LifecycleRule], retention_days: u64) -> Verdict {
 /// not before the audit's retention: a listed photo is its key's noncurrent version while a later
 /// upload of the key waits to be checked (in the failure queue, or for `reprocess`).
 fn noncurrent_versions(rules: &[LifecycleRule], retention_days: u64) -> Verdict {
-    let days = |rule: &LifecycleRule| {
-        rule.noncurrent_version_expiration
-            .as_ref()
-            .and_then(|n| n.noncurrent_days)
-    };
-    let reaching: Vec<_> = rules
-        .iter()
-        .filter_map(|r| {
-            let (reach, named) = reach(r, UPLOADS_PREFIX);
-            Some((reach, named, days(r)?)).filter(|_| reach != Reach::Nothing)
-        })
-        .collect();
+    let reaching = reaching_with_days(rules, UPLOADS_PREFIX, |rule| {
+        rule.noncurrent_version_expiration.as_ref()?.noncurrent_days
+    });
     let too_soon = |d: &i32| u64::try_from(*d).unwrap_or(0) < retention_days;
     if let Some((_, named, d)) = reaching.iter().find(|(_, _, d)| too_soon(d)) {
         return Err((
@@ -509,14 +516,9 @@ pub fn denies_insecure_transport(policy: &str) -> bool {
 /// (a URL it hands out would answer 404) and not long after (copies of a job's photos, kept for
 /// nobody).
 fn archive_expiry(rules: &[LifecycleRule]) -> Verdict {
-    let expiring: Vec<(Reach, String, i32)> = rules
-        .iter()
-        .filter_map(|rule| {
-            let (reach, named) = reach(rule, ARCHIVES_PREFIX);
-            let days = rule.expiration.as_ref()?.days?;
-            Some((reach, named, days)).filter(|_| reach != Reach::Nothing)
-        })
-        .collect();
+    let expiring = reaching_with_days(rules, ARCHIVES_PREFIX, |rule| {
+        rule.expiration.as_ref()?.days
+    });
     let kept = i32::try_from(ARCHIVE_DAYS).unwrap_or(i32::MAX);
     if let Some((_, named, days)) = expiring.iter().find(|(_, _, days)| *days < kept) {
         return Err((

@@ -17,7 +17,7 @@ use crate::api::error::ApiError;
 use crate::api::request::query_param;
 use crate::api::routes::list_exports::archive_kept;
 use crate::domain::caller::{Caller, JobScope};
-use crate::domain::job::{v7_secs, JobId, UploadKey, ARCHIVES_PREFIX};
+use crate::domain::job::{archive_export_id, v7_secs, JobId, UploadKey, ARCHIVES_PREFIX};
 use crate::store::audit::AuditEvent;
 use crate::store::error::StoreError;
 use crate::store::index::Listing;
@@ -300,14 +300,7 @@ async fn remove_bytes(
             .delete_every_version(&format!("thumbs/{key}"))
             .await?;
     }
-    let archive_may_hold = |key: &str| {
-        let export_id = key
-            .rsplit('/')
-            .next()
-            .unwrap_or(key)
-            .trim_end_matches(".zip");
-        may_hold(export_id, tombstone)
-    };
+    let archive_may_hold = |key: &str| may_hold(archive_export_id(key), tombstone);
     storage
         .delete_every_version_where(&format!("{ARCHIVES_PREFIX}{job}"), archive_may_hold)
         .await?;
