@@ -10,12 +10,8 @@ guarantees of the real services that the completion record relies on:
 
 And one of its costs: for its rollback, moto 5.2.5 deep-copies the whole table once per *item* of
 a transaction, so a 50-key completion copied the table 51 times, and time and memory grew with the
-table times the items (a long browser run reached 23 GB). Even one copy per transaction grows with
-the table: by the browser step (after the API suite) every transaction took a few hundred ms, and
-with moto answering one request at a time, a burst of them queued a read past the function's 2 s
-budget (a 503 in the 150-photo test). So no table is copied: the items a transaction names are
-kept as they were, and put back if it is cancelled. The same rollback, in time that grows with the
-transaction only.
+table times the items (a long browser run reached 23 GB). One copy per table per transaction is the
+same rollback.
 
 And one S3 answer put right: moto 5.2.5 names the root element of GetBucketVersioning's and
 GetBucketNotificationConfiguration's answers after the operation (`GetBucketVersioningResponse`);
@@ -34,58 +30,33 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 responses.TRANSACTION_MAX_ITEMS = 100
 
 
-class _TablesNotCopied:
-    """`copy` as moto's DynamoDB models see it: inside a transaction, a table is not copied (its
-    "restore" puts the same table back); everything else is copied as before."""
+class _TablesCopiedOnce:
+    """`copy` as moto's DynamoDB models see it: within a transaction, a table is copied once."""
 
     def __init__(self):
-        self.in_transaction = False
+        self.copies = None
 
     def deepcopy(self, obj, *args):
-        if self.in_transaction and isinstance(obj, models.Table):
-            return obj
-        return copy.deepcopy(obj, *args)
+        if self.copies is None or not isinstance(obj, models.Table):
+            return copy.deepcopy(obj, *args)
+        if id(obj) not in self.copies:
+            self.copies[id(obj)] = copy.deepcopy(obj)
+        return self.copies[id(obj)]
 
 
-_copy = models.copy = _TablesNotCopied()
+_copy = models.copy = _TablesCopiedOnce()
 _transact = models.DynamoDBBackend.transact_write_items
 
 
-def _named_items(backend, transact_items):
-    """(table name, key, the item as it is now or None) for each item the transaction names."""
-    named = []
-    for item in transact_items:
-        _, op = next(iter(item.items()))
-        name = op.get("TableName")
-        if name not in backend.tables:
-            continue
-        table = backend.tables[name]
-        attrs = op.get("Item") or op.get("Key") or {}
-        key = {k: attrs[k] for k in (table.hash_key_attr, table.range_key_attr) if k in attrs}
-        if len(key) < (2 if table.range_key_attr else 1):
-            continue  # moto refuses it; nothing of it is written
-        current = backend.get_item(name, key)
-        named.append((name, key, copy.deepcopy(current.to_json()["Attributes"]) if current else None))
-    return named
-
-
-def _transact_undone_by_item(self, transact_items):
-    before = _named_items(self, transact_items)
-    _copy.in_transaction = True
+def _transact_copying_once(self, transact_items):
+    _copy.copies = {}
     try:
         return _transact(self, transact_items)
-    except Exception:
-        for name, key, attrs in reversed(before):
-            if attrs is None:
-                self.delete_item(name, key)
-            else:
-                self.put_item(name, attrs)
-        raise
     finally:
-        _copy.in_transaction = False
+        _copy.copies = None
 
 
-models.DynamoDBBackend.transact_write_items = _transact_undone_by_item
+models.DynamoDBBackend.transact_write_items = _transact_copying_once
 
 _one_at_a_time = threading.Lock()
 _dispatch = DomainDispatcherApplication.__call__

@@ -29,8 +29,8 @@ cleanup() { if $started_stack; then scripts/stack.sh down; fi; }
 trap cleanup EXIT
 
 function_env
-echo "==> the route hand-over onto an existing API and its rollback (scripts/api_routes.py, moto); moto's transactions as scripts/moto_server.py serves them"
-python -m unittest tests/api_routes_test.py tests/moto_server_test.py
+echo "==> the route hand-over onto an existing API and its rollback (scripts/api_routes.py, moto)"
+python -m unittest tests/api_routes_test.py
 echo "==> cargo test (both crates' unit tests, then the integration suite against Garage and moto)"
 cargo test --workspace --locked
 echo "==> events/ through cargo lambda invoke"
